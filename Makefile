@@ -1,0 +1,54 @@
+# The front door. Every target installs what it needs first (scripts/install-deps.sh, idempotent), so
+# `make test` and `make demo` work on a fresh Debian 12 clone with nothing done by hand.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?=
+
+.PHONY: all build test unit bench demo deps clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh test
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+# Release build: build/anomaly_exporter and build/anomaly_bench.
+build:
+	@scripts/install-deps.sh build
+	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Every test: unit, and integration against real Prometheus/Alertmanager processes on loopback.
+test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+# The fast inner loop: unit tests only.
+unit:
+	@scripts/install-deps.sh build
+	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_FLAGS)
+
+# Google Benchmark suite, then STL against R's stl() side by side in one run (prints the ratio).
+bench:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target anomaly_bench anomaly_exporter
+	$(BUILD_DIR)/anomaly_bench
+	bench/stl_vs_r.sh $(BUILD_DIR)
+
+demo:
+	@scripts/install-deps.sh demo
+	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target anomaly_exporter
+	scripts/demo.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,16 @@
+# Every third-party dependency, found by its imported target. All come from Debian 12 packages that
+# scripts/install-deps.sh installs.
+find_package(Threads REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(Eigen3 REQUIRED NO_MODULE)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(CURL REQUIRED)
+find_package(prometheus-cpp REQUIRED COMPONENTS core pull)
+find_package(civetweb REQUIRED)
+if(ANOMALY_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(ANOMALY_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,16 @@
+# The policy target every anomaly_* target links PRIVATE: language level, warnings, sanitizers.
+# Kept off imported targets so our warnings never reach third-party headers' targets.
+add_library(anomaly_options INTERFACE)
+add_library(anomaly::options ALIAS anomaly_options)
+target_compile_features(anomaly_options INTERFACE cxx_std_20)
+target_compile_options(anomaly_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow)
+if(ANOMALY_WERROR)
+  target_compile_options(anomaly_options INTERFACE -Werror)
+endif()
+target_compile_definitions(anomaly_options INTERFACE $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)
+if(ANOMALY_SANITIZERS)
+  list(JOIN ANOMALY_SANITIZERS "," _anomaly_san)
+  target_compile_options(anomaly_options INTERFACE -fsanitize=${_anomaly_san} -fno-omit-frame-pointer
+                                                   -fno-sanitize-recover=all)
+  target_link_options(anomaly_options INTERFACE -fsanitize=${_anomaly_san})
+endif()

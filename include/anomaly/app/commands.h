@@ -1,0 +1,19 @@
+// The command-line entry points. main() calls Main(); each subcommand returns a process exit code:
+// 0 success, 1 runtime failure, 2 bad flags or bad input (a one-line message on stderr).
+//
+//   anomaly_exporter [flags]               the daemon (see --help)
+//   anomaly_exporter stl [flags]           decompose one series, CSV out
+//   anomaly_exporter check-config FILE     validate a config file
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace anomaly::app {
+
+int Main(int argc, char** argv);
+
+// Subcommands; args exclude the program name and the subcommand word.
+int RunStlCommand(std::span<const std::string_view> args);
+
+}  // namespace anomaly::app

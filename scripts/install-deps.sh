@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, the tests and the demo need, and nothing else.
+# Idempotent: packages already present are skipped without touching apt. Uses sudo only when not root.
+#   usage: scripts/install-deps.sh [build|test|demo|bench]   (default: test)
+set -euo pipefail
+
+profile=${1:-test}
+
+build_pkgs=(
+  cmake g++ make pkg-config
+  prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libeigen3-dev libyaml-cpp-dev
+  libcurl4-openssl-dev libexpected-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libssl-dev
+)
+# Real servers for integration tests and the demo: never mocked.
+server_pkgs=(prometheus prometheus-alertmanager)
+# The speed comparison against R's stl() (bench/stl_vs_r.sh) needs R itself.
+bench_pkgs=(r-base-core)
+
+case "$profile" in
+  build) want=("${build_pkgs[@]}") ;;
+  test|demo) want=("${build_pkgs[@]}" "${server_pkgs[@]}") ;;
+  bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "install-deps: unknown profile '$profile' (build|test|demo|bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when they are absent or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]; then
+  $sudo apt-get update -qq
+fi
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
