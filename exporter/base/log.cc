@@ -32,7 +32,7 @@ std::string Timestamp() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
@@ -117,7 +117,7 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   std::string line;
   line.reserve(128);
   if (g_format.load() == Format::kJson) {
-    line = "{";
+    line.push_back('{');
     AppendJson(line, "ts", Timestamp());
     AppendJson(line, "level", LevelName(level));
     AppendJson(line, "msg", msg);
