@@ -1,0 +1,48 @@
+// The per-series decision the scorer produces each cycle, shared by the series store (which keeps the
+// persistence state), exposition (which exports it) and the backtest (which writes it as CSV).
+// Plain value type. A series in any state other than kOk has no score: "no verdict yet" must never read
+// as "normal" (STYLE.md B4, domain states are not errors).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace anomaly::scoring {
+
+enum class SeriesState {
+  kOk,                // scored: value, expected, band, z, score below are meaningful
+  kWarmingUp,         // first cycle not complete yet, or too few samples scored since start
+  kInsufficientData,  // too little history for any model (not even the non-seasonal baseline)
+  kGap,               // the newest samples are missing for longer than the gap tolerance
+  kStale,             // the upstream stopped answering; the last good verdict is kept, marked stale
+  kMaintenance,       // inside a maintenance window: neither fitted nor scored
+};
+
+std::string_view SeriesStateName(SeriesState state);  // ok, warming_up, insufficient_data, gap, stale, maintenance
+
+enum class ModelKind {
+  kStl,       // one seasonal period
+  kMstl,      // several seasonal periods
+  kBaseline,  // non-seasonal robust baseline: too little history for the configured seasonality, or none
+};
+
+std::string_view ModelKindName(ModelKind kind);  // stl, mstl, baseline
+
+enum class Direction { kBoth, kUp, kDown };
+
+struct Verdict {
+  SeriesState state = SeriesState::kWarmingUp;
+  ModelKind model = ModelKind::kBaseline;
+  int64_t timestamp_ms = 0;  // the sample scored
+  double value = 0;          // observed
+  double expected = 0;       // trend + seasonal carried forward
+  double lower = 0;          // expected - threshold * scale
+  double upper = 0;          // expected + threshold * scale
+  double zscore = 0;         // signed: (value - expected) / scale, scale = 1.4826 * MAD(remainder)
+  double threshold = 0;      // |z| threshold: max(floor, percentile of past |z|)
+  double score = 0;          // |z| / threshold; >= 1 is anomalous before persistence and direction
+  bool anomalous = false;    // the flag: persistence consecutive anomalous points in the direction
+  int64_t anomalous_since_ms = 0;  // start of the current flagged episode; 0 when not flagged
+};
+
+}  // namespace anomaly::scoring
