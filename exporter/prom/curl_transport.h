@@ -1,0 +1,50 @@
+// HttpTransport on libcurl. Keeps a small pool of easy handles: a call takes an idle one (or makes
+// one), so concurrent callers never share a handle, and returns it afterwards so its keep-alive
+// connection is reused. The pool is guarded by a mutex held only to take or return a handle.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "anomaly/base/duration.h"
+#include "anomaly/base/result.h"
+#include "http_transport.h"
+
+namespace anomaly::prom {
+
+struct CurlOptions {
+  Duration timeout{30000};
+  Duration connect_timeout{5000};
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
+  bool tls_insecure_skip_verify = false;
+  std::string user_agent;
+  size_t max_idle_handles = 8;
+};
+
+class CurlTransport final : public HttpTransport {
+ public:
+  explicit CurlTransport(CurlOptions options);
+  ~CurlTransport() override;
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  [[nodiscard]] Result<HttpResponse> Post(const HttpRequest& request) override;
+
+ private:
+  struct HandleDeleter {
+    void operator()(void* handle) const;
+  };
+  using Handle = std::unique_ptr<void, HandleDeleter>;  // a CURL*; curl.h stays in the .cc
+
+  Handle Acquire();
+  void Release(Handle handle);
+
+  const CurlOptions options_;  // constant after construction
+
+  std::mutex mu_;
+  std::vector<Handle> idle_;  // guarded by mu_
+};
+
+}  // namespace anomaly::prom
