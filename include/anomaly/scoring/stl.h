@@ -25,15 +25,15 @@ struct StlParams {
   bool periodic = false;         // R's s.window = "periodic"
   int seasonal_degree = 0;       // 0 or 1 (R: 0)
   int trend_degree = 1;          // 0 or 1 (R: 1)
-  std::optional<int> lowpass_degree;    // 0 or 1; default = trend_degree (R)
-  std::optional<int> trend_window;      // nt; default nextodd(ceil(1.5 np / (1 - 1.5 / ns)))
-  std::optional<int> lowpass_window;    // nl; default nextodd(np)
-  std::optional<int> seasonal_jump;     // default ceil(ns / 10)
-  std::optional<int> trend_jump;        // default ceil(nt / 10)
-  std::optional<int> lowpass_jump;      // default ceil(nl / 10)
+  std::optional<int> lowpass_degree = std::nullopt;    // 0 or 1; default = trend_degree (R)
+  std::optional<int> trend_window = std::nullopt;      // nt; default nextodd(ceil(1.5 np / (1 - 1.5 / ns)))
+  std::optional<int> lowpass_window = std::nullopt;    // nl; default nextodd(np)
+  std::optional<int> seasonal_jump = std::nullopt;     // default ceil(ns / 10)
+  std::optional<int> trend_jump = std::nullopt;        // default ceil(nt / 10)
+  std::optional<int> lowpass_jump = std::nullopt;      // default ceil(nl / 10)
   bool robust = false;
-  std::optional<int> inner_iterations;  // default 1 if robust, else 2
-  std::optional<int> outer_iterations;  // default 15 if robust, else 0
+  std::optional<int> inner_iterations = std::nullopt;  // default 1 if robust, else 2
+  std::optional<int> outer_iterations = std::nullopt;  // default 15 if robust, else 0
 };
 
 // StlParams with every default filled in for a series of length n: what actually runs.
