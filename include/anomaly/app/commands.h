@@ -6,6 +6,7 @@
 //   anomaly_exporter check-config FILE     validate a config file
 #pragma once
 
+#include <iosfwd>
 #include <span>
 #include <string_view>
 
@@ -15,5 +16,11 @@ int Main(int argc, char** argv);
 
 // Subcommands; args exclude the program name and the subcommand word.
 int RunStlCommand(std::span<const std::string_view> args);
+
+// The same on explicit streams (tests): `in` is read for `--input -` (the default), the CSV goes to
+// `out`, --help to `out`, and the one-line error to `err`. Nothing reaches `out` unless the whole
+// decomposition succeeded.
+int RunStlCommand(std::span<const std::string_view> args, std::istream& in, std::ostream& out,
+                  std::ostream& err);
 
 }  // namespace anomaly::app

@@ -1,0 +1,45 @@
+// Reads one series from text for the offline commands (`stl`, later the backtest). Two layouts:
+//   - one number per line;
+//   - CSV `timestamp,value` with a header line (any two names, e.g. "time,cpu"), detected by a comma on
+//     the first non-blank line. A timestamp is Unix seconds (fractions allowed) or `YYYY-MM-DD HH:MM:SS`
+//     in UTC (a `T` in place of the space and a trailing `Z` are accepted); timestamps strictly increase.
+// Blank lines, surrounding spaces/tabs and CRLF line ends are ignored. NaN, Inf and non-numeric text are
+// refused: the series is used as it is, and a gap must be explicit to the user, not guessed here.
+// Pure functions except ReadSeriesFile; thread-safe.
+#pragma once
+
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anomaly/base/result.h"
+
+namespace anomaly::app {
+
+struct SeriesInput {
+  std::vector<double> values;
+  std::vector<double> timestamps_seconds;  // Unix seconds; empty for one-column input, else values' size
+};
+
+// kInvalidInput naming the 1-based line and the problem, e.g.
+//   input line 17: "abc" is not a number
+//   input line 3: "nan" is not a finite number
+//   input line 5: expected 2 fields (timestamp,value), got 3
+//   input line 1: CSV input needs a header line such as "timestamp,value"
+//   input line 9: timestamp "1700000000" is not after the previous one
+//   input has no values
+[[nodiscard]] Result<SeriesInput> ParseSeries(std::string_view text);
+
+// Reads all of `in`, then ParseSeries. kInternal if the stream fails before its end.
+[[nodiscard]] Result<SeriesInput> ReadSeries(std::istream& in);
+
+// Reads the file at `path` ("-" is standard input). kInvalidInput if it cannot be opened.
+[[nodiscard]] Result<SeriesInput> ReadSeriesFile(const std::string& path);
+
+// Unix seconds from "1700000000", "1700000000.5" or "2023-11-14 22:13:20" (UTC). kInvalidInput
+// ("\"x\" is not a timestamp (Unix seconds or YYYY-MM-DD HH:MM:SS)") otherwise, including an
+// impossible date such as 2023-02-30 and a non-finite number.
+[[nodiscard]] Result<double> ParseTimestamp(std::string_view text);
+
+}  // namespace anomaly::app
