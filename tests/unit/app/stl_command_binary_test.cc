@@ -1,0 +1,183 @@
+// The real anomaly_exporter binary (ANOMALY_EXPORTER_BINARY, set by CMake to $<TARGET_FILE:...>):
+// the dispatcher in main, exit statuses, and that stdout/stderr carry what the contract says.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace anomaly::app {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the binary with `args`, `stdin_text` on its standard input; stdout and stderr go to temporary
+// files read back after it exits.
+Outcome RunBinary(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+  std::string dir_template = ::testing::TempDir() + "anomaly_stl_binary_XXXXXX";
+  const char* dir = mkdtemp(dir_template.data());
+  EXPECT_NE(dir, nullptr);
+  const std::string in_path = std::string(dir) + "/stdin", out_path = std::string(dir) + "/stdout",
+                    err_path = std::string(dir) + "/stderr";
+  std::ofstream(in_path) << stdin_text;
+
+  std::vector<std::string> argv_strings = {ANOMALY_EXPORTER_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int in = open(in_path.c_str(), O_RDONLY);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  Outcome run;
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status)) << "status " << status;
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = ReadFile(out_path);
+  run.err = ReadFile(err_path);
+  for (const std::string& p : {in_path, out_path, err_path}) unlink(p.c_str());
+  rmdir(dir);
+  return run;
+}
+
+std::vector<std::string> Split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  for (std::string part; std::getline(stream, part, sep);) parts.push_back(part);
+  return parts;
+}
+
+const std::string kTestdata = ANOMALY_TESTDATA_DIR "/app/";
+
+TEST(StlCommandBinaryTest, GoodRunWritesHeaderAndOneRowPerValue) {
+  Outcome run = RunBinary({"stl", "--period", "24", "--seasonal", "7", "--input", kTestdata + "daily.txt"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  std::vector<std::string> lines = Split(run.out, '\n');
+  std::vector<std::string> values = Split(ReadFile(kTestdata + "daily.txt"), '\n');
+  ASSERT_EQ(lines.size(), values.size() + 1);
+  EXPECT_EQ(lines[0], "value,seasonal,trend,remainder");
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::vector<std::string> fields = Split(lines[i + 1], ',');
+    ASSERT_EQ(fields.size(), 4u) << lines[i + 1];
+    const double value = std::strtod(values[i].c_str(), nullptr);
+    EXPECT_EQ(std::strtod(fields[0].c_str(), nullptr), value) << "line " << i + 2;
+    const double sum = std::strtod(fields[1].c_str(), nullptr) + std::strtod(fields[2].c_str(), nullptr) +
+                       std::strtod(fields[3].c_str(), nullptr);
+    EXPECT_NEAR(sum, value, 1e-9) << "line " << i + 2 << ": seasonal + trend + remainder != value";
+  }
+}
+
+TEST(StlCommandBinaryTest, ReadsCsvFromStdinByDefault) {
+  Outcome run = RunBinary({"stl", "--period=24", "--seasonal=periodic", "--robust"}, ReadFile(kTestdata + "daily.csv"));
+  ASSERT_EQ(run.code, 0) << run.err;
+  std::vector<std::string> lines = Split(run.out, '\n');
+  ASSERT_EQ(lines.size(), 73u);
+  EXPECT_EQ(lines[0], "timestamp,value,seasonal,trend,remainder,weight");
+  EXPECT_THAT(lines[1], StartsWith("1704067200,100,"));
+  EXPECT_THAT(lines[72], StartsWith("1704322800,"));  // 2024-01-03 23:00:00 UTC
+}
+
+TEST(StlCommandBinaryTest, DashMeansStdin) {
+  Outcome run = RunBinary({"stl", "--period=24", "--seasonal=7", "--input=-"}, ReadFile(kTestdata + "daily.txt"));
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(Split(run.out, '\n').size(), 73u);
+}
+
+struct BadCase {
+  std::vector<std::string> args;
+  std::string stdin_text;
+  std::string message;  // the whole of stderr, without its newline
+};
+
+TEST(StlCommandBinaryTest, BadInputOrFlagsExitTwoWithOneLineAndNoOutput) {
+  const std::string daily = ReadFile(kTestdata + "daily.txt");
+  const std::vector<std::string> daily_lines = Split(daily, '\n');
+  std::string first_40;
+  for (size_t i = 0; i < 40; ++i) first_40 += daily_lines[i] + "\n";
+  const std::vector<BadCase> cases = {
+      {{"stl", "--period=24", "--seasonal=7", "--input", kTestdata + "bad_value.txt"}, "",
+       "anomaly_exporter: stl: input line 17: \"abc\" is not a number"},
+      {{"stl", "--period=24", "--seasonal=7"}, "1\n2\ninf\n", "anomaly_exporter: stl: input line 3: \"inf\" is not a finite number"},
+      {{"stl", "--period=24", "--seasonal=7"}, first_40,
+       "anomaly_exporter: stl: input has 40 values; --period 24 needs at least 48 (two full periods)"},
+      {{"stl", "--period=0", "--seasonal=7"}, daily,
+       "anomaly_exporter: stl: flag --period: must be at least 2 samples per season, got 0"},
+      {{"stl", "--seasonal=7"}, daily, "anomaly_exporter: stl: flag --period is required"},
+      {{"stl", "--period=24", "--seasonal=7", "--frobnicate"}, daily, "anomaly_exporter: stl: unknown flag --frobnicate"},
+      {{"stl", "--period=24", "--seasonal=7", "--input=/nonexistent/x.txt"}, "",
+       "anomaly_exporter: stl: cannot open input file \"/nonexistent/x.txt\": No such file or directory"},
+  };
+  for (const BadCase& c : cases) {
+    Outcome run = RunBinary(c.args, c.stdin_text);
+    EXPECT_EQ(run.code, 2) << c.message;
+    EXPECT_EQ(run.err, c.message + "\n");
+    EXPECT_EQ(run.out, "") << c.message;
+  }
+}
+
+TEST(StlCommandBinaryTest, OutOfRangeParameterExitsTwoWithOneLine) {
+  Outcome run = RunBinary({"stl", "--period=24", "--seasonal=4"}, ReadFile(kTestdata + "daily.txt"));
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, StartsWith("anomaly_exporter: stl: flag --seasonal: "));
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  EXPECT_EQ(run.out, "");
+}
+
+TEST(StlCommandBinaryTest, HelpExitsZeroAndMentionsEveryFlag) {
+  Outcome run = RunBinary({"stl", "--help"});
+  EXPECT_EQ(run.code, 0);
+  EXPECT_EQ(run.err, "");
+  for (const char* flag : {"--period", "--seasonal", "--seasonal-degree", "--seasonal-jump", "--trend", "--trend-degree",
+                           "--trend-jump", "--lowpass", "--lowpass-degree", "--lowpass-jump", "--robust", "--inner",
+                           "--outer", "--input", "--help"}) {
+    EXPECT_THAT(run.out, HasSubstr(std::string("  ") + flag)) << flag;
+  }
+}
+
+TEST(StlCommandBinaryTest, TopLevelVersionAndHelp) {
+  Outcome version = RunBinary({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_THAT(version.out, StartsWith("anomaly_exporter, version "));
+  Outcome help = RunBinary({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_THAT(help.out, HasSubstr("  stl "));
+}
+
+TEST(StlCommandBinaryTest, UnknownCommandExitsTwoWithUsage) {
+  Outcome run = RunBinary({"frobnicate"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.out, "");
+  EXPECT_THAT(run.err, StartsWith("anomaly_exporter: unknown command or flag \"frobnicate\"\nusage: "));
+}
+
+}  // namespace
+}  // namespace anomaly::app
