@@ -1,0 +1,188 @@
+#include "anomaly/exposition/anomaly_collector.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+namespace anomaly::exposition {
+namespace {
+
+// Every HELP says where the values come from (ECOSYSTEM.md §0.1: a cached expensive computation must
+// say so in HELP).
+constexpr std::string_view kCached = " Computed by the exporter's periodic cycle and served from its cache.";
+
+// Names we add to some family; a series label with one of these names is renamed.
+constexpr std::array<std::string_view, 5> kReservedNames = {"detector", "state", "model", "periods",
+                                                            kMetricNameLabel};
+
+bool IsReserved(std::string_view name) {
+  return std::find(kReservedNames.begin(), kReservedNames.end(), name) != kReservedNames.end();
+}
+
+std::string SanitizeName(std::string_view name) {
+  std::string out(name);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+    if (!ok) out[i] = '_';
+  }
+  return out;
+}
+
+// The families, in the contract's order.
+enum Family : size_t {
+  kValue,
+  kExpected,
+  kLower,
+  kUpper,
+  kZscore,
+  kThreshold,
+  kScore,
+  kFlag,
+  kAnomalousSince,
+  kState,
+  kModelInfo,
+  kFamilyCount,
+};
+
+struct FamilySpec {
+  std::string_view name;
+  std::string_view help;
+};
+
+constexpr std::array<FamilySpec, kFamilyCount> kFamilies = {{
+    {"anomaly_value", "The observed value scored, in the query's unit."},
+    {"anomaly_expected", "The expected value: trend plus seasonal carried forward, in the query's unit."},
+    {"anomaly_lower", "Lower edge of the normal band: expected - threshold * 1.4826 * MAD."},
+    {"anomaly_upper", "Upper edge of the normal band: expected + threshold * 1.4826 * MAD."},
+    {"anomaly_zscore", "Signed robust z-score: (value - expected) / (1.4826 * MAD)."},
+    {"anomaly_threshold", "The |z| threshold in use: max(floor, percentile of past |z|)."},
+    {"anomaly_score", "|z| / threshold; >= 1 means anomalous before persistence."},
+    {"anomaly_flag", "1 once persistence consecutive points were anomalous in the configured direction, else 0."},
+    {"anomaly_anomalous_since_timestamp_seconds", "Unix time the current flagged episode began; only while flagged."},
+    {"anomaly_state", "1 for the series' current state (ok, warming_up, insufficient_data, gap, stale, maintenance); "
+                      "only series in state ok carry the other anomaly_* values."},
+    {"anomaly_model_info", "Always 1; the model (stl, mstl, baseline) and its seasonal periods."},
+}};
+
+prometheus::ClientMetric Gauge(const std::vector<prometheus::ClientMetric::Label>& labels, double value) {
+  prometheus::ClientMetric m;
+  m.label = labels;
+  m.gauge.value = value;
+  return m;
+}
+
+// `labels` plus one more label, kept sorted by name.
+std::vector<prometheus::ClientMetric::Label> With(const std::vector<prometheus::ClientMetric::Label>& labels,
+                                                  std::string name, std::string value) {
+  std::vector<prometheus::ClientMetric::Label> out = labels;
+  prometheus::ClientMetric::Label extra{std::move(name), std::move(value)};
+  out.insert(std::upper_bound(out.begin(), out.end(), extra,
+                              [](const auto& a, const auto& b) { return a.name < b.name; }),
+             std::move(extra));
+  return out;
+}
+
+void AppendSeries(const SeriesReport& report, std::array<prometheus::MetricFamily, kFamilyCount>& families) {
+  std::vector<prometheus::ClientMetric::Label> labels;
+  for (Label& l : ExportedLabels(report)) labels.push_back({std::move(l.name), std::move(l.value)});
+
+  const scoring::Verdict& v = report.verdict;
+  const bool scored = v.state == scoring::SeriesState::kOk;
+  if (scored || report.value_known) families[kValue].metric.push_back(Gauge(labels, v.value));
+  if (scored) {
+    families[kExpected].metric.push_back(Gauge(labels, v.expected));
+    families[kLower].metric.push_back(Gauge(labels, v.lower));
+    families[kUpper].metric.push_back(Gauge(labels, v.upper));
+    families[kZscore].metric.push_back(Gauge(labels, v.zscore));
+    families[kThreshold].metric.push_back(Gauge(labels, v.threshold));
+    families[kScore].metric.push_back(Gauge(labels, v.score));
+    families[kFlag].metric.push_back(Gauge(labels, v.anomalous ? 1 : 0));
+    if (v.anomalous && v.anomalous_since_ms > 0) {
+      families[kAnomalousSince].metric.push_back(Gauge(labels, static_cast<double>(v.anomalous_since_ms) / 1000.0));
+    }
+  }
+  families[kState].metric.push_back(Gauge(With(labels, "state", std::string(StateLabelValue(v.state))), 1));
+  families[kModelInfo].metric.push_back(
+      Gauge(With(With(labels, "model", std::string(ModelLabelValue(v.model))), "periods", report.periods), 1));
+}
+
+}  // namespace
+
+std::string_view StateLabelValue(scoring::SeriesState state) {
+  switch (state) {
+    case scoring::SeriesState::kOk: return "ok";
+    case scoring::SeriesState::kWarmingUp: return "warming_up";
+    case scoring::SeriesState::kInsufficientData: return "insufficient_data";
+    case scoring::SeriesState::kGap: return "gap";
+    case scoring::SeriesState::kStale: return "stale";
+    case scoring::SeriesState::kMaintenance: return "maintenance";
+  }
+  return "unknown";
+}
+
+std::string_view ModelLabelValue(scoring::ModelKind model) {
+  switch (model) {
+    case scoring::ModelKind::kStl: return "stl";
+    case scoring::ModelKind::kMstl: return "mstl";
+    case scoring::ModelKind::kBaseline: return "baseline";
+  }
+  return "unknown";
+}
+
+Labels ExportedLabels(const SeriesReport& report) {
+  // Names already spoken for: ours, and the series' labels that keep their name. Those win; a label
+  // that must be renamed takes `exported_` prefixes until its name is free, as Prometheus does.
+  std::vector<std::string> taken(kReservedNames.begin(), kReservedNames.end());
+  for (const Label& l : report.labels) {
+    if (!l.name.starts_with("__") && !IsReserved(l.name) && SanitizeName(l.name) == l.name) taken.push_back(l.name);
+  }
+  auto is_taken = [&taken](const std::string& name) {
+    return std::find(taken.begin(), taken.end(), name) != taken.end();
+  };
+  Labels out;
+  out.reserve(report.labels.size() + 1);
+  for (const Label& l : report.labels) {
+    if (l.name == "__name__") {
+      out.push_back({std::string(kMetricNameLabel), l.value});
+      continue;
+    }
+    if (l.name.starts_with("__")) continue;  // reserved for Prometheus' internal use; never ingested
+    std::string name = SanitizeName(l.name);
+    if (name != l.name || IsReserved(name)) {
+      while (is_taken(name)) name = "exported_" + name;
+      taken.push_back(name);
+    }
+    out.push_back({std::move(name), l.value});
+  }
+  out.push_back({"detector", report.detector});
+  return MakeLabels(std::move(out));
+}
+
+void AnomalyCollector::Publish(std::shared_ptr<const Snapshot> snapshot) { snapshot_.store(std::move(snapshot)); }
+
+std::shared_ptr<const Snapshot> AnomalyCollector::Current() const { return snapshot_.load(); }
+
+std::vector<prometheus::MetricFamily> AnomalyCollector::Collect() const noexcept {
+  try {
+    const std::shared_ptr<const Snapshot> snapshot = snapshot_.load();
+    if (!snapshot) return {};
+    std::array<prometheus::MetricFamily, kFamilyCount> families;
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      families[i].name = kFamilies[i].name;
+      families[i].help = std::string(kFamilies[i].help) + std::string(kCached);
+      families[i].type = prometheus::MetricType::Gauge;
+    }
+    for (const SeriesReport& report : snapshot->series) AppendSeries(report, families);
+    std::vector<prometheus::MetricFamily> out;
+    for (auto& family : families) {
+      if (!family.metric.empty()) out.push_back(std::move(family));
+    }
+    return out;
+  } catch (...) {
+    return {};  // std::bad_alloc only: nothing else here throws
+  }
+}
+
+}  // namespace anomaly::exposition

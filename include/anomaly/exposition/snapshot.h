@@ -1,0 +1,38 @@
+// The immutable picture of every series' verdict that one cycle publishes and every scrape reads
+// (STYLE.md B5, snapshot publishing). Built by the app on the cycle thread, never modified once
+// published: share it as std::shared_ptr<const Snapshot>. Plain data; depends on base labels and the
+// scoring verdict only, not on the series stage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anomaly/base/labels.h"
+#include "anomaly/scoring/verdict.h"
+
+namespace anomaly::exposition {
+
+// One series of one detector, as exported.
+struct SeriesReport {
+  std::string detector;      // the configured detector (query) name; the `detector` label
+  Labels labels;             // the series' own labels as the query returned them, `__name__` included
+  scoring::Verdict verdict;  // the newest verdict; only state kOk carries a score
+  std::string periods;       // model periods, e.g. "1d" or "1h,1d"; empty for the baseline model
+  // For a state other than kOk: whether verdict.value is the newest observed sample, so that
+  // anomaly_value is still exported. Ignored for kOk, which always exports its value.
+  bool value_known = false;
+};
+
+struct Snapshot {
+  std::vector<SeriesReport> series;  // exported in this order
+  int64_t generated_at_ms = 0;       // when the cycle that built it finished (Unix ms)
+};
+
+// The label values the exposition contract uses (ARCHITECTURE.md, Metrics): `state` of anomaly_state
+// and `model` of anomaly_model_info, and the "state" field of /api/v1/anomalies.
+std::string_view StateLabelValue(scoring::SeriesState state);  // ok, warming_up, insufficient_data, ...
+std::string_view ModelLabelValue(scoring::ModelKind model);    // stl, mstl, baseline
+
+}  // namespace anomaly::exposition
