@@ -1,0 +1,207 @@
+#include "exporter/config/yaml_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <utility>
+
+namespace anomaly::config {
+namespace {
+
+// A scalar written without quotes: yaml-cpp tags those "?" and quoted or block scalars "!".
+bool IsPlainScalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "?"; }
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// "got \"x\"", or for a quoted scalar that would otherwise be right, a hint to drop the quotes.
+std::string Got(const YAML::Node& node) {
+  return IsPlainScalar(node) ? "got " + Quote(node.Scalar())
+                             : "got the quoted string " + Quote(node.Scalar()) + " (write it without quotes)";
+}
+
+// Reports a null or non-scalar value; returns the scalar otherwise.
+std::optional<std::string> ScalarOf(const Value& v, std::string_view expected, Diagnostics& diag) {
+  if (v.node.IsScalar()) return v.node.Scalar();
+  if (!v.node.IsDefined() || v.node.IsNull()) {
+    diag.AddError(v.mark, v.path, "missing value: expected " + std::string(expected));
+  } else {
+    diag.AddError(v.mark, v.path,
+                  "expected " + std::string(expected) + ", got " + std::string(KindName(v.node)));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Diagnostics::Add(std::vector<Entry>& into, const YAML::Mark& mark, std::string_view path,
+                      std::string_view message) const {
+  std::string text = filename_;
+  if (!mark.is_null() && mark.line >= 0) text += ":" + std::to_string(mark.line + 1);
+  text += ": ";
+  if (!path.empty()) {
+    text += path;
+    text += ": ";
+  }
+  text += message;
+  into.push_back(Entry{mark.is_null() ? -1 : mark.line, std::move(text)});
+}
+
+void Diagnostics::AddError(const YAML::Mark& mark, std::string_view path, std::string_view message) {
+  Add(errors_, mark, path, message);
+}
+
+void Diagnostics::AddWarning(const YAML::Mark& mark, std::string_view path, std::string_view message) {
+  Add(warnings_, mark, path, message);
+}
+
+std::vector<std::string> Diagnostics::SortedUnique(std::vector<Entry> entries) {
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.line < b.line; });
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (Entry& e : entries) {
+    if (seen.insert(e.text).second) out.push_back(std::move(e.text));
+  }
+  return out;
+}
+
+std::string Diagnostics::ErrorText() const {
+  std::string out;
+  for (const std::string& line : SortedUnique(errors_)) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+std::vector<std::string> Diagnostics::Warnings() const { return SortedUnique(warnings_); }
+
+Value Item(const Value& seq, size_t index) {
+  YAML::Node item = seq.node[index];
+  return Value{item, seq.path + "[" + std::to_string(index) + "]", item.Mark()};
+}
+
+void MapView::AddLayer(const Value& v) { layers_.push_back(v); }
+
+void MapView::CheckKeys(std::initializer_list<std::string_view> allowed, Diagnostics& diag) const {
+  if (layers_.empty()) return;
+  const Value& own = layers_.front();
+  if (own.node.IsNull()) return;
+  if (!own.node.IsMap()) {
+    diag.AddError(own.mark, own.path, "expected a mapping, got " + std::string(KindName(own.node)));
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& entry : own.node) {
+    const YAML::Node& key = entry.first;
+    std::string name = key.IsScalar() ? key.Scalar() : std::string("<") + std::string(KindName(key)) + ">";
+    std::string path = own.path.empty() ? name : own.path + "." + name;
+    if (!seen.insert(name).second) {
+      diag.AddError(key.Mark(), path, "duplicate key");
+    } else if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      std::string known;
+      for (std::string_view a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+      diag.AddError(key.Mark(), path, "unknown key (known keys here: " + known + ")");
+    }
+  }
+}
+
+std::optional<Value> MapView::Find(std::string_view key) const {
+  for (const Value& layer : layers_) {
+    if (!layer.node.IsMap()) continue;
+    for (const auto& entry : layer.node) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == key) {
+        std::string path = layer.path.empty() ? std::string(key) : layer.path + "." + std::string(key);
+        return Value{entry.second, std::move(path), entry.first.Mark()};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+MapView MapView::Child(std::string_view key) const {
+  MapView child;
+  for (const Value& layer : layers_) {
+    MapView one(layer);
+    if (std::optional<Value> v = one.Find(key)) child.AddLayer(*v);
+  }
+  return child;
+}
+
+std::string MapView::PathOf(std::string_view key) const {
+  if (layers_.empty() || layers_.front().path.empty()) return std::string(key);
+  return layers_.front().path + "." + std::string(key);
+}
+
+YAML::Mark MapView::mark() const { return layers_.empty() ? YAML::Mark::null_mark() : layers_.front().mark; }
+
+std::string_view KindName(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "nothing";
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a sequence";
+  return "a scalar";
+}
+
+std::optional<std::string> ReadString(const Value& v, Diagnostics& diag) {
+  return ScalarOf(v, "a string", diag);
+}
+
+std::optional<bool> ReadBool(const Value& v, Diagnostics& diag) {
+  std::optional<std::string> s = ScalarOf(v, "true or false", diag);
+  if (!s) return std::nullopt;
+  if (IsPlainScalar(v.node)) {
+    if (*s == "true" || *s == "True" || *s == "TRUE") return true;
+    if (*s == "false" || *s == "False" || *s == "FALSE") return false;
+  }
+  diag.AddError(v.mark, v.path, "expected true or false, " + Got(v.node));
+  return std::nullopt;
+}
+
+std::optional<int> ReadInt(const Value& v, Diagnostics& diag) {
+  std::optional<std::string> s = ScalarOf(v, "an integer", diag);
+  if (!s) return std::nullopt;
+  int64_t n = 0;
+  const char* first = s->data();
+  const char* last = s->data() + s->size();
+  if (first != last && *first == '+') ++first;
+  auto [end, ec] = std::from_chars(first, last, n);
+  if (!IsPlainScalar(v.node) || ec != std::errc() || end != last) {
+    diag.AddError(v.mark, v.path, "expected an integer, " + Got(v.node));
+    return std::nullopt;
+  }
+  if (n < std::numeric_limits<int>::min() || n > std::numeric_limits<int>::max()) {
+    diag.AddError(v.mark, v.path, "integer " + *s + " is out of range");
+    return std::nullopt;
+  }
+  return static_cast<int>(n);
+}
+
+std::optional<double> ReadDouble(const Value& v, Diagnostics& diag) {
+  std::optional<std::string> s = ScalarOf(v, "a number", diag);
+  if (!s) return std::nullopt;
+  double d = 0;
+  const char* first = s->data();
+  const char* last = s->data() + s->size();
+  if (first != last && *first == '+') ++first;
+  auto [end, ec] = std::from_chars(first, last, d);
+  if (!IsPlainScalar(v.node) || ec != std::errc() || end != last || !std::isfinite(d)) {
+    diag.AddError(v.mark, v.path, "expected a number, " + Got(v.node));
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<Duration> ReadDuration(const Value& v, Diagnostics& diag) {
+  std::optional<std::string> s = ScalarOf(v, "a duration such as 30s, 5m, 1h or 7d", diag);
+  if (!s) return std::nullopt;
+  Result<Duration> d = ParseDuration(*s);
+  if (!d) {
+    diag.AddError(v.mark, v.path, d.error().message);
+    return std::nullopt;
+  }
+  return *d;
+}
+
+}  // namespace anomaly::config

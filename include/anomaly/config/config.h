@@ -1,0 +1,182 @@
+// The validated configuration: plain values, every default already filled in, every cross-field rule
+// already checked. Built only by LoadConfigFromString/LoadConfigFromFile (config_loader.h); the app
+// shares it between threads as std::shared_ptr<const Config> and swaps it whole on reload. Immutable
+// after loading, so any number of threads may read it. docs/configuration.md describes the YAML keys in
+// the same order as the fields below.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "anomaly/base/duration.h"
+
+namespace anomaly::config {
+
+// A wall-clock instant (RFC 3339 in YAML, always with a zone; held as UTC).
+using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
+
+// `global:`. Process-wide settings.
+struct GlobalConfig {
+  // Threads that score series in parallel within one cycle. Default: std::thread::hardware_concurrency()
+  // (at least 1). More threads shorten a cycle with many series; fewer leave CPU to other processes.
+  int evaluation_threads = 1;
+  friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
+};
+
+// `prometheus.basic_auth:`. Exclusive with bearer_token_file.
+struct BasicAuth {
+  std::string username;  // required
+  // Path of a file whose content (trailing newline stripped by the reader) is the password. The path
+  // only: the loader checks that the file is readable but never reads it. Relative paths are resolved
+  // against the config file's folder. Empty = no password.
+  std::string password_file;
+  friend bool operator==(const BasicAuth&, const BasicAuth&) = default;
+};
+
+// `prometheus.tls:`. Every path resolved against the config file's folder and checked readable.
+struct TlsConfig {
+  std::string ca_file;    // CA bundle to verify the server; empty = the system's roots
+  std::string cert_file;  // client certificate (mTLS); set together with key_file
+  std::string key_file;   // client key; set together with cert_file
+  // Skip server certificate verification. Default false. Only for tests: it makes TLS worthless
+  // against a man in the middle.
+  bool insecure_skip_verify = false;
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
+};
+
+// `prometheus:`. The one upstream every detector queries (Prometheus, Thanos, Mimir, VictoriaMetrics).
+struct PrometheusConfig {
+  // Base URL, http:// or https://, with any path prefix the API lives under
+  // (e.g. http://mimir:8080/prometheus); /api/v1/query_range is appended. Required.
+  std::string url;
+  // Per-request timeout, sent as the `timeout` parameter as well. Default 30s. Longer lets heavy
+  // queries finish; shorter frees a cycle sooner when the upstream hangs.
+  Duration timeout = std::chrono::seconds(30);
+  // Path of a file holding a bearer token (sent as "Authorization: Bearer ..."). Empty = none.
+  // Exclusive with basic_auth. Checked readable, never read here.
+  std::string bearer_token_file;
+  std::optional<BasicAuth> basic_auth;  // absent = no basic auth
+  TlsConfig tls;
+  // Extra request headers, e.g. X-Scope-OrgID for a Mimir/Cortex tenant. Not for secrets: Authorization
+  // is refused here (use bearer_token_file or basic_auth), and these values appear in RenderConfig.
+  std::map<std::string, std::string> headers;
+  friend bool operator==(const PrometheusConfig&, const PrometheusConfig&) = default;
+};
+
+// `seasonality:` of a detector.
+enum class SeasonalityMode {
+  kNone,   // `none` or []: non-seasonal robust baseline only
+  kAuto,   // `auto`: the period is detected from the data at each refit
+  kFixed,  // a list of durations: one period = STL, several = MSTL
+};
+
+struct Seasonality {
+  // Default kNone: a detector is seasonal only when asked, so its model never depends on a guess.
+  SeasonalityMode mode = SeasonalityMode::kNone;
+  // kFixed only: ascending, distinct, each a whole multiple (>= 2) of the detector's step.
+  std::vector<Duration> periods;
+  friend bool operator==(const Seasonality&, const Seasonality&) = default;
+};
+
+// `stl:` options, passed to scoring::StlParams (R's stl() names in comments).
+struct StlOptions {
+  // s.window: odd >= 3, in periods. Default 7. Larger = a smoother, slower-changing seasonal shape.
+  int seasonal_window = 7;
+  // s.window = "periodic": the seasonal shape is the same in every period. Default false.
+  bool periodic = false;
+  // Robustness iterations that down-weight outliers in the fit. Default true: anomalies in the
+  // history must not bend the expected values. false is faster and fine for clean data.
+  bool robust = true;
+  std::optional<int> trend_window;      // t.window: odd >= 3; absent = R's default
+  std::optional<int> lowpass_window;    // l.window: odd >= 3; absent = next odd >= period
+  std::optional<int> inner_iterations;  // inner: >= 1; absent = 1 if robust, else 2
+  std::optional<int> outer_iterations;  // outer: >= 0; absent = 15 if robust, else 0
+  friend bool operator==(const StlOptions&, const StlOptions&) = default;
+};
+
+// `threshold:`. |z| threshold in use = max(floor, percentile of the series' own |z| over window).
+struct ThresholdConfig {
+  // Percentile of past |z|, in (0, 100]. Default 99. Higher = fewer, larger anomalies.
+  double percentile = 99;
+  // Lowest |z| threshold, > 0. Default 3. Keeps a very regular series from flagging noise.
+  double floor = 3;
+  // Trailing span of |z| history the percentile is taken over, >= step. Default: the detector's
+  // history. Longer = a steadier threshold that adapts more slowly.
+  Duration window = Duration(0);
+  friend bool operator==(const ThresholdConfig&, const ThresholdConfig&) = default;
+};
+
+// `direction:`: which side of the band counts as anomalous.
+enum class Direction { kBoth, kUp, kDown };
+
+// One fixed maintenance range [start, end).
+struct MaintenanceWindow {
+  TimePoint start;
+  TimePoint end;  // > start
+  friend bool operator==(const MaintenanceWindow&, const MaintenanceWindow&) = default;
+};
+
+// `maintenance:`. While in maintenance a detector neither fits nor scores (state `maintenance`).
+struct MaintenanceConfig {
+  std::vector<MaintenanceWindow> windows;  // fixed ranges, in file order
+  // PromQL; while it returns any sample the detector is in maintenance. Empty = none.
+  std::string condition;
+  friend bool operator==(const MaintenanceConfig&, const MaintenanceConfig&) = default;
+};
+
+// One entry of `detectors:`. Every key except name and query may also be given once in `defaults:`.
+struct DetectorConfig {
+  // [a-zA-Z_][a-zA-Z0-9_]*, unique; the `detector` label value. Required.
+  std::string name;
+  // PromQL, non-empty; checked by the upstream at start-up, not here. Required.
+  std::string query;
+  // Resolution of query_range, whole seconds, > 0. Required. Smaller = finer detail, more samples
+  // (memory and fit time grow as history / step).
+  Duration step = Duration(0);
+  // Fit window. Default 7d. history / step >= 10. Needs 2 periods of the longest seasonality for
+  // STL/MSTL; shorter histories fall back to the baseline (a warning, not an error).
+  Duration history = std::chrono::days(7);
+  // Scoring cadence: a cycle runs this often. Default 1m, >= 1s.
+  Duration interval = std::chrono::minutes(1);
+  // How often the model is refitted. Default 1h, >= interval. Shorter adapts sooner at more CPU.
+  Duration refit_interval = std::chrono::hours(1);
+  Seasonality seasonality;
+  StlOptions stl;
+  ThresholdConfig threshold;
+  Direction direction = Direction::kBoth;
+  // Consecutive anomalous samples before the flag rises, >= 1. Default 1. Higher = fewer alerts on
+  // single spikes, later alerts.
+  int persistence = 1;
+  // Cardinality cap, >= 1. Default 1000. Series beyond it are dropped and counted in
+  // anomaly_exporter_series_dropped.
+  int max_series = 1000;
+  // Gaps up to this long are interpolated; longer ones put the series in state `gap`. >= 0.
+  // Default 5 * step.
+  Duration max_gap = Duration(0);
+  MaintenanceConfig maintenance;
+  friend bool operator==(const DetectorConfig&, const DetectorConfig&) = default;
+};
+
+// `shard:`. This process scores only the series whose HashLabels() % count == index.
+struct ShardConfig {
+  int index = 0;  // 0 <= index < count
+  int count = 1;  // >= 1; default 1 = no sharding
+  friend bool operator==(const ShardConfig&, const ShardConfig&) = default;
+};
+
+struct Config {
+  GlobalConfig global;
+  PrometheusConfig prometheus;
+  std::vector<DetectorConfig> detectors;  // at least one, in file order
+  ShardConfig shard;
+  // Not from YAML: the file name given to the loader, and facts that are not errors but change
+  // behaviour ("file:line: key: message"), e.g. a history too short for the seasonality.
+  std::string source_path;
+  std::vector<std::string> warnings;
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+}  // namespace anomaly::config
