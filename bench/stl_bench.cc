@@ -1,15 +1,31 @@
-// BM_Stl: one STL decomposition with R's defaults (seasonal window 7), on the synthetic series shape of
-// shared/reference/stl (daily cycle, trend, noise, spikes), workspace reused as the exporter reuses it.
-// Args: n, period, robust. Compare with R via bench/stl_vs_r.sh, which times both in one run.
+// BM_Stl: one STL decomposition with R's defaults (seasonal window 7), workspace reused as the exporter
+// reuses it. Args: n, period, robust. The series is synthetic (the shape of shared/reference/stl: cycle,
+// trend, noise, spikes), or, when ANOMALY_STL_BENCH_DATA names a folder holding stl_n<n>_p<period>.txt
+// (one value per line), that file: bench/stl_vs_r.sh uses this to time R's stl() on the same data.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "anomaly/scoring/stl.h"
 
 namespace {
+
+std::vector<double> SyntheticSeries(int n, int period);
+
+std::vector<double> BenchSeries(int n, int period) {
+  if (const char* dir = std::getenv("ANOMALY_STL_BENCH_DATA")) {
+    std::ifstream in(std::string(dir) + "/stl_n" + std::to_string(n) + "_p" + std::to_string(period) + ".txt");
+    std::vector<double> y;
+    for (double v; in >> v;) y.push_back(v);
+    if (y.size() == static_cast<size_t>(n)) return y;
+  }
+  return SyntheticSeries(n, period);
+}
 
 std::vector<double> SyntheticSeries(int n, int period) {
   std::vector<double> y(static_cast<size_t>(n));
@@ -32,7 +48,7 @@ std::vector<double> SyntheticSeries(int n, int period) {
 void BM_Stl(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const int period = static_cast<int>(state.range(1));
-  const std::vector<double> y = SyntheticSeries(n, period);
+  const std::vector<double> y = BenchSeries(n, period);
   const anomaly::scoring::StlParams params{.period = period, .seasonal_window = 7, .robust = state.range(2) != 0};
   anomaly::scoring::StlWorkspace workspace;
   anomaly::scoring::StlResult out;

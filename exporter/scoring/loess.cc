@@ -9,6 +9,7 @@ namespace {
 
 // Four doubles as one value: AVX2 registers in the x86-64-v3 clones, pairs of SSE2 registers otherwise.
 using V4 = double __attribute__((vector_size(32)));
+using M4 = long long __attribute__((vector_size(32)));  // lane masks of V4 comparisons: -1 or 0
 #define ANOMALY_ALWAYS_INLINE [[gnu::always_inline]] inline
 
 // Vectors go by reference: passing a 32-byte vector by value has a different ABI with and without AVX.
@@ -77,7 +78,10 @@ ANOMALY_ALWAYS_INLINE double FinishFit(double s0, double s1, double s2, double s
   if (h > 0.0 && degree > 0) {
     const double abar = s1 / s0;
     const double c = s2 / s0 - abar * abar;
-    if (std::sqrt(c) > 0.001 * range) return ybar - (abar / c) * (sdy / s0 - abar * ybar);
+    // stlest's sqrt(c) > 0.001 * range, squared so that the vector path can share it (c >= 0 up to
+    // rounding; NaN fails both forms).
+    const double threshold = 0.001 * range;
+    if (c > threshold * threshold) return ybar - (abar / c) * (sdy / s0 - abar * ybar);
   }
   return ybar;
 }
@@ -163,10 +167,12 @@ ANOMALY_ALWAYS_INLINE double Dot(const double* a, const double* b, int len) {
   return Total(s);
 }
 
-// One block of W subseries lanes (see SmoothSubseries). `fit_at` receives the estimates of one fit.
+// The estimates of one fit for W subseries lanes (see SmoothSubseries); ok[l] is -1 where the fit
+// succeeded and 0 where every weight was 0.
 template <int W>
 ANOMALY_ALWAYS_INLINE void FitLanes(const LoessPlan& plan, const LoessFit& f, const double* d, const double* rw,
-              std::ptrdiff_t stride, std::vector<double>& scratch, double* est, bool* ok) {
+                                    std::ptrdiff_t stride, std::vector<double>& scratch, double* est,
+                                    long long* ok) {
   const int len = f.right - f.left + 1;
   const Kernel kernel = KernelOf(plan, f, scratch);
   if (rw == nullptr) {
@@ -181,7 +187,7 @@ ANOMALY_ALWAYS_INLINE void FitLanes(const LoessPlan& plan, const LoessFit& f, co
     }
     for (int l = 0; l < W; ++l) {
       est[l] = acc[l];
-      ok[l] = fits;
+      ok[l] = fits ? -1 : 0;
     }
     return;
   }
@@ -205,7 +211,85 @@ ANOMALY_ALWAYS_INLINE void FitLanes(const LoessPlan& plan, const LoessFit& f, co
   }
   const double range = plan.n - 1.0;
   for (int l = 0; l < W; ++l) {
-    est[l] = FinishFit(s0[l], s1[l], s2[l], sy[l], sdy[l], f.h, plan.degree, range, ok[l]);
+    bool fit_ok;
+    est[l] = FinishFit(s0[l], s1[l], s2[l], sy[l], sdy[l], f.h, plan.degree, range, fit_ok);
+    ok[l] = fit_ok ? -1 : 0;
+  }
+}
+
+// FitLanes for 8 lanes as two explicit vectors: GCC's SLP vectoriser splits the generic form's 40
+// accumulators into scalar adds. Same arithmetic as FinishFit, lane by lane.
+ANOMALY_ALWAYS_INLINE void FitEightLanes(const LoessPlan& plan, const LoessFit& f, const double* d,
+                                         const double* rw, std::ptrdiff_t stride,
+                                         std::vector<double>& scratch, double* est, long long* ok) {
+  const int len = f.right - f.left + 1;
+  const Kernel kernel = KernelOf(plan, f, scratch);
+  V4 x0, x1;
+  if (rw == nullptr) {
+    V4 a0 = {}, a1 = {};
+    const bool fits = kernel.equivalent != nullptr;
+    for (int m = 0; fits && m < len; ++m) {
+      const double* dv = d + (f.left + m) * stride;
+      const double e = kernel.equivalent[m];
+      Load(x0, dv);
+      Load(x1, dv + 4);
+      a0 += e * x0;
+      a1 += e * x1;
+    }
+    std::memcpy(est, &a0, sizeof a0);
+    std::memcpy(est + 4, &a1, sizeof a1);
+    for (int l = 0; l < 8; ++l) ok[l] = fits ? -1 : 0;
+    return;
+  }
+  V4 s0[2] = {}, s1[2] = {}, s2[2] = {}, sy[2] = {}, sdy[2] = {};
+  V4 w0, w1;
+  for (int m = 0; m < len; ++m) {
+    const double* dv = d + (f.left + m) * stride;
+    const double* wv = rw + (f.left + m) * stride;
+    const double km = kernel.k[m], kdm = kernel.kd[m], kd2m = kernel.kd2[m];
+    Load(x0, dv);
+    Load(x1, dv + 4);
+    Load(w0, wv);
+    Load(w1, wv + 4);
+    const V4 uy0 = w0 * x0, uy1 = w1 * x1;
+    s0[0] += km * w0;
+    s0[1] += km * w1;
+    s1[0] += kdm * w0;
+    s1[1] += kdm * w1;
+    s2[0] += kd2m * w0;
+    s2[1] += kd2m * w1;
+    sy[0] += km * uy0;
+    sy[1] += km * uy1;
+    sdy[0] += kdm * uy0;
+    sdy[1] += kdm * uy1;
+  }
+  const double threshold = 0.001 * (plan.n - 1.0);
+  const V4 zero = {};
+  const V4 threshold2 = zero + threshold * threshold;
+  const bool linear = f.h > 0.0 && plan.degree > 0;
+  for (int g = 0; g < 2; ++g) {
+    const M4 fit_ok = s0[g] > zero;
+    const V4 ybar = sy[g] / s0[g];  // Inf/NaN only in lanes that failed, never selected
+    V4 value = ybar;
+    if (linear) {
+      const V4 abar = s1[g] / s0[g];
+      const V4 c = s2[g] / s0[g] - abar * abar;
+      const V4 corrected = ybar - (abar / c) * (sdy[g] / s0[g] - abar * ybar);
+      value = c > threshold2 ? corrected : ybar;
+    }
+    std::memcpy(est + 4 * g, &value, sizeof value);
+    std::memcpy(ok + 4 * g, &fit_ok, sizeof fit_ok);
+  }
+}
+
+template <int W>
+ANOMALY_ALWAYS_INLINE void FitBlock(const LoessPlan& plan, const LoessFit& f, const double* d, const double* rw,
+                                    std::ptrdiff_t stride, std::vector<double>& scratch, double* est,
+                                    long long* ok) {
+  if constexpr (W == 8) {
+    FitEightLanes(plan, f, d, rw, stride, scratch, est, ok);
+  } else {
+    FitLanes<W>(plan, f, d, rw, stride, scratch, est, ok);
   }
 }
 
@@ -214,7 +298,7 @@ ANOMALY_ALWAYS_INLINE void SmoothSubseriesBlock(const LoessPlan& plan, const dou
                           std::vector<double>& scratch, double* c) {
   const int n = plan.n;
   double est[W];
-  bool ok[W];
+  long long ok[W];
   // c[(p + 1) * stride + l] holds position p of lane l.
   auto at = [&](int p) { return c + (p + 1) * stride; };
   if (n < 2) {  // stless: a one-point series is its own smooth
@@ -222,7 +306,7 @@ ANOMALY_ALWAYS_INLINE void SmoothSubseriesBlock(const LoessPlan& plan, const dou
   } else {
     int prev = -1;
     for (const LoessFit& f : plan.fits) {
-      FitLanes<W>(plan, f, d, rw, stride, scratch, est, ok);
+      FitBlock<W>(plan, f, d, rw, stride, scratch, est, ok);
       const double* fallback = d + f.x * stride;
       double* out = at(f.x);
       for (int l = 0; l < W; ++l) out[l] = ok[l] ? est[l] : fallback[l];
@@ -237,9 +321,9 @@ ANOMALY_ALWAYS_INLINE void SmoothSubseriesBlock(const LoessPlan& plan, const dou
       prev = f.x;
     }
   }
-  FitLanes<W>(plan, plan.before, d, rw, stride, scratch, est, ok);
+  FitBlock<W>(plan, plan.before, d, rw, stride, scratch, est, ok);
   for (int l = 0; l < W; ++l) at(-1)[l] = ok[l] ? est[l] : at(0)[l];
-  FitLanes<W>(plan, plan.after, d, rw, stride, scratch, est, ok);
+  FitBlock<W>(plan, plan.after, d, rw, stride, scratch, est, ok);
   for (int l = 0; l < W; ++l) at(n)[l] = ok[l] ? est[l] : at(n - 1)[l];
 }
 
@@ -370,6 +454,13 @@ ANOMALY_SCORING_MULTIVERSION void SmoothSubseries(const LoessPlan& plan, const d
   int l = 0;
   for (; l + kLanes <= lanes; l += kLanes) {
     SmoothSubseriesBlock<kLanes>(plan, d + l, rw == nullptr ? nullptr : rw + l, stride, scratch, c + l);
+  }
+  if (l < lanes && lanes >= kLanes) {
+    // The last lanes as one block that overlaps the previous one: lanes are independent, so the overlap
+    // recomputes identical values.
+    l = lanes - kLanes;
+    SmoothSubseriesBlock<kLanes>(plan, d + l, rw == nullptr ? nullptr : rw + l, stride, scratch, c + l);
+    l = lanes;
   }
   for (; l < lanes; ++l) {
     SmoothSubseriesBlock<1>(plan, d + l, rw == nullptr ? nullptr : rw + l, stride, scratch, c + l);

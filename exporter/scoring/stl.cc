@@ -12,8 +12,12 @@
 #include "anomaly/scoring/stl.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <climits>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "loess.h"
@@ -28,6 +32,7 @@ struct StlWorkspace::Buffers {
   std::vector<double> average3;
   std::vector<double> lowpass;    // L
   std::vector<double> abs_remainder;  // stlrwt scratch for the median
+  std::vector<uint64_t> median_keys;
   std::vector<double> kernel_scratch;  // loess kernels the plans do not store
   // Plans for the two subseries lengths (phases with k and k - 1 cycles), the low-pass and the trend.
   internal::LoessPlan seasonal_long, seasonal_short, lowpass_plan, trend_plan;
@@ -94,7 +99,8 @@ void MovingAverage(const double* x, size_t len, int w, double* out) {
   constexpr size_t kChains = 4;
   const size_t width = static_cast<size_t>(w);
   const size_t out_len = len - width + 1;
-  const double fw = w;
+  // Multiplying by 1/w instead of dividing by w (stlma): 1-ulp differences, and no divider bottleneck.
+  const double inv_w = 1.0 / w;
   const size_t chunk = (out_len + kChains - 1) / kChains;
   size_t begin[kChains], end[kChains];
   double v[kChains];
@@ -105,7 +111,7 @@ void MovingAverage(const double* x, size_t len, int w, double* out) {
     v[c] = 0.0;
     if (begin[c] < end[c]) {
       for (size_t i = 0; i < width; ++i) v[c] += x[begin[c] + i];
-      out[begin[c]] = v[c] / fw;
+      out[begin[c]] = v[c] * inv_w;
     }
     common = std::min(common, end[c] - begin[c]);
   }
@@ -113,40 +119,88 @@ void MovingAverage(const double* x, size_t len, int w, double* out) {
     for (size_t c = 0; c < kChains; ++c) {
       const size_t j = begin[c] + s;
       v[c] = v[c] - x[j - 1] + x[j + width - 1];
-      out[j] = v[c] / fw;
+      out[j] = v[c] * inv_w;
     }
   }
   for (size_t c = 0; c < kChains; ++c) {
     for (size_t j = begin[c] + std::max<size_t>(common, 1); j < end[c]; ++j) {
       v[c] = v[c] - x[j - 1] + x[j + width - 1];
-      out[j] = v[c] / fw;
+      out[j] = v[c] * inv_w;
     }
   }
+}
+
+// The k-th smallest (0-based) of x, whose values are all >= 0 (+Inf allowed): radix select on the IEEE-754
+// bit patterns, which order like the values for non-negative doubles. Each pass counts 11-bit digits
+// without data-dependent branches and keeps only the bucket holding rank k; nth_element's partition
+// branches mispredict on such data and cost ~4x as much here. `keys` is scratch.
+double SelectNonNegative(std::span<const double> x, size_t k, std::vector<uint64_t>& keys) {
+  constexpr int kDigitBits = 11;
+  std::array<uint32_t, size_t{1} << kDigitBits> histogram;
+  size_t count = x.size();
+  keys.resize(count);
+  std::memcpy(keys.data(), x.data(), count * sizeof(double));
+  // Skip the leading bits every key shares (sign and high exponent bits, as a rule): a digit there puts
+  // every key in one bucket, and the increments of one counter form a slow store-to-load chain.
+  uint64_t any = 0, all = ~uint64_t{0};
+  for (size_t i = 0; i < count; ++i) {
+    any |= keys[i];
+    all &= keys[i];
+  }
+  if (any == all) return x[0];
+  int shift = 64 - std::countl_zero(any ^ all);
+  while (count > 1 && shift > 0) {
+    const int bits = std::min(kDigitBits, shift);
+    shift -= bits;
+    const uint64_t mask = (uint64_t{1} << bits) - 1;
+    histogram.fill(0);
+    for (size_t i = 0; i < count; ++i) ++histogram[(keys[i] >> shift) & mask];
+    uint64_t bucket = 0;
+    while (k >= histogram[bucket]) k -= histogram[bucket++];
+    size_t kept = 0;
+    for (size_t i = 0; i < count; ++i) {
+      keys[kept] = keys[i];
+      kept += ((keys[i] >> shift) & mask) == bucket ? 1 : 0;
+    }
+    count = kept;
+  }
+  double value;
+  std::memcpy(&value, keys.data(), sizeof value);
+  return value;
 }
 
 // stlrwt: bisquare weights of |y - (trend + seasonal)| / (6 * median), with the exact median. With h = 0
 // the weights are 1 where the remainder is exactly 0 and 0 elsewhere, as in the Fortran.
 ANOMALY_SCORING_MULTIVERSION void RobustnessWeights(std::span<const double> y, const std::vector<double>& seasonal,
                        const std::vector<double>& trend, std::vector<double>& scratch,
-                       std::vector<double>& rw) {
+                       std::vector<uint64_t>& keys, std::vector<double>& rw) {
   const size_t n = y.size();
   scratch.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const double r = std::abs(y[i] - (trend[i] + seasonal[i]));
-    scratch[i] = std::isnan(r) ? INFINITY : r;  // keep nth_element's ordering strict even on overflow
+    scratch[i] = std::isnan(r) ? INFINITY : r;  // NaN (overflow) would break the order
   }
+  // The exact median: order statistics n/2 and (n-1)/2 (0-based), equal for odd n.
   const size_t mid = n / 2;
-  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(mid), scratch.end());
-  const double upper = scratch[mid];
-  const double lower =
-      n % 2 == 1 ? upper
-                 : *std::max_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(mid));
+  const double upper = SelectNonNegative(scratch, mid, keys);
+  double lower = upper;
+  if (n % 2 == 0) {
+    // Rank mid-1 is the largest value below `upper` if at least mid values are below it, else a tie.
+    size_t below = 0;
+    double largest_below = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      const bool is_below = scratch[i] < upper;
+      below += is_below ? 1 : 0;
+      largest_below = std::max(largest_below, is_below ? scratch[i] : 0.0);
+    }
+    lower = below >= mid ? largest_below : upper;
+  }
   const double cmad = 3.0 * (lower + upper);  // 6 * median
   const double c9 = 0.999 * cmad;
   const double c1 = 0.001 * cmad;
   // Branch-free so it vectorises; with cmad = 0 the quotient is Inf or NaN but never selected.
   for (size_t i = 0; i < n; ++i) {
-    const double r = std::abs(y[i] - (trend[i] + seasonal[i]));
+    const double r = scratch[i];
     const double t = r / cmad;
     const double u = 1.0 - t * t;
     rw[i] = r <= c1 ? 1.0 : (r <= c9 ? u * u : 0.0);
@@ -270,7 +324,7 @@ Status Stl(std::span<const double> y, const StlParams& params, StlWorkspace& wor
   weights.assign(n, 1.0);
   for (int outer = 0; outer <= p.outer_iterations; ++outer) {
     InnerLoop(y, p, outer == 0 ? nullptr : weights.data(), b, seasonal, trend);
-    if (outer < p.outer_iterations) RobustnessWeights(y, seasonal, trend, b.abs_remainder, weights);
+    if (outer < p.outer_iterations) RobustnessWeights(y, seasonal, trend, b.abs_remainder, b.median_keys, weights);
   }
 
   if (p.periodic) {
