@@ -13,8 +13,8 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libssl-dev
 )
-# Real servers for integration tests and the demo: never mocked.
-server_pkgs=(prometheus prometheus-alertmanager)
+# Real servers for integration tests and the demo (never mocked), and PyYAML for the rule linters.
+server_pkgs=(prometheus prometheus-alertmanager python3-yaml)
 # The speed comparison against R's stl() (bench/stl_vs_r.sh) needs R itself.
 bench_pkgs=(r-base-core)
 
