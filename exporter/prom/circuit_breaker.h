@@ -1,7 +1,8 @@
-// A circuit breaker per upstream (M. Nygard, "Release It!", ch. 5): closed -> after `threshold`
-// consecutive failed requests, open (fail fast) for `cooldown` -> half-open, one trial request ->
-// closed on success, open again on failure. Thread-safe: one mutex, never held during I/O.
-// Time is passed in, so tests step it without sleeping. Private to the prom stage.
+// A circuit breaker per upstream (M. Nygard, "Release It!", ch. 5): closed ->
+// after `threshold` consecutive failed requests, open (fail fast) for
+// `cooldown` -> half-open, one trial request -> closed on success, open again
+// on failure. Thread-safe: one mutex, never held during I/O. Time is passed in,
+// so tests step it without sleeping. Private to the prom stage.
 #pragma once
 
 #include <chrono>
@@ -17,12 +18,14 @@ class CircuitBreaker {
   enum class State { kClosed, kOpen, kHalfOpen };
 
   // threshold <= 0 disables the breaker: Allow() is always true.
-  CircuitBreaker(int threshold, Duration cooldown) : threshold_(threshold), cooldown_(cooldown) {}
+  CircuitBreaker(int threshold, Duration cooldown)
+      : threshold_(threshold), cooldown_(cooldown) {}
   CircuitBreaker(const CircuitBreaker&) = delete;
   CircuitBreaker& operator=(const CircuitBreaker&) = delete;
 
-  // True: send the request, then report it with RecordSuccess/RecordFailure exactly once.
-  // False: fail fast; `retry_in` (if given) gets the time left until the next trial.
+  // True: send the request, then report it with RecordSuccess/RecordFailure
+  // exactly once. False: fail fast; `retry_in` (if given) gets the time left
+  // until the next trial.
   bool Allow(TimePoint now, Duration* retry_in = nullptr);
   void RecordSuccess();
   void RecordFailure(TimePoint now);

@@ -1,6 +1,7 @@
-// HttpTransport on libcurl. Keeps a small pool of easy handles: a call takes an idle one (or makes
-// one), so concurrent callers never share a handle, and returns it afterwards so its keep-alive
-// connection is reused. The pool is guarded by a mutex held only to take or return a handle.
+// HttpTransport on libcurl. Keeps a small pool of easy handles: a call takes an
+// idle one (or makes one), so concurrent callers never share a handle, and
+// returns it afterwards so its keep-alive connection is reused. The pool is
+// guarded by a mutex held only to take or return a handle.
 #pragma once
 
 #include <memory>
@@ -36,7 +37,8 @@ class CurlTransport final : public HttpTransport {
   struct HandleDeleter {
     void operator()(void* handle) const;
   };
-  using Handle = std::unique_ptr<void, HandleDeleter>;  // a CURL*; curl.h stays in the .cc
+  using Handle =
+      std::unique_ptr<void, HandleDeleter>;  // a CURL*; curl.h stays in the .cc
 
   Handle Acquire();
   void Release(Handle handle);

@@ -1,6 +1,7 @@
-// The RangeQueryClient behind NewHttpClient, built from a transport and an environment so that tests
-// drive retries, backoff and the breaker with a scripted transport and a fake clock, taking no real
-// time. Private to the prom stage. Thread-safe (see range_query_client.h).
+// The RangeQueryClient behind NewHttpClient, built from a transport and an
+// environment so that tests drive retries, backoff and the breaker with a
+// scripted transport and a fake clock, taking no real time. Private to the prom
+// stage. Thread-safe (see range_query_client.h).
 #pragma once
 
 #include <chrono>
@@ -26,7 +27,8 @@ struct ClientEnv {
   std::function<double()> unit_random;  // uniform in [0, 1)
 };
 
-// steady_clock, std::this_thread::sleep_for, a per-thread mt19937_64 seeded from random_device.
+// steady_clock, std::this_thread::sleep_for, a per-thread mt19937_64 seeded
+// from random_device.
 ClientEnv RealClientEnv();
 
 // kInvalidConfig naming the first bad option.
@@ -35,11 +37,13 @@ ClientEnv RealClientEnv();
 class HttpRangeQueryClient final : public RangeQueryClient {
  public:
   // REQUIRES: ValidateClientOptions(options) is OK.
-  HttpRangeQueryClient(ClientOptions options, std::unique_ptr<HttpTransport> transport, ClientEnv env);
+  HttpRangeQueryClient(ClientOptions options,
+                       std::unique_ptr<HttpTransport> transport, ClientEnv env);
   HttpRangeQueryClient(const HttpRangeQueryClient&) = delete;
   HttpRangeQueryClient& operator=(const HttpRangeQueryClient&) = delete;
 
-  [[nodiscard]] Result<std::vector<SeriesSamples>> QueryRange(const RangeQuery& query) override;
+  [[nodiscard]] Result<std::vector<SeriesSamples>> QueryRange(
+      const RangeQuery& query) override;
   [[nodiscard]] Status CheckQuery(std::string_view promql) override;
 
  private:
@@ -48,13 +52,19 @@ class HttpRangeQueryClient final : public RangeQueryClient {
     int retries = 0;
   };
 
-  // POSTs `form` to base URL + `path`, retrying timeouts, transport failures, 5xx and 429 with
-  // backoff, through the breaker. Returns the last response (whatever its status) or transport error.
-  [[nodiscard]] Result<HttpResponse> Send(std::string_view path, const std::string& form, CallStats* stats);
+  // POSTs `form` to base URL + `path`, retrying timeouts, transport failures,
+  // 5xx and 429 with backoff, through the breaker. Returns the last response
+  // (whatever its status) or transport error.
+  [[nodiscard]] Result<HttpResponse> Send(std::string_view path,
+                                          const std::string& form,
+                                          CallStats* stats);
   [[nodiscard]] Result<std::vector<std::string>> AuthHeaders() const;
-  void LogWarningsOnce(std::string_view query, const std::vector<std::string>& warnings);
-  void Notify(std::string_view query, const std::optional<ErrorCode>& error, const CallStats& stats,
-              std::chrono::steady_clock::time_point started, const std::vector<std::string>& warnings);
+  void LogWarningsOnce(std::string_view query,
+                       const std::vector<std::string>& warnings);
+  void Notify(std::string_view query, const std::optional<ErrorCode>& error,
+              const CallStats& stats,
+              std::chrono::steady_clock::time_point started,
+              const std::vector<std::string>& warnings);
 
   // Constant after construction.
   const ClientOptions options_;

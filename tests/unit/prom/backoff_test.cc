@@ -15,7 +15,8 @@ TEST(BackoffTest, CeilingDoublesUpToMax) {
   EXPECT_EQ(BackoffCeiling(1, kPolicy), Duration(500));
   EXPECT_EQ(BackoffCeiling(5, kPolicy), Duration(8'000));
   EXPECT_EQ(BackoffCeiling(6, kPolicy), Duration(10'000));
-  EXPECT_EQ(BackoffCeiling(1'000'000, kPolicy), Duration(10'000));  // no overflow
+  EXPECT_EQ(BackoffCeiling(1'000'000, kPolicy),
+            Duration(10'000));  // no overflow
 }
 
 TEST(BackoffTest, FullJitterSpansZeroToCeiling) {
@@ -27,7 +28,8 @@ TEST(BackoffTest, FullJitterSpansZeroToCeiling) {
       EXPECT_GE(d, Duration(0));
       EXPECT_LE(d, ceiling);
     }
-    EXPECT_EQ(RetryDelay(retry, kPolicy, std::nullopt, 0.5).count(), ceiling.count() / 2);
+    EXPECT_EQ(RetryDelay(retry, kPolicy, std::nullopt, 0.5).count(),
+              ceiling.count() / 2);
   }
   // Out-of-range randomness is clamped rather than trusted.
   EXPECT_EQ(RetryDelay(0, kPolicy, std::nullopt, 7.0), Duration(250));
@@ -36,7 +38,8 @@ TEST(BackoffTest, FullJitterSpansZeroToCeiling) {
 
 TEST(BackoffTest, RetryAfterIsAFloorCappedAtMax) {
   EXPECT_EQ(RetryDelay(0, kPolicy, Duration(2'000), 0.0), Duration(2'000));
-  EXPECT_EQ(RetryDelay(6, kPolicy, Duration(2'000), 0.9), Duration(9'000));  // jitter above the floor
+  EXPECT_EQ(RetryDelay(6, kPolicy, Duration(2'000), 0.9),
+            Duration(9'000));  // jitter above the floor
   EXPECT_EQ(RetryDelay(0, kPolicy, Duration(3'600'000), 0.0), Duration(10'000));
 }
 
