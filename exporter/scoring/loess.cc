@@ -7,21 +7,16 @@
 namespace anomaly::scoring::internal {
 namespace {
 
-// Four doubles as one value: AVX2 registers in the x86-64-v3 clones, pairs of SSE2 registers otherwise.
-using V4 = double __attribute__((vector_size(32)));
-using M4 = long long __attribute__((vector_size(32)));  // lane masks of V4 comparisons: -1 or 0
-#define ANOMALY_ALWAYS_INLINE [[gnu::always_inline]] inline
 
-// Vectors go by reference: passing a 32-byte vector by value has a different ABI with and without AVX.
-ANOMALY_ALWAYS_INLINE void Load(V4& v, const double* p) { std::memcpy(&v, p, sizeof v); }
-
-ANOMALY_ALWAYS_INLINE double Total(const V4& s) { return (s[0] + s[1]) + (s[2] + s[3]); }
 
 // The three blocks a kernel occupies in LoessPlan::raw: K, K*d and K*d^2 with d = j - x. Precomputing the
 // products turns each weighted-fit element into one multiply and five fused multiply-adds.
 constexpr int kRawBlocks = 3;
-// Doubles of kernels a plan stores for edge fits (256 KiB) before it computes them per fit instead.
-constexpr size_t kPlanBudget = size_t{1} << 15;
+// Doubles of kernels a plan stores for edge fits before it computes them per fit instead: 256 KiB, or
+// 12 windows' worth of kernels (4 arrays each), enough for the ~10 edge fits R's default jumps make.
+// With jump 1 a smoother makes ~window edge fits, and those are computed per fit as the Fortran does.
+constexpr size_t kPlanBudgetMin = size_t{1} << 15;
+constexpr size_t kPlanBudgetWindows = 48;
 
 // stlest's tricube weights over [left, right] around x with half-width h, cut-offs included: 1 within
 // 0.001 h, 0 beyond 0.999 h (so the farthest point of a symmetric window gets 0).
@@ -74,14 +69,15 @@ ANOMALY_ALWAYS_INLINE double FinishFit(double s0, double s1, double s2, double s
                         double range, bool& ok) {
   ok = s0 > 0.0;
   if (!ok) return 0.0;
-  const double ybar = sy / s0;
+  const double inv = 1.0 / s0;  // one division, then products (differs from dividing by rounding only)
+  const double ybar = sy * inv;
   if (h > 0.0 && degree > 0) {
-    const double abar = s1 / s0;
-    const double c = s2 / s0 - abar * abar;
+    const double abar = s1 * inv;
+    const double c = s2 * inv - abar * abar;
     // stlest's sqrt(c) > 0.001 * range, squared so that the vector path can share it (c >= 0 up to
     // rounding; NaN fails both forms).
     const double threshold = 0.001 * range;
-    if (c > threshold * threshold) return ybar - (abar / c) * (sdy / s0 - abar * ybar);
+    if (c > threshold * threshold) return ybar - (abar / c) * (sdy * inv - abar * ybar);
   }
   return ybar;
 }
@@ -94,7 +90,8 @@ struct Kernel {
   const double* equivalent;  // null when the unweighted fit fails
 };
 
-Kernel KernelOf(const LoessPlan& plan, const LoessFit& f, std::vector<double>& scratch) {
+// `need_equivalent` false: a weighted fit, which needs only K, K*d and K*d^2.
+Kernel KernelOf(const LoessPlan& plan, const LoessFit& f, std::vector<double>& scratch, bool need_equivalent) {
   const int len = f.right - f.left + 1;
   if (f.raw >= 0) {
     const double* k = plan.raw.data() + f.raw;
@@ -103,7 +100,8 @@ Kernel KernelOf(const LoessPlan& plan, const LoessFit& f, std::vector<double>& s
   scratch.resize(static_cast<size_t>(kRawBlocks + 1) * len);
   double* k = scratch.data();
   TricubeKernel(f.x, f.left, f.right, f.h, k, k + len, k + 2 * len);
-  const bool fits = EquivalentKernel(k, len, f.x - f.left, f.h, plan.degree, plan.n - 1.0, k + 3 * len);
+  const bool fits =
+      need_equivalent && EquivalentKernel(k, len, f.x - f.left, f.h, plan.degree, plan.n - 1.0, k + 3 * len);
   return {k, k + len, k + 2 * len, fits ? k + 3 * len : nullptr};
 }
 
@@ -117,10 +115,36 @@ ANOMALY_ALWAYS_INLINE double FitWeighted(const LoessPlan& plan, const LoessFit& 
   const double* w = rw + f.left;
   // Four lanes of partial sums per quantity: explicit vectors, so the loop vectorises without -ffast-math
   // (the result differs from the Fortran's sequential sums by rounding only).
+  // Two sets of accumulators so consecutive iterations do not wait on each other's FMA latency.
   V4 s0 = {}, s1 = {}, s2 = {}, sy = {}, sdy = {};
+  V4 t0 = {}, t1 = {}, t2 = {}, ty = {}, tdy = {};
   int m = 0;
+  V4 u, ym, km, kdm, kd2m;
+  for (; m + 8 <= len; m += 8) {
+    Load(u, w + m);
+    Load(ym, y + m);
+    Load(km, k + m);
+    Load(kdm, kd + m);
+    Load(kd2m, kd2 + m);
+    V4 uy = u * ym;
+    s0 += km * u;
+    s1 += kdm * u;
+    s2 += kd2m * u;
+    sy += km * uy;
+    sdy += kdm * uy;
+    Load(u, w + m + 4);
+    Load(ym, y + m + 4);
+    Load(km, k + m + 4);
+    Load(kdm, kd + m + 4);
+    Load(kd2m, kd2 + m + 4);
+    uy = u * ym;
+    t0 += km * u;
+    t1 += kdm * u;
+    t2 += kd2m * u;
+    ty += km * uy;
+    tdy += kdm * uy;
+  }
   for (; m + 4 <= len; m += 4) {
-    V4 u, ym, km, kdm, kd2m;
     Load(u, w + m);
     Load(ym, y + m);
     Load(km, k + m);
@@ -133,12 +157,17 @@ ANOMALY_ALWAYS_INLINE double FitWeighted(const LoessPlan& plan, const LoessFit& 
     sy += km * uy;
     sdy += kdm * uy;
   }
+  s0 += t0;
+  s1 += t1;
+  s2 += t2;
+  sy += ty;
+  sdy += tdy;
   for (; m < len; ++m) {
-    const double u = w[m];
-    const double uy = u * y[m];
-    s0[0] += k[m] * u;
-    s1[0] += kd[m] * u;
-    s2[0] += kd2[m] * u;
+    const double um = w[m];
+    const double uy = um * y[m];
+    s0[0] += k[m] * um;
+    s1[0] += kd[m] * um;
+    s2[0] += kd2[m] * um;
     sy[0] += k[m] * uy;
     sdy[0] += kd[m] * uy;
   }
@@ -174,7 +203,7 @@ ANOMALY_ALWAYS_INLINE void FitLanes(const LoessPlan& plan, const LoessFit& f, co
                                     std::ptrdiff_t stride, std::vector<double>& scratch, double* est,
                                     long long* ok) {
   const int len = f.right - f.left + 1;
-  const Kernel kernel = KernelOf(plan, f, scratch);
+  const Kernel kernel = KernelOf(plan, f, scratch, rw == nullptr);
   if (rw == nullptr) {
     const bool fits = kernel.equivalent != nullptr;
     double acc[W] = {};
@@ -223,7 +252,7 @@ ANOMALY_ALWAYS_INLINE void FitEightLanes(const LoessPlan& plan, const LoessFit& 
                                          const double* rw, std::ptrdiff_t stride,
                                          std::vector<double>& scratch, double* est, long long* ok) {
   const int len = f.right - f.left + 1;
-  const Kernel kernel = KernelOf(plan, f, scratch);
+  const Kernel kernel = KernelOf(plan, f, scratch, rw == nullptr);
   V4 x0, x1;
   if (rw == nullptr) {
     V4 a0 = {}, a1 = {};
@@ -269,12 +298,13 @@ ANOMALY_ALWAYS_INLINE void FitEightLanes(const LoessPlan& plan, const LoessFit& 
   const bool linear = f.h > 0.0 && plan.degree > 0;
   for (int g = 0; g < 2; ++g) {
     const M4 fit_ok = s0[g] > zero;
-    const V4 ybar = sy[g] / s0[g];  // Inf/NaN only in lanes that failed, never selected
+    const V4 inv = 1.0 / s0[g];  // Inf/NaN only in lanes that failed, never selected
+    const V4 ybar = sy[g] * inv;
     V4 value = ybar;
     if (linear) {
-      const V4 abar = s1[g] / s0[g];
-      const V4 c = s2[g] / s0[g] - abar * abar;
-      const V4 corrected = ybar - (abar / c) * (sdy[g] / s0[g] - abar * ybar);
+      const V4 abar = s1[g] * inv;
+      const V4 c = s2[g] * inv - abar * abar;
+      const V4 corrected = ybar - (abar / c) * (sdy[g] * inv - abar * ybar);
       value = c > threshold2 ? corrected : ybar;
     }
     std::memcpy(est + 4 * g, &value, sizeof value);
@@ -354,7 +384,9 @@ void BuildLoessPlan(int n, int window, int degree, int jump, bool extrapolate, L
     }
     // Symmetric (interior) geometries are few and always stored. Pinned edge windows differ at every fit
     // when the jump is 1 (nt ~ 2751 of them at period 1440): past the budget they are computed per fit.
-    if (x - left != right - x && plan.raw.size() + (kRawBlocks + 1) * static_cast<size_t>(len) > kPlanBudget) {
+    const size_t budget = std::max(kPlanBudgetMin, kPlanBudgetWindows * static_cast<size_t>(len));
+    if (x - left != right - x &&
+        plan.raw.size() + plan.equivalent.size() + (kRawBlocks + 1) * static_cast<size_t>(len) > budget) {
       f.raw = -1;
       return f;
     }
@@ -428,7 +460,7 @@ ANOMALY_SCORING_MULTIVERSION void Smooth(const LoessPlan& plan, const double* v,
   }
   int prev = -1;
   for (const LoessFit& f : plan.fits) {
-    const Kernel kernel = KernelOf(plan, f, scratch);
+    const Kernel kernel = KernelOf(plan, f, scratch, rw == nullptr);
     double value;
     if (rw != nullptr) {
       bool ok;

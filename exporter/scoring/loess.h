@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 // Function multiversioning for the hot loops: an x86-64-v3 (AVX2 + FMA) clone chosen at load time where the
@@ -24,6 +25,17 @@
 #endif
 
 namespace anomaly::scoring::internal {
+
+// Four doubles as one value: AVX2 registers in the x86-64-v3 clones, pairs of SSE2 registers otherwise.
+// Explicit vectors where GCC's auto-vectoriser does not manage (reductions, selects). Pass them by
+// reference: by value, a 32-byte vector has a different ABI with and without AVX.
+using V4 = double __attribute__((vector_size(32)));
+using M4 = long long __attribute__((vector_size(32)));  // lane masks of V4 comparisons: -1 or 0
+#define ANOMALY_ALWAYS_INLINE [[gnu::always_inline]] inline
+
+ANOMALY_ALWAYS_INLINE void Load(V4& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+ANOMALY_ALWAYS_INLINE void Store(double* p, const V4& v) { std::memcpy(p, &v, sizeof v); }
+ANOMALY_ALWAYS_INLINE double Total(const V4& s) { return (s[0] + s[1]) + (s[2] + s[3]); }
 
 struct LoessFit {
   int x;           // abscissa: a position 0..N-1, or -1 / N for the subseries extrapolations

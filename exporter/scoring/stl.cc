@@ -93,10 +93,10 @@ Status CheckFinite(std::span<const double> y) {
 }
 
 // stlma: moving average of length w over x[0, len), by running sum, into out[0, len - w + 1). The Fortran's
-// running sum is one chain of dependent adds; here four chains, each restarting from a direct sum, run over
-// four quarters of the output so their latencies overlap (same values up to rounding).
+// running sum is one chain of dependent adds; here eight chains, each restarting from a direct sum, run over
+// eight parts of the output so their latencies overlap (same values up to rounding).
 void MovingAverage(const double* x, size_t len, int w, double* out) {
-  constexpr size_t kChains = 4;
+  constexpr size_t kChains = 8;
   const size_t width = static_cast<size_t>(w);
   const size_t out_len = len - width + 1;
   // Multiplying by 1/w instead of dividing by w (stlma): 1-ulp differences, and no divider bottleneck.
@@ -149,7 +149,10 @@ double SelectNonNegative(std::span<const double> x, size_t k, std::vector<uint64
   }
   if (any == all) return x[0];
   int shift = 64 - std::countl_zero(any ^ all);
-  while (count > 1 && shift > 0) {
+  // Radix passes while many keys remain; a selection finishes the last few (a fixed cost per pass, the
+  // 2048-bucket clear and scan, would otherwise dominate).
+  constexpr size_t kFewKeys = 64;
+  while (count > kFewKeys && shift > 0) {
     const int bits = std::min(kDigitBits, shift);
     shift -= bits;
     const uint64_t mask = (uint64_t{1} << bits) - 1;
@@ -164,8 +167,11 @@ double SelectNonNegative(std::span<const double> x, size_t k, std::vector<uint64
     }
     count = kept;
   }
+  // Unsigned order of the bit patterns is the order of the values; k is now a rank among the survivors.
+  std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(k),
+                   keys.begin() + static_cast<std::ptrdiff_t>(count));
   double value;
-  std::memcpy(&value, keys.data(), sizeof value);
+  std::memcpy(&value, keys.data() + k, sizeof value);
   return value;
 }
 
@@ -186,20 +192,43 @@ ANOMALY_SCORING_MULTIVERSION void RobustnessWeights(std::span<const double> y, c
   double lower = upper;
   if (n % 2 == 0) {
     // Rank mid-1 is the largest value below `upper` if at least mid values are below it, else a tie.
-    size_t below = 0;
-    double largest_below = 0.0;
-    for (size_t i = 0; i < n; ++i) {
-      const bool is_below = scratch[i] < upper;
-      below += is_below ? 1 : 0;
-      largest_below = std::max(largest_below, is_below ? scratch[i] : 0.0);
+    using internal::M4;
+    using internal::V4;
+    const V4 up = V4{} + upper;
+    V4 largest = {}, x;
+    M4 below = {};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      internal::Load(x, scratch.data() + i);
+      const M4 is_below = x < up;
+      below -= is_below;  // lanes are -1 where true
+      largest = (is_below & (x > largest)) ? x : largest;
     }
-    lower = below >= mid ? largest_below : upper;
+    size_t count = static_cast<size_t>(-(below[0] + below[1] + below[2] + below[3]));
+    double largest_below = std::max(std::max(largest[0], largest[1]), std::max(largest[2], largest[3]));
+    for (; i < n; ++i) {
+      if (scratch[i] < upper) {
+        ++count;
+        largest_below = std::max(largest_below, scratch[i]);
+      }
+    }
+    lower = count >= mid ? largest_below : upper;
   }
   const double cmad = 3.0 * (lower + upper);  // 6 * median
   const double c9 = 0.999 * cmad;
   const double c1 = 0.001 * cmad;
   // Branch-free so it vectorises; with cmad = 0 the quotient is Inf or NaN but never selected.
-  for (size_t i = 0; i < n; ++i) {
+  using internal::V4;
+  const V4 one = V4{} + 1.0, zero = {}, c1v = V4{} + c1, c9v = V4{} + c9, cmadv = V4{} + cmad;
+  size_t i = 0;
+  for (V4 r; i + 4 <= n; i += 4) {
+    internal::Load(r, scratch.data() + i);
+    const V4 t = r / cmadv;
+    const V4 u = one - t * t;
+    const V4 w = r <= c1v ? one : (r <= c9v ? u * u : zero);
+    internal::Store(rw.data() + i, w);
+  }
+  for (; i < n; ++i) {
     const double r = scratch[i];
     const double t = r / cmad;
     const double u = 1.0 - t * t;
