@@ -10,9 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-bool IsSuccessStatus(long http_status) {
-  return http_status >= 200 && http_status < 300;
-}
+bool IsSuccessStatus(long http_status) { return http_status >= 200 && http_status < 300; }
 
 // A short, printable excerpt of a body for error messages: proxies answer with
 // HTML or plain text.
@@ -20,39 +18,32 @@ std::string Excerpt(std::string_view body) {
   constexpr size_t kMaxBytes = 200;
   std::string out;
   for (char c : body.substr(0, kMaxBytes)) {
-    out += (c == '\n' || c == '\r' || c == '\t')
-               ? ' '
-               : (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (static_cast<unsigned char>(c) < 0x20 ? '?' : c);
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   if (body.size() > kMaxBytes) out += "...";
   return out.empty() ? "empty body" : out;
 }
 
-std::string StatusPrefix(long http_status) {
-  return "prometheus answered " + std::to_string(http_status);
-}
+std::string StatusPrefix(long http_status) { return "prometheus answered " + std::to_string(http_status); }
 
 std::string StringField(const json& j, const char* key) {
   auto it = j.find(key);
-  return (it != j.end() && it->is_string()) ? it->get<std::string>()
-                                            : std::string();
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
 
 ErrorCode ErrorCodeForErrorType(std::string_view error_type, long http_status) {
   if (error_type == "timeout") return ErrorCode::kTimeout;
-  if (error_type == "unavailable" || error_type == "internal" ||
-      error_type == "canceled") {
+  if (error_type == "unavailable" || error_type == "internal" || error_type == "canceled") {
     return ErrorCode::kUpstreamUnavailable;
   }
-  if (error_type == "bad_data" || error_type == "execution" ||
-      error_type == "not_found" || error_type == "not_acceptable") {
+  if (error_type == "bad_data" || error_type == "execution" || error_type == "not_found" ||
+      error_type == "not_acceptable") {
     return ErrorCode::kUpstreamRejected;
   }
-  if (http_status == 429 || http_status >= 500)
-    return ErrorCode::kUpstreamUnavailable;
+  if (http_status == 429 || http_status >= 500) return ErrorCode::kUpstreamUnavailable;
   if (http_status == 408) return ErrorCode::kTimeout;
   return ErrorCode::kUpstreamRejected;
 }
@@ -71,13 +62,10 @@ Result<ApiResponse> DecodeApiResponse(std::string_view body, long http_status) {
     // body.
     size_t offset = std::min(e.byte > 0 ? e.byte - 1 : 0, body.size());
     std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos)
-      what = what.substr(pos + 2);
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
     return MakeError(ErrorCode::kUpstreamMalformed,
-                     StatusPrefix(http_status) +
-                         ": body is not valid JSON at byte offset " +
-                         std::to_string(offset) + " of " +
-                         std::to_string(body.size()) + ": " + what);
+                     StatusPrefix(http_status) + ": body is not valid JSON at byte offset " +
+                         std::to_string(offset) + " of " + std::to_string(body.size()) + ": " + what);
   }
   if (!doc.is_object()) {
     if (!IsSuccessStatus(http_status)) {
@@ -95,13 +83,11 @@ Result<ApiResponse> DecodeApiResponse(std::string_view body, long http_status) {
     std::string message = StatusPrefix(http_status) + ": ";
     if (!error_type.empty()) message += error_type + ": ";
     message += error;
-    return MakeError(ErrorCodeForErrorType(error_type, http_status),
-                     std::move(message));
+    return MakeError(ErrorCodeForErrorType(error_type, http_status), std::move(message));
   }
   if (status != "success") {
     return MakeError(ErrorCode::kUpstreamMalformed,
-                     StatusPrefix(http_status) + ": \"status\" is \"" + status +
-                         "\", want \"success\"");
+                     StatusPrefix(http_status) + ": \"status\" is \"" + status + "\", want \"success\"");
   }
   ApiResponse out;
   if (auto it = doc.find("data"); it != doc.end()) out.data = std::move(*it);

@@ -21,8 +21,7 @@ struct ApiResponse {
 // The envelope of `body` received with `http_status`: "success" -> data and
 // warnings; "error" or a non-2xx status -> the Error that status/errorType maps
 // to (see DecodeQueryRange in range_query.h).
-[[nodiscard]] Result<ApiResponse> DecodeApiResponse(std::string_view body,
-                                                    long http_status);
+[[nodiscard]] Result<ApiResponse> DecodeApiResponse(std::string_view body, long http_status);
 
 // The ErrorCode for a Prometheus errorType, falling back to the HTTP status
 // when the type is unknown or empty.

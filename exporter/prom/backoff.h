@@ -21,8 +21,8 @@ Duration BackoffCeiling(int retry, const BackoffPolicy& policy);
 // The delay before retry number `retry` (0 = first retry): uniform in [0,
 // BackoffCeiling] scaled by unit_random in [0, 1), but at least retry_after
 // when the server sent one; never above policy.max.
-Duration RetryDelay(int retry, const BackoffPolicy& policy,
-                    std::optional<Duration> retry_after, double unit_random);
+Duration RetryDelay(int retry, const BackoffPolicy& policy, std::optional<Duration> retry_after,
+                    double unit_random);
 
 // A Retry-After header value in delta-seconds ("120"); nullopt for HTTP dates
 // and anything else.

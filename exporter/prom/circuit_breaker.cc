@@ -16,9 +16,7 @@ bool CircuitBreaker::Allow(TimePoint now, Duration* retry_in) {
         trial_in_flight_ = true;
         return true;
       }
-      if (retry_in)
-        *retry_in =
-            std::chrono::duration_cast<Duration>(opened_at_ + cooldown_ - now);
+      if (retry_in) *retry_in = std::chrono::duration_cast<Duration>(opened_at_ + cooldown_ - now);
       return false;
     case State::kHalfOpen:
       // One trial at a time; the others fail fast until it reports.

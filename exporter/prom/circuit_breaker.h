@@ -18,8 +18,7 @@ class CircuitBreaker {
   enum class State { kClosed, kOpen, kHalfOpen };
 
   // threshold <= 0 disables the breaker: Allow() is always true.
-  CircuitBreaker(int threshold, Duration cooldown)
-      : threshold_(threshold), cooldown_(cooldown) {}
+  CircuitBreaker(int threshold, Duration cooldown) : threshold_(threshold), cooldown_(cooldown) {}
   CircuitBreaker(const CircuitBreaker&) = delete;
   CircuitBreaker& operator=(const CircuitBreaker&) = delete;
 

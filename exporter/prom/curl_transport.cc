@@ -40,9 +40,7 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
     for (size_t i = 0; i < kName.size() && match; ++i) {
       match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
     }
-    if (match)
-      static_cast<Received*>(user)->retry_after =
-          ParseRetryAfter(line.substr(kName.size()));
+    if (match) static_cast<Received*>(user)->retry_after = ParseRetryAfter(line.substr(kName.size()));
   }
   return size * count;
 }
@@ -74,10 +72,7 @@ void CurlTransport::HandleDeleter::operator()(void* handle) const {
   curl_easy_cleanup(static_cast<CURL*>(handle));
 }
 
-CurlTransport::CurlTransport(CurlOptions options)
-    : options_(std::move(options)) {
-  GlobalInitOnce();
-}
+CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)) { GlobalInitOnce(); }
 
 CurlTransport::~CurlTransport() = default;
 
@@ -95,8 +90,7 @@ CurlTransport::Handle CurlTransport::Acquire() {
 
 void CurlTransport::Release(Handle handle) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (idle_.size() < options_.max_idle_handles)
-    idle_.push_back(std::move(handle));
+  if (idle_.size() < options_.max_idle_handles) idle_.push_back(std::move(handle));
 }
 
 Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
@@ -119,8 +113,7 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
   Received received;
   char error_buffer[CURL_ERROR_SIZE] = {};
   const long timeout_ms = static_cast<long>(options_.timeout.count());
-  const long connect_ms = static_cast<long>(
-      std::min(options_.connect_timeout, options_.timeout).count());
+  const long connect_ms = static_cast<long>(std::min(options_.connect_timeout, options_.timeout).count());
 
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -129,8 +122,7 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
                    1L);  // required for timeouts in multi-threaded programs
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.form_body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                   static_cast<curl_off_t>(request.form_body.size()));
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.form_body.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING,
                    "");  // every encoding this libcurl decodes (gzip)
@@ -141,14 +133,11 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &received);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, ReadHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &received);
-  if (!options_.user_agent.empty())
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  if (!options_.tls_ca_file.empty())
-    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.tls_ca_file.c_str());
+  if (!options_.user_agent.empty()) curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  if (!options_.tls_ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.tls_ca_file.c_str());
   if (!options_.tls_cert_file.empty())
     curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.tls_cert_file.c_str());
-  if (!options_.tls_key_file.empty())
-    curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls_key_file.c_str());
+  if (!options_.tls_key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls_key_file.c_str());
   if (options_.tls_insecure_skip_verify) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -163,12 +152,10 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
   Release(std::move(handle));
 
   if (code != CURLE_OK) {
-    std::string detail = error_buffer[0] != '\0' ? std::string(error_buffer)
-                                                 : curl_easy_strerror(code);
+    std::string detail = error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(code);
     // The URL carries no secrets (credentials go in headers), so it may appear
     // in messages.
-    return MakeError(ErrorCodeForCurl(code),
-                     "POST " + request.url + ": " + detail);
+    return MakeError(ErrorCodeForCurl(code), "POST " + request.url + ": " + detail);
   }
   return HttpResponse{status, std::move(received.body), received.retry_after};
 }

@@ -37,8 +37,7 @@ class CurlTransport final : public HttpTransport {
   struct HandleDeleter {
     void operator()(void* handle) const;
   };
-  using Handle =
-      std::unique_ptr<void, HandleDeleter>;  // a CURL*; curl.h stays in the .cc
+  using Handle = std::unique_ptr<void, HandleDeleter>;  // a CURL*; curl.h stays in the .cc
 
   Handle Acquire();
   void Release(Handle handle);

@@ -49,21 +49,17 @@ std::string FormEncode(std::string_view text) {
 std::string FormatSeconds(int64_t ms) {
   char buf[32];
   const char* sign = ms < 0 ? "-" : "";
-  uint64_t abs_ms =
-      ms < 0 ? static_cast<uint64_t>(-(ms + 1)) + 1 : static_cast<uint64_t>(ms);
-  std::snprintf(buf, sizeof buf, "%s%" PRIu64 ".%03" PRIu64, sign,
-                abs_ms / 1000, abs_ms % 1000);
+  uint64_t abs_ms = ms < 0 ? static_cast<uint64_t>(-(ms + 1)) + 1 : static_cast<uint64_t>(ms);
+  std::snprintf(buf, sizeof buf, "%s%" PRIu64 ".%03" PRIu64, sign, abs_ms / 1000, abs_ms % 1000);
   return buf;
 }
 
 std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(in[i]) << 16) |
-                 (static_cast<uint8_t>(in[i + 1]) << 8) |
+    uint32_t n = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
                  static_cast<uint8_t>(in[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
@@ -76,8 +72,7 @@ std::string Base64(std::string_view in) {
     out += kAlphabet[(n >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    uint32_t n = (static_cast<uint8_t>(in[i]) << 16) |
-                 (static_cast<uint8_t>(in[i + 1]) << 8);
+    uint32_t n = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -88,26 +83,20 @@ std::string Base64(std::string_view in) {
 
 // The file's contents without trailing whitespace. The message names the option
 // and the path, never the contents.
-Result<std::string> ReadSecretFile(std::string_view option,
-                                   const std::string& path) {
+Result<std::string> ReadSecretFile(std::string_view option, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return MakeError(ErrorCode::kInternal, "reading " + std::string(option) +
-                                               " " + path + ": " +
-                                               std::strerror(errno));
+    return MakeError(ErrorCode::kInternal,
+                     "reading " + std::string(option) + " " + path + ": " + std::strerror(errno));
   }
   std::ostringstream contents;
   contents << in.rdbuf();
   std::string secret = contents.str();
-  while (!secret.empty() &&
-         std::isspace(static_cast<unsigned char>(secret.back())))
-    secret.pop_back();
+  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) secret.pop_back();
   return secret;
 }
 
-bool IsRetryableStatus(long status) {
-  return status == 429 || status == 408 || status >= 500;
-}
+bool IsRetryableStatus(long status) { return status == 429 || status == 408 || status >= 500; }
 
 bool IsRetryableError(ErrorCode code) {
   return code == ErrorCode::kTimeout || code == ErrorCode::kUpstreamUnavailable;
@@ -135,16 +124,12 @@ ClientEnv RealClientEnv() {
 }
 
 Status ValidateClientOptions(const ClientOptions& o) {
-  auto bad = [](std::string message) {
-    return MakeError(ErrorCode::kInvalidConfig, std::move(message));
-  };
+  auto bad = [](std::string message) { return MakeError(ErrorCode::kInvalidConfig, std::move(message)); };
   std::string_view url = o.url;
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos ||
-      (url.substr(0, scheme_end) != "http" &&
-       url.substr(0, scheme_end) != "https")) {
-    return bad("url: want http://host[:port][/prefix] or https://..., got \"" +
-               o.url + "\"");
+      (url.substr(0, scheme_end) != "http" && url.substr(0, scheme_end) != "https")) {
+    return bad("url: want http://host[:port][/prefix] or https://..., got \"" + o.url + "\"");
   }
   std::string_view authority = url.substr(scheme_end + 3);
   authority = authority.substr(0, authority.find('/'));
@@ -154,8 +139,7 @@ Status ValidateClientOptions(const ClientOptions& o) {
     return bad("url: put credentials in basic_auth, not in the url");
   }
   if (o.timeout <= Duration(0)) return bad("timeout: must be positive");
-  if (o.connect_timeout <= Duration(0))
-    return bad("connect_timeout: must be positive");
+  if (o.connect_timeout <= Duration(0)) return bad("connect_timeout: must be positive");
   if (o.max_retries < 0) return bad("max_retries: must be >= 0");
   if (o.initial_backoff < Duration(0) || o.max_backoff < o.initial_backoff) {
     return bad(
@@ -165,8 +149,7 @@ Status ValidateClientOptions(const ClientOptions& o) {
   if (o.breaker_failure_threshold > 0 && o.breaker_cooldown <= Duration(0)) {
     return bad("breaker_cooldown: must be positive");
   }
-  if (o.max_points_per_request < 1)
-    return bad("max_points_per_request: must be >= 1");
+  if (o.max_points_per_request < 1) return bad("max_points_per_request: must be >= 1");
   if (!o.basic_auth_username.empty() && !o.bearer_token_file.empty()) {
     return bad("basic_auth and bearer_token_file are mutually exclusive");
   }
@@ -182,9 +165,8 @@ Status ValidateClientOptions(const ClientOptions& o) {
   return {};
 }
 
-HttpRangeQueryClient::HttpRangeQueryClient(
-    ClientOptions options, std::unique_ptr<HttpTransport> transport,
-    ClientEnv env)
+HttpRangeQueryClient::HttpRangeQueryClient(ClientOptions options, std::unique_ptr<HttpTransport> transport,
+                                           ClientEnv env)
     : options_(std::move(options)),
       base_url_([this] {
         std::string url = options_.url;
@@ -199,28 +181,24 @@ HttpRangeQueryClient::HttpRangeQueryClient(
 Result<std::vector<std::string>> HttpRangeQueryClient::AuthHeaders() const {
   std::vector<std::string> headers;
   if (!options_.bearer_token_file.empty()) {
-    Result<std::string> token =
-        ReadSecretFile("bearer_token_file", options_.bearer_token_file);
+    Result<std::string> token = ReadSecretFile("bearer_token_file", options_.bearer_token_file);
     if (!token) return tl::unexpected(token.error());
     headers.push_back("Authorization: Bearer " + *token);
   } else if (!options_.basic_auth_username.empty()) {
     std::string password;
     if (!options_.basic_auth_password_file.empty()) {
-      Result<std::string> read = ReadSecretFile(
-          "basic_auth_password_file", options_.basic_auth_password_file);
+      Result<std::string> read =
+          ReadSecretFile("basic_auth_password_file", options_.basic_auth_password_file);
       if (!read) return tl::unexpected(read.error());
       password = std::move(*read);
     }
-    headers.push_back("Authorization: Basic " +
-                      Base64(options_.basic_auth_username + ":" + password));
+    headers.push_back("Authorization: Basic " + Base64(options_.basic_auth_username + ":" + password));
   }
-  for (const auto& [name, value] : options_.headers)
-    headers.push_back(name + ": " + value);
+  for (const auto& [name, value] : options_.headers) headers.push_back(name + ": " + value);
   return headers;
 }
 
-Result<HttpResponse> HttpRangeQueryClient::Send(std::string_view path,
-                                                const std::string& form,
+Result<HttpResponse> HttpRangeQueryClient::Send(std::string_view path, const std::string& form,
                                                 CallStats* stats) {
   // Secrets are read once per request sequence, so a rotated token is used from
   // the next call on.
@@ -235,17 +213,15 @@ Result<HttpResponse> HttpRangeQueryClient::Send(std::string_view path,
       // Opened while this call was retrying: its own last failure is the better
       // message.
       if (last) return std::move(*last);
-      return MakeError(ErrorCode::kCancelled,
-                       "circuit open after " +
-                           std::to_string(breaker_.consecutive_failures()) +
-                           " consecutive failures of " + base_url_ +
-                           ", next trial in " + FormatDuration(retry_in));
+      return MakeError(ErrorCode::kCancelled, "circuit open after " +
+                                                  std::to_string(breaker_.consecutive_failures()) +
+                                                  " consecutive failures of " + base_url_ +
+                                                  ", next trial in " + FormatDuration(retry_in));
     }
     ++stats->requests;
     if (attempt > 0) ++stats->retries;
     Result<HttpResponse> response = transport_->Post(request);
-    bool retryable = response ? IsRetryableStatus(response->status)
-                              : IsRetryableError(response.error().code);
+    bool retryable = response ? IsRetryableStatus(response->status) : IsRetryableError(response.error().code);
     if (retryable) {
       breaker_.RecordFailure(env_.now());
     } else {
@@ -253,31 +229,24 @@ Result<HttpResponse> HttpRangeQueryClient::Send(std::string_view path,
       breaker_.RecordSuccess();
     }
     if (!retryable || attempt >= options_.max_retries) return response;
-    std::optional<Duration> retry_after =
-        response ? response->retry_after : std::nullopt;
+    std::optional<Duration> retry_after = response ? response->retry_after : std::nullopt;
     last = std::move(response);
     env_.sleep(RetryDelay(attempt, backoff_, retry_after, env_.unit_random()));
   }
 }
 
-void HttpRangeQueryClient::LogWarningsOnce(
-    std::string_view query, const std::vector<std::string>& warnings) {
+void HttpRangeQueryClient::LogWarningsOnce(std::string_view query, const std::vector<std::string>& warnings) {
   for (const std::string& warning : warnings) {
     {
       std::lock_guard<std::mutex> lock(warnings_mu_);
-      if (logged_warnings_.size() >= kMaxLoggedWarnings ||
-          !logged_warnings_.insert(warning).second)
-        continue;
+      if (logged_warnings_.size() >= kMaxLoggedWarnings || !logged_warnings_.insert(warning).second) continue;
     }
-    log::Warn("prometheus returned a warning",
-              {{"query", std::string(query)}, {"warning", warning}});
+    log::Warn("prometheus returned a warning", {{"query", std::string(query)}, {"warning", warning}});
   }
 }
 
-void HttpRangeQueryClient::Notify(std::string_view query,
-                                  const std::optional<ErrorCode>& error,
-                                  const CallStats& stats,
-                                  std::chrono::steady_clock::time_point started,
+void HttpRangeQueryClient::Notify(std::string_view query, const std::optional<ErrorCode>& error,
+                                  const CallStats& stats, std::chrono::steady_clock::time_point started,
                                   const std::vector<std::string>& warnings) {
   if (!options_.observer) return;
   QueryEvent event{
@@ -291,54 +260,45 @@ void HttpRangeQueryClient::Notify(std::string_view query,
   options_.observer(event);
 }
 
-Result<std::vector<SeriesSamples>> HttpRangeQueryClient::QueryRange(
-    const RangeQuery& query) {
+Result<std::vector<SeriesSamples>> HttpRangeQueryClient::QueryRange(const RangeQuery& query) {
   const auto started = env_.now();
   CallStats stats;
   std::vector<std::string> warnings;
   auto fail = [&](const Error& error, std::string_view page_context) {
     std::string context = QueryContext(query.query, stats.requests);
-    if (!page_context.empty())
-      context += std::string(" ") + std::string(page_context);
+    if (!page_context.empty()) context += std::string(" ") + std::string(page_context);
     Error out = error.WithContext(context);
     Notify(query.query, out.code, stats, started, warnings);
     return tl::unexpected(std::move(out));
   };
   const int64_t step_ms = query.step.count();
-  if (step_ms <= 0)
-    return fail(Error{ErrorCode::kInvalidInput, "step must be positive"}, "");
+  if (step_ms <= 0) return fail(Error{ErrorCode::kInvalidInput, "step must be positive"}, "");
   if (query.end_ms < query.start_ms) {
-    return fail(Error{ErrorCode::kInvalidInput,
-                      "end " + FormatSeconds(query.end_ms) +
-                          " is before start " + FormatSeconds(query.start_ms)},
+    return fail(Error{ErrorCode::kInvalidInput, "end " + FormatSeconds(query.end_ms) + " is before start " +
+                                                    FormatSeconds(query.start_ms)},
                 "");
   }
 
-  const std::vector<PageRange> pages = SplitRange(
-      query.start_ms, query.end_ms, step_ms, options_.max_points_per_request);
-  const std::string common = "query=" + FormEncode(query.query) +
-                             "&step=" + FormatSeconds(step_ms) +
+  const std::vector<PageRange> pages =
+      SplitRange(query.start_ms, query.end_ms, step_ms, options_.max_points_per_request);
+  const std::string common = "query=" + FormEncode(query.query) + "&step=" + FormatSeconds(step_ms) +
                              "&timeout=" + FormatDuration(options_.timeout);
   SeriesMerger merger;
   for (size_t i = 0; i < pages.size(); ++i) {
     const PageRange& page = pages[i];
     std::string page_context;
     if (pages.size() > 1) {
-      page_context = "page " + std::to_string(i + 1) + "/" +
-                     std::to_string(pages.size()) + " [" +
-                     FormatSeconds(page.start_ms) + ", " +
-                     FormatSeconds(page.end_ms) + "]";
+      page_context = "page " + std::to_string(i + 1) + "/" + std::to_string(pages.size()) + " [" +
+                     FormatSeconds(page.start_ms) + ", " + FormatSeconds(page.end_ms) + "]";
     }
-    std::string form = common + "&start=" + FormatSeconds(page.start_ms) +
-                       "&end=" + FormatSeconds(page.end_ms);
+    std::string form =
+        common + "&start=" + FormatSeconds(page.start_ms) + "&end=" + FormatSeconds(page.end_ms);
     Result<HttpResponse> response = Send(kQueryRangePath, form, &stats);
     if (!response) return fail(response.error(), page_context);
-    Result<QueryRangeResponse> decoded =
-        DecodeQueryRange(response->body, response->status);
+    Result<QueryRangeResponse> decoded = DecodeQueryRange(response->body, response->status);
     if (!decoded) return fail(decoded.error(), page_context);
     for (std::string& w : decoded->warnings) {
-      if (std::find(warnings.begin(), warnings.end(), w) == warnings.end())
-        warnings.push_back(std::move(w));
+      if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
     }
     merger.Add(std::move(decoded->series));
   }
@@ -361,14 +321,11 @@ Status HttpRangeQueryClient::CheckQuery(std::string_view promql) {
   Status status;
   if (!response) {
     status = tl::unexpected(response.error());
-  } else if (Result<ApiResponse> api =
-                 DecodeApiResponse(response->body, response->status);
-             !api) {
+  } else if (Result<ApiResponse> api = DecodeApiResponse(response->body, response->status); !api) {
     status = tl::unexpected(api.error());
   }
   if (!status) {
-    Error out =
-        status.error().WithContext(QueryContext(promql, stats.requests));
+    Error out = status.error().WithContext(QueryContext(promql, stats.requests));
     Notify(promql, out.code, stats, started, no_warnings);
     return tl::unexpected(std::move(out));
   }
@@ -376,8 +333,7 @@ Status HttpRangeQueryClient::CheckQuery(std::string_view promql) {
   return {};
 }
 
-Result<std::unique_ptr<RangeQueryClient>> NewHttpClient(
-    const ClientOptions& options) {
+Result<std::unique_ptr<RangeQueryClient>> NewHttpClient(const ClientOptions& options) {
   if (Status valid = ValidateClientOptions(options); !valid) {
     return tl::unexpected(valid.error().WithContext("query client"));
   }
@@ -391,8 +347,7 @@ Result<std::unique_ptr<RangeQueryClient>> NewHttpClient(
       .user_agent = options.user_agent,
   });
   return std::unique_ptr<RangeQueryClient>(
-      std::make_unique<HttpRangeQueryClient>(options, std::move(transport),
-                                             RealClientEnv()));
+      std::make_unique<HttpRangeQueryClient>(options, std::move(transport), RealClientEnv()));
 }
 
 }  // namespace anomaly::prom

@@ -37,13 +37,11 @@ ClientEnv RealClientEnv();
 class HttpRangeQueryClient final : public RangeQueryClient {
  public:
   // REQUIRES: ValidateClientOptions(options) is OK.
-  HttpRangeQueryClient(ClientOptions options,
-                       std::unique_ptr<HttpTransport> transport, ClientEnv env);
+  HttpRangeQueryClient(ClientOptions options, std::unique_ptr<HttpTransport> transport, ClientEnv env);
   HttpRangeQueryClient(const HttpRangeQueryClient&) = delete;
   HttpRangeQueryClient& operator=(const HttpRangeQueryClient&) = delete;
 
-  [[nodiscard]] Result<std::vector<SeriesSamples>> QueryRange(
-      const RangeQuery& query) override;
+  [[nodiscard]] Result<std::vector<SeriesSamples>> QueryRange(const RangeQuery& query) override;
   [[nodiscard]] Status CheckQuery(std::string_view promql) override;
 
  private:
@@ -55,16 +53,11 @@ class HttpRangeQueryClient final : public RangeQueryClient {
   // POSTs `form` to base URL + `path`, retrying timeouts, transport failures,
   // 5xx and 429 with backoff, through the breaker. Returns the last response
   // (whatever its status) or transport error.
-  [[nodiscard]] Result<HttpResponse> Send(std::string_view path,
-                                          const std::string& form,
-                                          CallStats* stats);
+  [[nodiscard]] Result<HttpResponse> Send(std::string_view path, const std::string& form, CallStats* stats);
   [[nodiscard]] Result<std::vector<std::string>> AuthHeaders() const;
-  void LogWarningsOnce(std::string_view query,
-                       const std::vector<std::string>& warnings);
-  void Notify(std::string_view query, const std::optional<ErrorCode>& error,
-              const CallStats& stats,
-              std::chrono::steady_clock::time_point started,
-              const std::vector<std::string>& warnings);
+  void LogWarningsOnce(std::string_view query, const std::vector<std::string>& warnings);
+  void Notify(std::string_view query, const std::optional<ErrorCode>& error, const CallStats& stats,
+              std::chrono::steady_clock::time_point started, const std::vector<std::string>& warnings);
 
   // Constant after construction.
   const ClientOptions options_;

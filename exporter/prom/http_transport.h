@@ -15,16 +15,14 @@ namespace anomaly::prom {
 
 struct HttpRequest {
   std::string url;
-  std::string form_body;  // application/x-www-form-urlencoded
-  std::vector<std::string>
-      headers;  // "Name: value"; may hold secrets: never log them
+  std::string form_body;             // application/x-www-form-urlencoded
+  std::vector<std::string> headers;  // "Name: value"; may hold secrets: never log them
 };
 
 struct HttpResponse {
   long status = 0;
   std::string body;
-  std::optional<Duration>
-      retry_after;  // from a Retry-After header in delta-seconds
+  std::optional<Duration> retry_after;  // from a Retry-After header in delta-seconds
 };
 
 class HttpTransport {
@@ -34,8 +32,7 @@ class HttpTransport {
   // passed), kUpstreamUnavailable (connect/send/receive failed, body cut short
   // of its Content-Length), kInvalidConfig (bad URL, unreadable or rejected TLS
   // files, server certificate not trusted).
-  [[nodiscard]] virtual Result<HttpResponse> Post(
-      const HttpRequest& request) = 0;
+  [[nodiscard]] virtual Result<HttpResponse> Post(const HttpRequest& request) = 0;
 };
 
 }  // namespace anomaly::prom

@@ -5,8 +5,7 @@
 
 namespace anomaly::prom {
 
-std::vector<PageRange> SplitRange(int64_t start_ms, int64_t end_ms,
-                                  int64_t step_ms, int max_points) {
+std::vector<PageRange> SplitRange(int64_t start_ms, int64_t end_ms, int64_t step_ms, int max_points) {
   std::vector<PageRange> pages;
   // A page of max_points samples spans (max_points - 1) steps, its ends
   // included.
@@ -14,9 +13,7 @@ std::vector<PageRange> SplitRange(int64_t start_ms, int64_t end_ms,
   for (int64_t start = start_ms; start <= end_ms;) {
     // The last page keeps the caller's end even off the grid; Prometheus stops
     // at the last grid point.
-    int64_t end = ((end_ms - start) / step_ms <= max_points - 1)
-                      ? end_ms
-                      : start + span_ms;
+    int64_t end = ((end_ms - start) / step_ms <= max_points - 1) ? end_ms : start + span_ms;
     pages.push_back({start, end});
     if (end == end_ms) break;
     start = end + step_ms;
@@ -34,9 +31,7 @@ void SeriesMerger::Add(std::vector<SeriesSamples> page) {
 std::vector<SeriesSamples> SeriesMerger::Finish() && {
   std::vector<SeriesSamples> out;
   out.reserve(by_labels_.size());
-  auto by_time = [](const Sample& a, const Sample& b) {
-    return a.timestamp_ms < b.timestamp_ms;
-  };
+  auto by_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms < b.timestamp_ms; };
   for (auto& [labels, samples] : by_labels_) {
     // Pages arrive in time order, so this is a no-op sort unless the backend
     // overlapped pages.

@@ -23,8 +23,7 @@ struct PageRange {
 // and page n+1 starts one step after page n ends, so no timestamp is asked for
 // twice (both ends are inclusive; ECOSYSTEM.md §2). REQUIRES: step_ms > 0,
 // end_ms >= start_ms, max_points >= 1.
-std::vector<PageRange> SplitRange(int64_t start_ms, int64_t end_ms,
-                                  int64_t step_ms, int max_points);
+std::vector<PageRange> SplitRange(int64_t start_ms, int64_t end_ms, int64_t step_ms, int max_points);
 
 // Collects pages of a query_range answer by label set. Samples come out
 // ascending and unique by timestamp (the later page wins a shared timestamp,

@@ -21,9 +21,8 @@ namespace {
 using nlohmann::json;
 
 tl::unexpected<Error> Malformed(long http_status, const std::string& what) {
-  return MakeError(
-      ErrorCode::kUpstreamMalformed,
-      "prometheus answered " + std::to_string(http_status) + ": " + what);
+  return MakeError(ErrorCode::kUpstreamMalformed,
+                   "prometheus answered " + std::to_string(http_status) + ": " + what);
 }
 
 // Sample values are strings because NaN and ±Inf are not JSON numbers.
@@ -47,39 +46,31 @@ bool ParseSampleValue(const std::string& text, double* out) {
   return ec == std::errc() && ptr == last && first != last;
 }
 
-Result<SeriesSamples> DecodeSeries(const json& item, size_t index,
-                                   long http_status) {
+Result<SeriesSamples> DecodeSeries(const json& item, size_t index, long http_status) {
   const std::string where = "data.result[" + std::to_string(index) + "]";
-  if (!item.is_object())
-    return Malformed(http_status, where + " is not an object");
+  if (!item.is_object()) return Malformed(http_status, where + " is not an object");
   SeriesSamples series;
   auto metric = item.find("metric");
   if (metric != item.end()) {
-    if (!metric->is_object())
-      return Malformed(http_status, where + ".metric is not an object");
+    if (!metric->is_object()) return Malformed(http_status, where + ".metric is not an object");
     std::vector<Label> labels;
     for (const auto& [name, value] : metric->items()) {
       if (!value.is_string()) {
-        return Malformed(http_status,
-                         where + ".metric." + name + " is not a string");
+        return Malformed(http_status, where + ".metric." + name + " is not a string");
       }
       labels.push_back(Label{name, value.get<std::string>()});
     }
     series.labels = MakeLabels(std::move(labels));
   }
   auto values = item.find("values");
-  if (values == item.end())
-    return series;  // e.g. a series with only native histogram samples
-  if (!values->is_array())
-    return Malformed(http_status, where + ".values is not an array");
+  if (values == item.end()) return series;  // e.g. a series with only native histogram samples
+  if (!values->is_array()) return Malformed(http_status, where + ".values is not an array");
   series.samples.reserve(values->size());
   for (size_t i = 0; i < values->size(); ++i) {
     const json& pair = (*values)[i];
     const std::string at = where + ".values[" + std::to_string(i) + "]";
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() ||
-        !pair[1].is_string()) {
-      return Malformed(http_status,
-                       at + " is not [<unix seconds>, \"<value>\"]");
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_string()) {
+      return Malformed(http_status, at + " is not [<unix seconds>, \"<value>\"]");
     }
     double seconds = pair[0].get<double>();
     if (!std::isfinite(seconds) || std::fabs(seconds) > 9.2e15) {
@@ -88,43 +79,34 @@ Result<SeriesSamples> DecodeSeries(const json& item, size_t index,
     Sample sample{static_cast<int64_t>(std::llround(seconds * 1000.0)), 0};
     const std::string& text = pair[1].get_ref<const std::string&>();
     if (!ParseSampleValue(text, &sample.value)) {
-      return Malformed(http_status,
-                       at + ": value \"" + text + "\" is not a number");
+      return Malformed(http_status, at + ": value \"" + text + "\" is not a number");
     }
     series.samples.push_back(sample);
   }
-  auto by_time = [](const Sample& a, const Sample& b) {
-    return a.timestamp_ms < b.timestamp_ms;
-  };
+  auto by_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms < b.timestamp_ms; };
   if (!std::is_sorted(series.samples.begin(), series.samples.end(), by_time)) {
     std::stable_sort(series.samples.begin(), series.samples.end(), by_time);
   }
-  auto same_time = [](const Sample& a, const Sample& b) {
-    return a.timestamp_ms == b.timestamp_ms;
-  };
-  series.samples.erase(
-      std::unique(series.samples.begin(), series.samples.end(), same_time),
-      series.samples.end());
+  auto same_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms == b.timestamp_ms; };
+  series.samples.erase(std::unique(series.samples.begin(), series.samples.end(), same_time),
+                       series.samples.end());
   return series;
 }
 
 }  // namespace
 
-Result<QueryRangeResponse> DecodeQueryRange(std::string_view body,
-                                            long http_status) {
+Result<QueryRangeResponse> DecodeQueryRange(std::string_view body, long http_status) {
   Result<ApiResponse> api = DecodeApiResponse(body, http_status);
   if (!api) return tl::unexpected(api.error());
   const json& data = api->data;
-  if (!data.is_object())
-    return Malformed(http_status, "\"data\" is missing or not an object");
+  if (!data.is_object()) return Malformed(http_status, "\"data\" is missing or not an object");
   auto result_type = data.find("resultType");
   if (result_type == data.end() || !result_type->is_string()) {
     return Malformed(http_status, "data.resultType is missing");
   }
   if (result_type->get_ref<const std::string&>() != "matrix") {
-    return Malformed(http_status, "data.resultType is \"" +
-                                      result_type->get<std::string>() +
-                                      "\", want \"matrix\"");
+    return Malformed(http_status,
+                     "data.resultType is \"" + result_type->get<std::string>() + "\", want \"matrix\"");
   }
   auto result = data.find("result");
   if (result == data.end() || !result->is_array()) {
@@ -139,14 +121,11 @@ Result<QueryRangeResponse> DecodeQueryRange(std::string_view body,
     out.series.push_back(std::move(*series));
   }
   std::sort(out.series.begin(), out.series.end(),
-            [](const SeriesSamples& a, const SeriesSamples& b) {
-              return a.labels < b.labels;
-            });
+            [](const SeriesSamples& a, const SeriesSamples& b) { return a.labels < b.labels; });
   return out;
 }
 
-Result<std::vector<SeriesSamples>> DecodeQueryRangeResponse(
-    std::string_view body, long http_status) {
+Result<std::vector<SeriesSamples>> DecodeQueryRangeResponse(std::string_view body, long http_status) {
   Result<QueryRangeResponse> r = DecodeQueryRange(body, http_status);
   if (!r) return tl::unexpected(r.error());
   return std::move(r->series);

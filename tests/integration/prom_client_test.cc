@@ -37,16 +37,15 @@ constexpr int kSeries = 3;
 struct Backfill {
   int64_t start_ms = 0;
   int64_t end_ms = 0;
-  std::vector<SeriesSamples>
-      series;  // what was written, sorted by labels like the client's answer
+  std::vector<SeriesSamples> series;  // what was written, sorted by labels like the client's answer
   std::string openmetrics;
 };
 
 Backfill MakeBackfill() {
   Backfill b;
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  const int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   b.end_ms = (now_s / 60 * 60 - 4 * 3600) * 1000;
   b.start_ms = b.end_ms - 8 * 24 * 3600 * 1000LL;
   b.openmetrics = "# TYPE prom_client_test_gauge gauge\n";
@@ -63,9 +62,7 @@ Backfill MakeBackfill() {
       if (k == 1 && i == 201) v = -INFINITY;
       s.samples.push_back({t, v});
       char line[200];
-      const char* text =
-          std::isnan(v) ? "NaN"
-                        : (std::isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : nullptr);
+      const char* text = std::isnan(v) ? "NaN" : (std::isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : nullptr);
       char number[40];
       if (!text) {
         std::snprintf(number, sizeof number, "%.17g", v);
@@ -74,8 +71,7 @@ Backfill MakeBackfill() {
       std::snprintf(line, sizeof line,
                     "prom_client_test_gauge{instance=\"host-%d\",job=\"itest\"}"
                     " %s %lld.%03lld\n",
-                    k, text, static_cast<long long>(t / 1000),
-                    static_cast<long long>(t % 1000));
+                    k, text, static_cast<long long>(t / 1000), static_cast<long long>(t % 1000));
       b.openmetrics += line;
     }
     b.series.push_back(std::move(s));
@@ -84,25 +80,21 @@ Backfill MakeBackfill() {
   return b;
 }
 
-void ExpectSameSeries(const std::vector<SeriesSamples>& got,
-                      const std::vector<SeriesSamples>& want) {
+void ExpectSameSeries(const std::vector<SeriesSamples>& got, const std::vector<SeriesSamples>& want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t s = 0; s < want.size(); ++s) {
     EXPECT_EQ(LabelsToString(got[s].labels), LabelsToString(want[s].labels));
-    ASSERT_EQ(got[s].samples.size(), want[s].samples.size())
-        << LabelsToString(want[s].labels);
+    ASSERT_EQ(got[s].samples.size(), want[s].samples.size()) << LabelsToString(want[s].labels);
     int mismatches = 0;
     for (size_t i = 0; i < want[s].samples.size() && mismatches < 5; ++i) {
       const Sample& g = got[s].samples[i];
       const Sample& w = want[s].samples[i];
-      bool same =
-          g.timestamp_ms == w.timestamp_ms &&
-          (std::isnan(w.value) ? std::isnan(g.value) : g.value == w.value);
+      bool same = g.timestamp_ms == w.timestamp_ms &&
+                  (std::isnan(w.value) ? std::isnan(g.value) : g.value == w.value);
       if (!same) {
         ++mismatches;
-        ADD_FAILURE() << LabelsToString(want[s].labels) << " sample " << i
-                      << ": got (" << g.timestamp_ms << ", " << g.value
-                      << ") want (" << w.timestamp_ms << ", " << w.value << ")";
+        ADD_FAILURE() << LabelsToString(want[s].labels) << " sample " << i << ": got (" << g.timestamp_ms
+                      << ", " << g.value << ") want (" << w.timestamp_ms << ", " << w.value << ")";
       }
     }
   }
@@ -119,8 +111,7 @@ class PromClientTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     backfill_ = new Backfill(MakeBackfill());
-    auto prom =
-        PrometheusProcess::Start({.openmetrics = backfill_->openmetrics});
+    auto prom = PrometheusProcess::Start({.openmetrics = backfill_->openmetrics});
     ASSERT_THAT(prom, IsOk());
     prometheus_ = prom->release();
   }
@@ -130,9 +121,7 @@ class PromClientTest : public ::testing::Test {
     delete backfill_;
     backfill_ = nullptr;
   }
-  void SetUp() override {
-    ASSERT_NE(prometheus_, nullptr) << "prometheus did not start (see above)";
-  }
+  void SetUp() override { ASSERT_NE(prometheus_, nullptr) << "prometheus did not start (see above)"; }
 
   static ClientOptions Options(const std::string& url) {
     ClientOptions o;
@@ -148,8 +137,7 @@ class PromClientTest : public ::testing::Test {
     return client ? std::move(*client) : nullptr;
   }
   RangeQuery AllOfIt() const {
-    return {"prom_client_test_gauge", backfill_->start_ms, backfill_->end_ms,
-            Duration(kStepMs)};
+    return {"prom_client_test_gauge", backfill_->start_ms, backfill_->end_ms, Duration(kStepMs)};
   }
 
   static PrometheusProcess* prometheus_;
@@ -159,8 +147,7 @@ class PromClientTest : public ::testing::Test {
 PrometheusProcess* PromClientTest::prometheus_ = nullptr;
 Backfill* PromClientTest::backfill_ = nullptr;
 
-TEST_F(PromClientTest,
-       PagesPastTheElevenThousandPointLimitAndReturnsExactlyTheBackfill) {
+TEST_F(PromClientTest, PagesPastTheElevenThousandPointLimitAndReturnsExactlyTheBackfill) {
   Recorder recorder;
   ClientOptions o = Options(prometheus_->url());
   o.observer = recorder.Observer();
@@ -188,11 +175,10 @@ TEST_F(PromClientTest, WithoutPagingPrometheusRejectsTheRangeAsBadData) {
   ClientOptions o = Options(prometheus_->url());
   o.max_points_per_request = 20000;
   EXPECT_THAT(Client(o)->QueryRange(AllOfIt()),
-              ErrorIs(ErrorCode::kUpstreamRejected,
-                      AllOf(HasSubstr("query \"prom_client_test_gauge\": "
-                                      "prometheus answered 400: bad_data: "),
-                            HasSubstr("exceeded maximum resolution of 11,000 "
-                                      "points per timeseries"))));
+              ErrorIs(ErrorCode::kUpstreamRejected, AllOf(HasSubstr("query \"prom_client_test_gauge\": "
+                                                                    "prometheus answered 400: bad_data: "),
+                                                          HasSubstr("exceeded maximum resolution of 11,000 "
+                                                                    "points per timeseries"))));
 }
 
 TEST_F(PromClientTest, RateOverTheBackfillHasOneSeriesPerInstanceWithoutName) {
@@ -202,23 +188,19 @@ TEST_F(PromClientTest, RateOverTheBackfillHasOneSeriesPerInstanceWithoutName) {
   auto got = Client(Options(prometheus_->url()))->QueryRange(q);
   ASSERT_THAT(got, IsOk());
   ASSERT_EQ(got->size(), 1u);
-  EXPECT_EQ(LabelsToString((*got)[0].labels),
-            R"({instance="host-2", job="itest"})");
+  EXPECT_EQ(LabelsToString((*got)[0].labels), R"({instance="host-2", job="itest"})");
   EXPECT_EQ((*got)[0].samples.size(), 61u);
 }
 
-TEST_F(PromClientTest,
-       CheckQueryAcceptsValidAndRejectsInvalidWithPrometheusMessage) {
+TEST_F(PromClientTest, CheckQueryAcceptsValidAndRejectsInvalidWithPrometheusMessage) {
   auto client = Client(Options(prometheus_->url()));
   EXPECT_THAT(client->CheckQuery("rate(x[5m])"), IsOk());
-  EXPECT_THAT(client->CheckQuery("rate(x[5m]"),
-              ErrorIs(ErrorCode::kUpstreamRejected,
-                      "query \"rate(x[5m]\": prometheus answered 400: "
-                      "bad_data: invalid parameter \"query\": 1:11: "
-                      "parse error: unclosed left parenthesis"));
+  EXPECT_THAT(client->CheckQuery("rate(x[5m]"), ErrorIs(ErrorCode::kUpstreamRejected,
+                                                        "query \"rate(x[5m]\": prometheus answered 400: "
+                                                        "bad_data: invalid parameter \"query\": 1:11: "
+                                                        "parse error: unclosed left parenthesis"));
   EXPECT_THAT(client->QueryRange({"rate(x[5m]", 0, 60'000, 60s}),
-              ErrorIs(ErrorCode::kUpstreamRejected,
-                      HasSubstr("parse error: unclosed left parenthesis")));
+              ErrorIs(ErrorCode::kUpstreamRejected, HasSubstr("parse error: unclosed left parenthesis")));
 }
 
 TEST_F(PromClientTest, ConcurrentCallersShareTheClient) {
@@ -229,9 +211,7 @@ TEST_F(PromClientTest, ConcurrentCallersShareTheClient) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 3; ++i) {
         auto r = client->QueryRange(AllOfIt());
-        if (r && r->size() == static_cast<size_t>(kSeries) &&
-            (*r)[2].samples.size() == 11521)
-          ++ok[t];
+        if (r && r->size() == static_cast<size_t>(kSeries) && (*r)[2].samples.size() == 11521) ++ok[t];
       }
     });
   }
@@ -258,12 +238,10 @@ TEST(PromClientFaultTest, DownServerIsUnavailableAfterRetries) {
   o.observer = recorder.Observer();
   auto client = NewHttpClient(o);
   ASSERT_THAT(client, IsOk());
-  EXPECT_THAT(
-      (*client)->QueryRange({"up", 0, 60'000, 60s}),
-      ErrorIs(
-          ErrorCode::kUpstreamUnavailable,
-          AllOf(HasSubstr("query \"up\" (3 requests): POST http://127.0.0.1:"),
-                HasSubstr("/api/v1/query_range: "))));
+  EXPECT_THAT((*client)->QueryRange({"up", 0, 60'000, 60s}),
+              ErrorIs(ErrorCode::kUpstreamUnavailable,
+                      AllOf(HasSubstr("query \"up\" (3 requests): POST http://127.0.0.1:"),
+                            HasSubstr("/api/v1/query_range: "))));
   EXPECT_EQ(recorder.events.at(0).requests, 3);
   EXPECT_EQ(recorder.events.at(0).retries, 2);
 }
@@ -282,8 +260,7 @@ TEST(PromClientFaultTest, BreakerFailsFastAfterConsecutiveFailures) {
               ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("POST")));
   EXPECT_THAT((*client)->QueryRange({"up", 0, 0, 60s}),
               ErrorIs(ErrorCode::kCancelled, HasSubstr("circuit open")));
-  EXPECT_THAT((*client)->CheckQuery("up"),
-              ErrorIs(ErrorCode::kCancelled, HasSubstr("circuit open")));
+  EXPECT_THAT((*client)->CheckQuery("up"), ErrorIs(ErrorCode::kCancelled, HasSubstr("circuit open")));
 }
 
 class PromClientFaultServerTest : public ::testing::Test {
@@ -316,27 +293,23 @@ TEST_F(PromClientFaultServerTest, SlowServerTimesOutAfterRetries) {
   o.timeout = 300ms;
   o.max_retries = 1;
   const auto started = std::chrono::steady_clock::now();
-  EXPECT_THAT(Query(o), ErrorIs(ErrorCode::kTimeout,
-                                HasSubstr("query \"up\" (2 requests): POST")));
+  EXPECT_THAT(Query(o), ErrorIs(ErrorCode::kTimeout, HasSubstr("query \"up\" (2 requests): POST")));
   EXPECT_LT(std::chrono::steady_clock::now() - started,
             2500ms);  // two 300ms timeouts, not 3s waits
   EXPECT_EQ(server_->RequestCount("slow/3000"), 2);
 }
 
 TEST_F(PromClientFaultServerTest, BodyCutMidJsonIsMalformedAndNotRetried) {
-  EXPECT_THAT(
-      Query(Options("cut")),
-      ErrorIs(ErrorCode::kUpstreamMalformed,
-              HasSubstr("prometheus answered 200: body is not valid JSON at "
-                        "byte offset")));
+  EXPECT_THAT(Query(Options("cut")), ErrorIs(ErrorCode::kUpstreamMalformed,
+                                             HasSubstr("prometheus answered 200: body is not valid JSON at "
+                                                       "byte offset")));
   EXPECT_EQ(server_->RequestCount("cut"), 1);
 }
 
 TEST_F(PromClientFaultServerTest, BodyShortOfItsContentLengthIsRetried) {
   ClientOptions o = Options("short");
   o.max_retries = 1;
-  EXPECT_THAT(Query(o), ErrorIs(ErrorCode::kUpstreamUnavailable,
-                                HasSubstr("(2 requests)")));
+  EXPECT_THAT(Query(o), ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("(2 requests)")));
   EXPECT_EQ(server_->RequestCount("short"), 2);
 }
 
@@ -358,8 +331,7 @@ TEST_F(PromClientFaultServerTest, Recovers503ThenSuccess) {
   EXPECT_EQ(recorder_.events.at(0).retries, 2);
 }
 
-TEST_F(PromClientFaultServerTest,
-       PersistentServerErrorIsUnavailableWithItsMessage) {
+TEST_F(PromClientFaultServerTest, PersistentServerErrorIsUnavailableWithItsMessage) {
   ClientOptions o = Options("status/500");
   o.max_retries = 1;
   EXPECT_THAT(Query(o), ErrorIs(ErrorCode::kUpstreamUnavailable,
@@ -370,34 +342,26 @@ TEST_F(PromClientFaultServerTest,
 
 TEST(HarnessTest, MissingExecutableIsAnErrorNotASkip) {
   testing::TempDir dir;
-  auto child = testing::ChildProcess::Start(
-      {.argv = {"/nonexistent/prometheus"}, .log_file = dir.File("log")});
-  EXPECT_THAT(child,
-              ErrorIs(ErrorCode::kInternal,
-                      HasSubstr("cannot execute /nonexistent/prometheus")));
+  auto child =
+      testing::ChildProcess::Start({.argv = {"/nonexistent/prometheus"}, .log_file = dir.File("log")});
+  EXPECT_THAT(child, ErrorIs(ErrorCode::kInternal, HasSubstr("cannot execute /nonexistent/prometheus")));
 }
 
-TEST(HarnessTest,
-     StopEndsAChildThatIgnoresNothingAndKillEndsOneThatIgnoresTerm) {
+TEST(HarnessTest, StopEndsAChildThatIgnoresNothingAndKillEndsOneThatIgnoresTerm) {
   testing::TempDir dir;
-  auto sleeper = testing::ChildProcess::Start(
-      {.argv = {"/bin/sleep", "60"}, .log_file = dir.File("log")});
+  auto sleeper = testing::ChildProcess::Start({.argv = {"/bin/sleep", "60"}, .log_file = dir.File("log")});
   ASSERT_THAT(sleeper, IsOk());
   EXPECT_TRUE((*sleeper)->Running());
-  EXPECT_EQ(testing::DescribeWaitStatus((*sleeper)->Stop(5s)),
-            "killed by signal 15");
-  auto stubborn = testing::ChildProcess::Start(
-      {.argv = {"/bin/sh", "-c", "trap '' TERM; echo started; sleep 60 & wait"},
-       .log_file = dir.File("log2")});
+  EXPECT_EQ(testing::DescribeWaitStatus((*sleeper)->Stop(5s)), "killed by signal 15");
+  auto stubborn =
+      testing::ChildProcess::Start({.argv = {"/bin/sh", "-c", "trap '' TERM; echo started; sleep 60 & wait"},
+                                    .log_file = dir.File("log2")});
   ASSERT_THAT(stubborn, IsOk());
   // Wait until the trap is installed, so SIGTERM really is ignored.
-  for (int i = 0;
-       i < 200 && (*stubborn)->LogTail().find("started") == std::string::npos;
-       ++i) {
+  for (int i = 0; i < 200 && (*stubborn)->LogTail().find("started") == std::string::npos; ++i) {
     std::this_thread::sleep_for(10ms);
   }
-  EXPECT_EQ(testing::DescribeWaitStatus((*stubborn)->Stop(200ms)),
-            "killed by signal 9");
+  EXPECT_EQ(testing::DescribeWaitStatus((*stubborn)->Stop(200ms)), "killed by signal 9");
 }
 
 }  // namespace

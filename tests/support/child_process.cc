@@ -43,8 +43,7 @@ void InstallExitGuardOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
     std::atexit(KillAllChildren);
-    for (int sig :
-         {SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) {
       struct sigaction action {};
       action.sa_handler = OnFatalSignal;
       sigemptyset(&action.sa_mask);
@@ -68,8 +67,7 @@ void Unregister(pid_t pid) {
   }
 }
 
-std::vector<std::string> MergedEnvironment(
-    const std::vector<std::string>& extra) {
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry(*e);
@@ -94,8 +92,7 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return "exited " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return "killed by signal " + std::to_string(WTERMSIG(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   return "wait status " + std::to_string(status);
 }
 
@@ -114,16 +111,12 @@ std::string FindExecutable(const std::string& name) {
   return "";
 }
 
-Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(
-    const ChildOptions& options) {
-  if (options.argv.empty() || options.argv[0].empty() ||
-      options.argv[0][0] != '/') {
-    return MakeError(ErrorCode::kInternal,
-                     "ChildProcess: argv[0] must be an absolute path");
+Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& options) {
+  if (options.argv.empty() || options.argv[0].empty() || options.argv[0][0] != '/') {
+    return MakeError(ErrorCode::kInternal, "ChildProcess: argv[0] must be an absolute path");
   }
   if (::access(options.argv[0].c_str(), X_OK) != 0) {
-    return MakeError(ErrorCode::kInternal, "cannot execute " + options.argv[0] +
-                                               ": " + std::strerror(errno));
+    return MakeError(ErrorCode::kInternal, "cannot execute " + options.argv[0] + ": " + std::strerror(errno));
   }
   InstallExitGuardOnce();
 
@@ -133,11 +126,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   std::vector<std::string> env_strings = MergedEnvironment(options.env);
   std::vector<char*> argv = CStrings(argv_strings);
   std::vector<char*> envp = CStrings(env_strings);
-  int log_fd = ::open(options.log_file.c_str(),
-                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int log_fd = ::open(options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
-    return MakeError(ErrorCode::kInternal, "opening " + options.log_file +
-                                               ": " + std::strerror(errno));
+    return MakeError(ErrorCode::kInternal, "opening " + options.log_file + ": " + std::strerror(errno));
   }
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   int exec_pipe[2];  // the child writes errno here if exec fails; CLOEXEC
@@ -146,18 +137,15 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     int err = errno;
     ::close(log_fd);
     if (null_fd >= 0) ::close(null_fd);
-    return MakeError(ErrorCode::kInternal,
-                     std::string("pipe: ") + std::strerror(err));
+    return MakeError(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(err));
   }
   const pid_t parent = ::getpid();
-  const char* working_dir =
-      options.working_dir.empty() ? nullptr : options.working_dir.c_str();
+  const char* working_dir = options.working_dir.empty() ? nullptr : options.working_dir.c_str();
 
   pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent)
-      ::_exit(127);  // the parent died before prctl took effect
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
     ::setpgid(0, 0);
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(log_fd, STDOUT_FILENO);
@@ -178,14 +166,12 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   ::close(exec_pipe[1]);
   if (pid < 0) {
     ::close(exec_pipe[0]);
-    return MakeError(ErrorCode::kInternal,
-                     std::string("fork: ") + std::strerror(fork_errno));
+    return MakeError(ErrorCode::kInternal, std::string("fork: ") + std::strerror(fork_errno));
   }
   ::setpgid(pid,
             pid);  // also here, so the group exists before we might signal it
   Register(pid);
-  auto child =
-      std::unique_ptr<ChildProcess>(new ChildProcess(pid, options.log_file));
+  auto child = std::unique_ptr<ChildProcess>(new ChildProcess(pid, options.log_file));
   int exec_errno = 0;
   ssize_t n;
   do {
@@ -194,8 +180,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   ::close(exec_pipe[0]);
   if (n == sizeof exec_errno) {
     child->Wait(std::chrono::seconds(5));
-    return MakeError(ErrorCode::kInternal, "exec " + options.argv[0] + ": " +
-                                               std::strerror(exec_errno));
+    return MakeError(ErrorCode::kInternal, "exec " + options.argv[0] + ": " + std::strerror(exec_errno));
   }
   return child;
 }
@@ -248,9 +233,8 @@ std::string ChildProcess::LogTail(size_t bytes) const {
   std::ifstream in(log_file_, std::ios::binary | std::ios::ate);
   if (!in) return "(no log at " + log_file_ + ")";
   std::streamoff size = in.tellg();
-  std::streamoff start = size > static_cast<std::streamoff>(bytes)
-                             ? size - static_cast<std::streamoff>(bytes)
-                             : 0;
+  std::streamoff start =
+      size > static_cast<std::streamoff>(bytes) ? size - static_cast<std::streamoff>(bytes) : 0;
   in.seekg(start);
   std::string tail(static_cast<size_t>(size - start), '\0');
   in.read(tail.data(), static_cast<std::streamsize>(tail.size()));

@@ -29,20 +29,17 @@
 namespace anomaly::testing {
 
 struct ChildOptions {
-  std::vector<std::string> argv =
-      {};  // argv[0]: an absolute path to an executable
-  std::vector<std::string> env =
-      {};  // "KEY=VALUE", added to (or replacing in) this process' environment
-  std::string log_file = {};     // stdout and stderr, appended; required
-  std::string working_dir = {};  // empty: this process' working directory
+  std::vector<std::string> argv = {};  // argv[0]: an absolute path to an executable
+  std::vector<std::string> env = {};   // "KEY=VALUE", added to (or replacing in) this process' environment
+  std::string log_file = {};           // stdout and stderr, appended; required
+  std::string working_dir = {};        // empty: this process' working directory
 };
 
 class ChildProcess {
  public:
   // kInternal when argv[0] cannot be executed (the message says why) or the log
   // cannot be opened.
-  [[nodiscard]] static Result<std::unique_ptr<ChildProcess>> Start(
-      const ChildOptions& options);
+  [[nodiscard]] static Result<std::unique_ptr<ChildProcess>> Start(const ChildOptions& options);
   ~ChildProcess();  // SIGKILL and reap, if still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -65,8 +62,7 @@ class ChildProcess {
   std::string LogTail(size_t bytes = 4000) const;
 
  private:
-  ChildProcess(pid_t pid, std::string log_file)
-      : pid_(pid), log_file_(std::move(log_file)) {}
+  ChildProcess(pid_t pid, std::string log_file) : pid_(pid), log_file_(std::move(log_file)) {}
   void Reaped(int status);
 
   pid_t pid_;

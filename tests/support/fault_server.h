@@ -34,8 +34,7 @@ class FaultServer {
   FaultServer() = default;
   TempDir dir_{"anomaly_fault_server"};
   std::string url_;
-  std::unique_ptr<ChildProcess>
-      process_;  // after dir_: killed before the dir goes
+  std::unique_ptr<ChildProcess> process_;  // after dir_: killed before the dir goes
 };
 
 }  // namespace anomaly::testing

@@ -36,12 +36,10 @@ int FreePort() {
   for (int attempt = 0; attempt < 100; ++attempt) {
     int port = BindEphemeral();
     if (port < 0) {
-      std::fprintf(stderr, "FreePort: cannot bind 127.0.0.1:0: %s\n",
-                   std::strerror(errno));
+      std::fprintf(stderr, "FreePort: cannot bind 127.0.0.1:0: %s\n", std::strerror(errno));
       std::abort();
     }
-    if (port != 9090 && port != 9093 && port != 9094 && port != 9100)
-      return port;
+    if (port != 9090 && port != 9093 && port != 9094 && port != 9100) return port;
   }
   std::fprintf(stderr, "FreePort: only reserved ports came back\n");
   std::abort();

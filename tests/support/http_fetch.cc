@@ -17,31 +17,24 @@ Result<HttpResult> Fetch(const std::string& url, const std::string* post_body,
                          const std::string& content_type, Duration timeout) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                           curl_easy_cleanup);
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
-      nullptr, curl_slist_free_all);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
   HttpResult result;
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &result.body);
   if (post_body) {
-    headers.reset(
-        curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str()));
+    headers.reset(curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str()));
     curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, post_body->c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(post_body->size()));
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(post_body->size()));
   }
   CURLcode code = curl_easy_perform(curl.get());
   if (code != CURLE_OK) {
-    return MakeError(code == CURLE_OPERATION_TIMEDOUT
-                         ? ErrorCode::kTimeout
-                         : ErrorCode::kUpstreamUnavailable,
+    return MakeError(code == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kTimeout : ErrorCode::kUpstreamUnavailable,
                      url + ": " + curl_easy_strerror(code));
   }
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &result.status);
@@ -54,8 +47,8 @@ Result<HttpResult> HttpGet(const std::string& url, Duration timeout) {
   return Fetch(url, nullptr, "", timeout);
 }
 
-Result<HttpResult> HttpPost(const std::string& url, const std::string& body,
-                            const std::string& content_type, Duration timeout) {
+Result<HttpResult> HttpPost(const std::string& url, const std::string& body, const std::string& content_type,
+                            Duration timeout) {
   return Fetch(url, &body, content_type, timeout);
 }
 

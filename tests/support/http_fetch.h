@@ -17,8 +17,7 @@ struct HttpResult {
 
 // kUpstreamUnavailable when no answer came (refused, reset), kTimeout after
 // `timeout`.
-[[nodiscard]] Result<HttpResult> HttpGet(
-    const std::string& url, Duration timeout = std::chrono::seconds(5));
+[[nodiscard]] Result<HttpResult> HttpGet(const std::string& url, Duration timeout = std::chrono::seconds(5));
 [[nodiscard]] Result<HttpResult> HttpPost(
     const std::string& url, const std::string& body,
     const std::string& content_type = "application/x-www-form-urlencoded",

@@ -26,8 +26,7 @@ struct PrometheusOptions {
   // 1700000000", ..., "# EOF"). Every sample must be older than now - 3h: newer
   // ones would overlap the head block.
   std::string openmetrics = {};
-  std::string openmetrics_file =
-      {};  // or a file with the same; both may be given
+  std::string openmetrics_file = {};  // or a file with the same; both may be given
   // YAML items under `scrape_configs:`, indented by two spaces, e.g.
   //   "  - job_name: exporter\n    static_configs: [{targets:
   //   ['127.0.0.1:1234']}]\n"
@@ -44,8 +43,7 @@ class PrometheusProcess {
   // Backfills, writes prometheus.yml, starts prometheus and waits for /-/ready.
   // kInternal when a binary is missing, promtool fails or prometheus is not
   // ready in time; the message then carries the tail of the log.
-  [[nodiscard]] static Result<std::unique_ptr<PrometheusProcess>> Start(
-      PrometheusOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<PrometheusProcess>> Start(PrometheusOptions options);
   ~PrometheusProcess();  // kills prometheus, then removes the temp dir
   PrometheusProcess(const PrometheusProcess&) = delete;
   PrometheusProcess& operator=(const PrometheusProcess&) = delete;
@@ -53,9 +51,7 @@ class PrometheusProcess {
   const std::string& url() const { return url_; }  // http://127.0.0.1:<port>
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
-  const std::string& dir() const {
-    return dir_.path();
-  }  // config, log, TSDB live here
+  const std::string& dir() const { return dir_.path(); }  // config, log, TSDB live here
   bool running() const { return process_ != nullptr && process_->Running(); }
 
   // SIGTERM, then SIGKILL after `grace`. The TSDB stays for Restart().
@@ -69,16 +65,14 @@ class PrometheusProcess {
   std::string LogTail(size_t bytes = 4000) const;
 
  private:
-  explicit PrometheusProcess(PrometheusOptions options)
-      : options_(std::move(options)) {}
+  explicit PrometheusProcess(PrometheusOptions options) : options_(std::move(options)) {}
   [[nodiscard]] Status Launch();
 
   PrometheusOptions options_;
   TempDir dir_{"anomaly_prometheus"};
   std::string config_file_, data_dir_, log_file_, url_;
   int port_ = 0;
-  std::unique_ptr<ChildProcess>
-      process_;  // declared after dir_: destroyed (killed) before it
+  std::unique_ptr<ChildProcess> process_;  // declared after dir_: destroyed (killed) before it
 };
 
 // Both binaries exist and are executable; kInternal naming the missing one

@@ -25,9 +25,8 @@ struct Sample {
 };
 
 struct SeriesSamples {
-  Labels labels;  // sorted; __name__ kept when Prometheus returns it
-  std::vector<Sample>
-      samples;  // ascending timestamp_ms, no duplicate timestamps
+  Labels labels;                // sorted; __name__ kept when Prometheus returns it
+  std::vector<Sample> samples;  // ascending timestamp_ms, no duplicate timestamps
 };
 
 // Both ends are inclusive, as in Prometheus: a range asks for (end_ms -
@@ -58,11 +57,10 @@ struct QueryRangeResponse {
 //                        other than matrix, or a field of the wrong shape (the
 //                        message names it).
 // Messages read "prometheus answered 400: bad_data: <Prometheus' own error>".
-[[nodiscard]] Result<QueryRangeResponse> DecodeQueryRange(std::string_view body,
-                                                          long http_status);
+[[nodiscard]] Result<QueryRangeResponse> DecodeQueryRange(std::string_view body, long http_status);
 
 // DecodeQueryRange without the warnings.
-[[nodiscard]] Result<std::vector<SeriesSamples>> DecodeQueryRangeResponse(
-    std::string_view body, long http_status);
+[[nodiscard]] Result<std::vector<SeriesSamples>> DecodeQueryRangeResponse(std::string_view body,
+                                                                          long http_status);
 
 }  // namespace anomaly::prom

@@ -49,8 +49,7 @@ class RangeQueryClient {
   //   could not be read.
   // Blocks for at most about (max_retries + 1) x timeout + the backoffs, per
   // page.
-  [[nodiscard]] virtual Result<std::vector<SeriesSamples>> QueryRange(
-      const RangeQuery& query) = 0;
+  [[nodiscard]] virtual Result<std::vector<SeriesSamples>> QueryRange(const RangeQuery& query) = 0;
 
   // Asks the server to parse `promql` without evaluating it: POST
   // /api/v1/format_query (Prometheus
@@ -67,9 +66,8 @@ class RangeQueryClient {
 struct QueryEvent {
   std::string_view query;
   std::optional<ErrorCode> error;
-  int requests =
-      0;  // HTTP requests sent, retries included (0 when the breaker refused)
-  int retries = 0;  // of those, the repeated ones
+  int requests = 0;  // HTTP requests sent, retries included (0 when the breaker refused)
+  int retries = 0;   // of those, the repeated ones
   Duration elapsed{0};
   std::span<const std::string> warnings;  // Prometheus' warnings, all pages
 };
@@ -96,8 +94,7 @@ struct ClientOptions {
   std::string tls_ca_file;    // empty: the system CA store
   std::string tls_cert_file;  // client certificate (mTLS), with tls_key_file
   std::string tls_key_file;
-  bool tls_insecure_skip_verify =
-      false;  // testing only: accepts any server certificate
+  bool tls_insecure_skip_verify = false;  // testing only: accepts any server certificate
 
   // Extra headers on every request, e.g. {"X-Scope-OrgID", "tenant-1"}.
   std::vector<std::pair<std::string, std::string>> headers;
@@ -130,7 +127,6 @@ struct ClientOptions {
 // Validates the options (url scheme http/https, positive timeouts,
 // max_points_per_request >= 1, max_retries >= 0) and builds the libcurl client;
 // kInvalidConfig naming the option otherwise. Sends no request.
-[[nodiscard]] Result<std::unique_ptr<RangeQueryClient>> NewHttpClient(
-    const ClientOptions& options);
+[[nodiscard]] Result<std::unique_ptr<RangeQueryClient>> NewHttpClient(const ClientOptions& options);
 
 }  // namespace anomaly::prom

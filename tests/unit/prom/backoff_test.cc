@@ -28,8 +28,7 @@ TEST(BackoffTest, FullJitterSpansZeroToCeiling) {
       EXPECT_GE(d, Duration(0));
       EXPECT_LE(d, ceiling);
     }
-    EXPECT_EQ(RetryDelay(retry, kPolicy, std::nullopt, 0.5).count(),
-              ceiling.count() / 2);
+    EXPECT_EQ(RetryDelay(retry, kPolicy, std::nullopt, 0.5).count(), ceiling.count() / 2);
   }
   // Out-of-range randomness is clamped rather than trusted.
   EXPECT_EQ(RetryDelay(0, kPolicy, std::nullopt, 7.0), Duration(250));

@@ -51,8 +51,7 @@ TEST(CircuitBreakerTest, FailedTrialReopensForAFullCooldown) {
   CircuitBreaker breaker(5, seconds(30));
   for (int i = 0; i < 5; ++i) breaker.RecordFailure(kT0);
   ASSERT_TRUE(breaker.Allow(kT0 + seconds(40)));
-  breaker.RecordFailure(kT0 +
-                        seconds(40));  // one failure is enough in half-open
+  breaker.RecordFailure(kT0 + seconds(40));  // one failure is enough in half-open
   EXPECT_EQ(breaker.state(), State::kOpen);
   EXPECT_FALSE(breaker.Allow(kT0 + seconds(69)));
   EXPECT_TRUE(breaker.Allow(kT0 + seconds(70)));

@@ -35,16 +35,14 @@ class ScriptedTransport final : public HttpTransport {
 
   Result<HttpResponse> Post(const HttpRequest& request) override {
     requests.push_back(request);
-    if (script.empty())
-      return MakeError(ErrorCode::kInternal, "script exhausted");
+    if (script.empty()) return MakeError(ErrorCode::kInternal, "script exhausted");
     Result<HttpResponse> next = std::move(script.front());
     script.pop_front();
     return next;
   }
 };
 
-HttpResponse Answer(long status, std::string body,
-                    std::optional<Duration> retry_after = std::nullopt) {
+HttpResponse Answer(long status, std::string body, std::optional<Duration> retry_after = std::nullopt) {
   return HttpResponse{status, std::move(body), retry_after};
 }
 
@@ -53,8 +51,7 @@ std::string Matrix(const std::string& values) {
          values + "]}]}}";
 }
 
-const std::string kUnavailable =
-    R"({"status":"error","errorType":"unavailable","error":"overloaded"})";
+const std::string kUnavailable = R"({"status":"error","errorType":"unavailable","error":"overloaded"})";
 const std::string kBadData =
     R"({"status":"error","errorType":"bad_data","error":"1:11: parse error: unclosed left parenthesis"})";
 
@@ -85,8 +82,8 @@ class HttpClientTest : public ::testing::Test {
             },
         .unit_random = [this] { return unit_random_; },
     };
-    client_ = std::make_unique<HttpRangeQueryClient>(
-        std::move(options), std::move(transport), std::move(env));
+    client_ =
+        std::make_unique<HttpRangeQueryClient>(std::move(options), std::move(transport), std::move(env));
   }
 
   ClientOptions Options() {
@@ -101,21 +98,17 @@ class HttpClientTest : public ::testing::Test {
 
 TEST_F(HttpClientTest, PostsTheFormToTheQueryRangePath) {
   Build(Options());
-  transport_->script.push_back(
-      Answer(200, Matrix(R"([1700000000,"1"],[1700000060,"2"])")));
-  auto r = client_->QueryRange({"rate(x{a=\"b c\"}[5m])", 1'700'000'000'000,
-                                1'700'000'060'000, Duration(60'000)});
+  transport_->script.push_back(Answer(200, Matrix(R"([1700000000,"1"],[1700000060,"2"])")));
+  auto r =
+      client_->QueryRange({"rate(x{a=\"b c\"}[5m])", 1'700'000'000'000, 1'700'000'060'000, Duration(60'000)});
   ASSERT_THAT(r, IsOk());
   ASSERT_EQ(r->size(), 1u);
-  EXPECT_THAT((*r)[0].samples, ElementsAre(Sample{1'700'000'000'000, 1},
-                                           Sample{1'700'000'060'000, 2}));
+  EXPECT_THAT((*r)[0].samples, ElementsAre(Sample{1'700'000'000'000, 1}, Sample{1'700'000'060'000, 2}));
   ASSERT_EQ(transport_->requests.size(), 1u);
-  EXPECT_EQ(transport_->requests[0].url,
-            "http://prom.example:9999/prefix/api/v1/query_range");
-  EXPECT_EQ(
-      transport_->requests[0].form_body,
-      "query=rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29&step=60.000&timeout=20s"
-      "&start=1700000000.000&end=1700000060.000");
+  EXPECT_EQ(transport_->requests[0].url, "http://prom.example:9999/prefix/api/v1/query_range");
+  EXPECT_EQ(transport_->requests[0].form_body,
+            "query=rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29&step=60.000&timeout=20s"
+            "&start=1700000000.000&end=1700000060.000");
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(events_[0].error, std::nullopt);
   EXPECT_EQ(events_[0].requests, 1);
@@ -125,27 +118,22 @@ TEST_F(HttpClientTest, PagesLongRangesAndMergesThem) {
   ClientOptions o = Options();
   o.max_points_per_request = 3;
   Build(o);
-  transport_->script.push_back(
-      Answer(200, Matrix(R"([0,"0"],[60,"1"],[120,"2"])")));
+  transport_->script.push_back(Answer(200, Matrix(R"([0,"0"],[60,"1"],[120,"2"])")));
   transport_->script.push_back(Answer(200, Matrix(R"([180,"3"],[240,"4"])")));
   auto r = client_->QueryRange({"x", 0, 240'000, Duration(60'000)});
   ASSERT_THAT(r, IsOk());
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].samples.size(), 5u);
   ASSERT_EQ(transport_->requests.size(), 2u);
-  EXPECT_THAT(transport_->requests[0].form_body,
-              HasSubstr("&start=0.000&end=120.000"));
-  EXPECT_THAT(transport_->requests[1].form_body,
-              HasSubstr("&start=180.000&end=240.000"));
+  EXPECT_THAT(transport_->requests[0].form_body, HasSubstr("&start=0.000&end=120.000"));
+  EXPECT_THAT(transport_->requests[1].form_body, HasSubstr("&start=180.000&end=240.000"));
 }
 
 TEST_F(HttpClientTest, RetriesUnavailableWithJitteredBackoffThenSucceeds) {
   Build(Options());
   transport_->script.push_back(Answer(503, kUnavailable));
-  transport_->script.push_back(MakeError(ErrorCode::kUpstreamUnavailable,
-                                         "POST ...: Connection refused"));
-  transport_->script.push_back(
-      MakeError(ErrorCode::kTimeout, "POST ...: Operation timed out"));
+  transport_->script.push_back(MakeError(ErrorCode::kUpstreamUnavailable, "POST ...: Connection refused"));
+  transport_->script.push_back(MakeError(ErrorCode::kTimeout, "POST ...: Operation timed out"));
   transport_->script.push_back(Answer(200, Matrix(R"([0,"1"])")));
   ASSERT_THAT(client_->QueryRange({"x", 0, 0, Duration(1'000)}), IsOk());
   // unit_random 0.5 of ceilings 100, 200, 400 ms.
@@ -158,8 +146,7 @@ TEST_F(HttpClientTest, RetriesUnavailableWithJitteredBackoffThenSucceeds) {
 
 TEST_F(HttpClientTest, GivesUpAfterMaxRetriesWithTheLastCause) {
   Build(Options());
-  for (int i = 0; i < 4; ++i)
-    transport_->script.push_back(Answer(503, kUnavailable));
+  for (int i = 0; i < 4; ++i) transport_->script.push_back(Answer(503, kUnavailable));
   EXPECT_THAT(client_->QueryRange({"rate(x[5m])", 0, 0, Duration(1'000)}),
               ErrorIs(ErrorCode::kUpstreamUnavailable,
                       "query \"rate(x[5m])\" (4 requests): prometheus answered "
@@ -196,22 +183,16 @@ TEST_F(HttpClientTest, BreakerOpensFailsFastThenHalfOpens) {
   o.breaker_failure_threshold = 2;
   o.breaker_cooldown = std::chrono::seconds(30);
   Build(o);
-  transport_->script.push_back(
-      MakeError(ErrorCode::kUpstreamUnavailable, "refused"));
-  transport_->script.push_back(
-      MakeError(ErrorCode::kUpstreamUnavailable, "refused"));
+  transport_->script.push_back(MakeError(ErrorCode::kUpstreamUnavailable, "refused"));
+  transport_->script.push_back(MakeError(ErrorCode::kUpstreamUnavailable, "refused"));
   const RangeQuery q{"x", 0, 0, Duration(1'000)};
-  EXPECT_THAT(client_->QueryRange(q),
-              ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("refused")));
-  EXPECT_THAT(client_->QueryRange(q),
-              ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("refused")));
+  EXPECT_THAT(client_->QueryRange(q), ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("refused")));
+  EXPECT_THAT(client_->QueryRange(q), ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("refused")));
   // Open: no request goes out.
-  EXPECT_THAT(
-      client_->QueryRange(q),
-      ErrorIs(ErrorCode::kCancelled,
-              AllOf(HasSubstr("circuit open after 2 consecutive failures of "
-                              "http://prom.example:9999/prefix"),
-                    HasSubstr("next trial in 30s"))));
+  EXPECT_THAT(client_->QueryRange(q),
+              ErrorIs(ErrorCode::kCancelled, AllOf(HasSubstr("circuit open after 2 consecutive failures of "
+                                                             "http://prom.example:9999/prefix"),
+                                                   HasSubstr("next trial in 30s"))));
   EXPECT_EQ(transport_->requests.size(), 2u);
   EXPECT_EQ(events_.back().requests, 0);
   now_ += std::chrono::seconds(30);
@@ -226,8 +207,7 @@ TEST_F(HttpClientTest, BadDataDoesNotOpenTheBreaker) {
   ClientOptions o = Options();
   o.breaker_failure_threshold = 1;
   Build(o);
-  for (int i = 0; i < 3; ++i)
-    transport_->script.push_back(Answer(400, kBadData));
+  for (int i = 0; i < 3; ++i) transport_->script.push_back(Answer(400, kBadData));
   for (int i = 0; i < 3; ++i) {
     EXPECT_THAT(client_->QueryRange({"x", 0, 0, Duration(1'000)}),
                 ErrorIs(ErrorCode::kUpstreamRejected, HasSubstr("bad_data")));
@@ -240,14 +220,12 @@ TEST_F(HttpClientTest, FailingPageNamesItself) {
   o.max_retries = 0;
   Build(o);
   transport_->script.push_back(Answer(200, Matrix(R"([0,"0"],[1,"1"])")));
-  transport_->script.push_back(
-      Answer(200, R"({"status":"success","data":{"resultType":"matr)"));
+  transport_->script.push_back(Answer(200, R"({"status":"success","data":{"resultType":"matr)"));
   EXPECT_THAT(
       client_->QueryRange({"x", 0, 3'000, Duration(1'000)}),
-      ErrorIs(ErrorCode::kUpstreamMalformed,
-              AllOf(StartsWith("query \"x\" (2 requests) page 2/2 [2.000, "
-                               "3.000]: prometheus answered 200: "
-                               "body is not valid JSON at byte offset"))));
+      ErrorIs(ErrorCode::kUpstreamMalformed, AllOf(StartsWith("query \"x\" (2 requests) page 2/2 [2.000, "
+                                                              "3.000]: prometheus answered 200: "
+                                                              "body is not valid JSON at byte offset"))));
 }
 
 TEST_F(HttpClientTest, RejectsBadRangesWithoutARequest) {
@@ -255,23 +233,19 @@ TEST_F(HttpClientTest, RejectsBadRangesWithoutARequest) {
   EXPECT_THAT(client_->QueryRange({"x", 0, 10, Duration(0)}),
               ErrorIs(ErrorCode::kInvalidInput, HasSubstr("step")));
   EXPECT_THAT(client_->QueryRange({"x", 10'000, 0, Duration(1'000)}),
-              ErrorIs(ErrorCode::kInvalidInput,
-                      "query \"x\": end 0.000 is before start 10.000"));
+              ErrorIs(ErrorCode::kInvalidInput, "query \"x\": end 0.000 is before start 10.000"));
   EXPECT_TRUE(transport_->requests.empty());
 }
 
 TEST_F(HttpClientTest, CheckQueryUsesFormatQuery) {
   Build(Options());
-  transport_->script.push_back(
-      Answer(200, R"json({"status":"success","data":"rate(x[5m])"})json"));
+  transport_->script.push_back(Answer(200, R"json({"status":"success","data":"rate(x[5m])"})json"));
   EXPECT_THAT(client_->CheckQuery("rate(x[5m])"), IsOk());
   transport_->script.push_back(Answer(400, kBadData));
   EXPECT_THAT(client_->CheckQuery("rate(x[5m]"),
-              ErrorIs(ErrorCode::kUpstreamRejected,
-                      HasSubstr("parse error: unclosed left parenthesis")));
+              ErrorIs(ErrorCode::kUpstreamRejected, HasSubstr("parse error: unclosed left parenthesis")));
   ASSERT_EQ(transport_->requests.size(), 2u);
-  EXPECT_EQ(transport_->requests[0].url,
-            "http://prom.example:9999/prefix/api/v1/format_query");
+  EXPECT_EQ(transport_->requests[0].url, "http://prom.example:9999/prefix/api/v1/format_query");
   EXPECT_EQ(transport_->requests[0].form_body, "query=rate%28x%5B5m%5D%29");
 }
 
@@ -279,32 +253,25 @@ TEST_F(HttpClientTest, CheckQueryFallsBackToAnInstantQueryAtTimeZeroOn404) {
   Build(Options());
   transport_->script.push_back(Answer(404, "404 page not found"));
   transport_->script.push_back(Answer(400, kBadData));
-  EXPECT_THAT(
-      client_->CheckQuery("rate(x[5m]"),
-      ErrorIs(
-          ErrorCode::kUpstreamRejected,
-          HasSubstr("query \"rate(x[5m]\" (2 requests): prometheus answered "
-                    "400: bad_data: 1:11: parse error")));
+  EXPECT_THAT(client_->CheckQuery("rate(x[5m]"),
+              ErrorIs(ErrorCode::kUpstreamRejected,
+                      HasSubstr("query \"rate(x[5m]\" (2 requests): prometheus answered "
+                                "400: bad_data: 1:11: parse error")));
   ASSERT_EQ(transport_->requests.size(), 2u);
-  EXPECT_EQ(transport_->requests[1].url,
-            "http://prom.example:9999/prefix/api/v1/query");
+  EXPECT_EQ(transport_->requests[1].url, "http://prom.example:9999/prefix/api/v1/query");
   EXPECT_EQ(transport_->requests[1].form_body, "query=rate%28x%5B5m%5D&time=0");
 }
 
 class TempFile {
  public:
   explicit TempFile(const std::string& contents)
-      : path_(
-            std::filesystem::temp_directory_path() /
-            ("prom_secret_" +
-             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-             "_" + std::to_string(reinterpret_cast<uintptr_t>(this)))) {
+      : path_(std::filesystem::temp_directory_path() /
+              ("prom_secret_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+               std::to_string(reinterpret_cast<uintptr_t>(this)))) {
     Write(contents);
   }
   ~TempFile() { std::filesystem::remove(path_); }
-  void Write(const std::string& contents) {
-    std::ofstream(path_, std::ios::trunc) << contents;
-  }
+  void Write(const std::string& contents) { std::ofstream(path_, std::ios::trunc) << contents; }
   std::string path() const { return path_.string(); }
 
  private:
@@ -323,10 +290,8 @@ TEST_F(HttpClientTest, ReadsTheBearerTokenOnEveryCallSoRotationWorks) {
   token.Write("second-token");
   ASSERT_THAT(client_->QueryRange({"x", 0, 0, Duration(1'000)}), IsOk());
   EXPECT_THAT(transport_->requests[0].headers,
-              ElementsAre("Authorization: Bearer first-token",
-                          "X-Scope-OrgID: tenant-1"));
-  EXPECT_THAT(transport_->requests[1].headers,
-              Contains("Authorization: Bearer second-token"));
+              ElementsAre("Authorization: Bearer first-token", "X-Scope-OrgID: tenant-1"));
+  EXPECT_THAT(transport_->requests[1].headers, Contains("Authorization: Bearer second-token"));
 }
 
 TEST_F(HttpClientTest, BasicAuthAndAMissingSecretFileNeverLeakTheSecret) {
@@ -337,42 +302,33 @@ TEST_F(HttpClientTest, BasicAuthAndAMissingSecretFileNeverLeakTheSecret) {
   Build(o);
   transport_->script.push_back(Answer(200, Matrix(R"([0,"1"])")));
   ASSERT_THAT(client_->QueryRange({"x", 0, 0, Duration(1'000)}), IsOk());
-  EXPECT_THAT(transport_->requests[0].headers,
-              ElementsAre("Authorization: Basic YWxpY2U6czNjcmV0"));
+  EXPECT_THAT(transport_->requests[0].headers, ElementsAre("Authorization: Basic YWxpY2U6czNjcmV0"));
 
   ClientOptions missing = Options();
   missing.bearer_token_file = "/nonexistent/token";
   Build(missing);
-  EXPECT_THAT(
-      client_->QueryRange({"x", 0, 0, Duration(1'000)}),
-      ErrorIs(ErrorCode::kInternal,
-              AllOf(HasSubstr("reading bearer_token_file /nonexistent/token"),
-                    Not(HasSubstr("s3cret")))));
+  EXPECT_THAT(client_->QueryRange({"x", 0, 0, Duration(1'000)}),
+              ErrorIs(ErrorCode::kInternal, AllOf(HasSubstr("reading bearer_token_file /nonexistent/token"),
+                                                  Not(HasSubstr("s3cret")))));
   EXPECT_TRUE(transport_->requests.empty());
 }
 
 TEST(ValidateClientOptionsTest, NamesTheBadOption) {
   ClientOptions o;
   o.url = "prometheus:9090";
-  EXPECT_THAT(
-      ValidateClientOptions(o),
-      ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("url: want http://")));
+  EXPECT_THAT(ValidateClientOptions(o), ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("url: want http://")));
   o.url = "http://user:pw@prometheus:9090";
-  EXPECT_THAT(ValidateClientOptions(o),
-              ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("credentials")));
+  EXPECT_THAT(ValidateClientOptions(o), ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("credentials")));
   o.url = "https://prometheus:9090/prefix";
   EXPECT_THAT(ValidateClientOptions(o), IsOk());
   o.max_points_per_request = 0;
-  EXPECT_THAT(
-      ValidateClientOptions(o),
-      ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("max_points_per_request")));
+  EXPECT_THAT(ValidateClientOptions(o),
+              ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("max_points_per_request")));
   o.max_points_per_request = 11000;
   o.headers = {{"X-Bad\r\nInjected", "v"}};
-  EXPECT_THAT(ValidateClientOptions(o),
-              ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("headers")));
-  EXPECT_THAT(
-      NewHttpClient(ClientOptions{}),
-      ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("query client: url")));
+  EXPECT_THAT(ValidateClientOptions(o), ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("headers")));
+  EXPECT_THAT(NewHttpClient(ClientOptions{}),
+              ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("query client: url")));
 }
 
 }  // namespace

@@ -8,24 +8,19 @@ namespace {
 
 using ::testing::ElementsAre;
 
-int64_t PointsIn(const PageRange& p, int64_t step_ms) {
-  return (p.end_ms - p.start_ms) / step_ms + 1;
-}
+int64_t PointsIn(const PageRange& p, int64_t step_ms) { return (p.end_ms - p.start_ms) / step_ms + 1; }
 
 TEST(SplitRangeTest, SmallRangeIsOnePage) {
-  EXPECT_THAT(SplitRange(0, 600'000, 60'000, 11000),
-              ElementsAre(PageRange{0, 600'000}));
+  EXPECT_THAT(SplitRange(0, 600'000, 60'000, 11000), ElementsAre(PageRange{0, 600'000}));
   EXPECT_THAT(SplitRange(5, 5, 60'000, 11000), ElementsAre(PageRange{5, 5}));
 }
 
 TEST(SplitRangeTest, ExactlyMaxPointsIsOnePageAndOneMoreIsTwo) {
   const int64_t step = 60'000;
   // 11,000 points: 10,999 steps.
-  EXPECT_THAT(SplitRange(0, 10'999 * step, step, 11000),
-              ElementsAre(PageRange{0, 10'999 * step}));
+  EXPECT_THAT(SplitRange(0, 10'999 * step, step, 11000), ElementsAre(PageRange{0, 10'999 * step}));
   EXPECT_THAT(SplitRange(0, 11'000 * step, step, 11000),
-              ElementsAre(PageRange{0, 10'999 * step},
-                          PageRange{11'000 * step, 11'000 * step}));
+              ElementsAre(PageRange{0, 10'999 * step}, PageRange{11'000 * step, 11'000 * step}));
 }
 
 TEST(SplitRangeTest, EightDaysAtOneMinuteNeedsTwoPagesOnTheGrid) {
@@ -47,8 +42,7 @@ TEST(SplitRangeTest, CoversEveryGridPointOnceForManyShapes) {
     for (int max_points : {1, 2, 3, 7, 100}) {
       for (int64_t steps : {0, 1, 2, 6, 7, 99, 100, 101, 700}) {
         const int64_t start = 42 * step;
-        const int64_t end = start + steps * step +
-                            (steps % 2 ? step / 2 : 0);  // sometimes off grid
+        const int64_t end = start + steps * step + (steps % 2 ? step / 2 : 0);  // sometimes off grid
         auto pages = SplitRange(start, end, step, max_points);
         int64_t expected_next = start;
         int64_t covered = 0;
@@ -68,9 +62,7 @@ TEST(SplitRangeTest, CoversEveryGridPointOnceForManyShapes) {
 }
 
 SeriesSamples Series(std::string job, std::vector<Sample> samples) {
-  return SeriesSamples{
-      MakeLabels({{"job", std::move(job)}, {"__name__", "up"}}),
-      std::move(samples)};
+  return SeriesSamples{MakeLabels({{"job", std::move(job)}, {"__name__", "up"}}), std::move(samples)};
 }
 
 TEST(SeriesMergerTest, MergesPagesByLabelSetSortedAndUnique) {
@@ -78,17 +70,14 @@ TEST(SeriesMergerTest, MergesPagesByLabelSetSortedAndUnique) {
   merger.Add({Series("b", {{0, 1}, {60, 2}}), Series("a", {{0, 10}})});
   // The next page shares its boundary timestamp 60 (a backend that shifts page
   // ends): the later wins.
-  merger.Add(
-      {Series("a", {{60, 11}, {120, 12}}), Series("b", {{60, 2.5}, {120, 3}})});
+  merger.Add({Series("a", {{60, 11}, {120, 12}}), Series("b", {{60, 2.5}, {120, 3}})});
   merger.Add({Series("c", {{180, 7}})});
   auto merged = std::move(merger).Finish();
   ASSERT_EQ(merged.size(), 3u);
   EXPECT_EQ(LabelValue(merged[0].labels, "job"), "a");
-  EXPECT_THAT(merged[0].samples,
-              ElementsAre(Sample{0, 10}, Sample{60, 11}, Sample{120, 12}));
+  EXPECT_THAT(merged[0].samples, ElementsAre(Sample{0, 10}, Sample{60, 11}, Sample{120, 12}));
   EXPECT_EQ(LabelValue(merged[1].labels, "job"), "b");
-  EXPECT_THAT(merged[1].samples,
-              ElementsAre(Sample{0, 1}, Sample{60, 2.5}, Sample{120, 3}));
+  EXPECT_THAT(merged[1].samples, ElementsAre(Sample{0, 1}, Sample{60, 2.5}, Sample{120, 3}));
   EXPECT_THAT(merged[2].samples, ElementsAre(Sample{180, 7}));
 }
 
@@ -98,8 +87,7 @@ TEST(SeriesMergerTest, SortsPagesThatArriveOutOfOrder) {
   merger.Add({Series("a", {{0, 1}, {60, 2}})});
   auto merged = std::move(merger).Finish();
   ASSERT_EQ(merged.size(), 1u);
-  EXPECT_THAT(merged[0].samples, ElementsAre(Sample{0, 1}, Sample{60, 2},
-                                             Sample{120, 3}, Sample{180, 4}));
+  EXPECT_THAT(merged[0].samples, ElementsAre(Sample{0, 1}, Sample{60, 2}, Sample{120, 3}, Sample{180, 4}));
 }
 
 }  // namespace

@@ -21,8 +21,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 std::string ReadTestdata(const std::string& name) {
-  std::ifstream in(std::string(ANOMALY_TESTDATA_DIR) + "/prom/" + name,
-                   std::ios::binary);
+  std::ifstream in(std::string(ANOMALY_TESTDATA_DIR) + "/prom/" + name, std::ios::binary);
   EXPECT_TRUE(in) << "missing testdata file " << name;
   std::ostringstream out;
   out << in.rdbuf();
@@ -47,42 +46,38 @@ TEST_P(DecodeErrorTest, MapsToCodeAndMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Testdata, DecodeErrorTest,
-    ::testing::Values(
-        ErrorCase{"bad_data_parse_error.json", 400,
-                  ErrorCode::kUpstreamRejected,
-                  "prometheus answered 400: bad_data: 1:23: parse error: "
-                  "unclosed left parenthesis"},
-        ErrorCase{"bad_data_resolution.json", 400, ErrorCode::kUpstreamRejected,
-                  "bad_data: exceeded maximum resolution of 11,000 points"},
-        ErrorCase{"timeout.json", 503, ErrorCode::kTimeout,
-                  "prometheus answered 503: timeout: query timed out in "
-                  "expression evaluation"},
-        ErrorCase{"execution_too_many_samples.json", 422,
-                  ErrorCode::kUpstreamRejected,
-                  "prometheus answered 422: execution: query processing would "
-                  "load too many samples"},
-        ErrorCase{"internal.json", 500, ErrorCode::kUpstreamUnavailable,
-                  "prometheus answered 500: internal: unexpected error: "
-                  "storage closed"},
-        // Cut after 250 bytes: the offset where decoding stopped is named.
-        ErrorCase{"truncated.json", 200, ErrorCode::kUpstreamMalformed,
-                  "body is not valid JSON at byte offset 250 of 250"},
-        ErrorCase{"not_json_200.txt", 200, ErrorCode::kUpstreamMalformed,
-                  "body is not valid JSON at byte offset 0"},
-        // A proxy's error page: the HTTP status decides, the page is quoted.
-        ErrorCase{"not_json_502.html", 502, ErrorCode::kUpstreamUnavailable,
-                  "prometheus answered 502: <html> <head><title>502 Bad "
-                  "Gateway</title>"},
-        ErrorCase{"not_json_502.html", 403, ErrorCode::kUpstreamRejected,
-                  "prometheus answered 403: <html>"},
-        ErrorCase{"vector_result.json", 200, ErrorCode::kUpstreamMalformed,
-                  "data.resultType is \"vector\", want \"matrix\""},
-        ErrorCase{"bad_value.json", 200, ErrorCode::kUpstreamMalformed,
-                  "data.result[0].values[0]: value \"abc\" is not a number"}),
+    ::testing::Values(ErrorCase{"bad_data_parse_error.json", 400, ErrorCode::kUpstreamRejected,
+                                "prometheus answered 400: bad_data: 1:23: parse error: "
+                                "unclosed left parenthesis"},
+                      ErrorCase{"bad_data_resolution.json", 400, ErrorCode::kUpstreamRejected,
+                                "bad_data: exceeded maximum resolution of 11,000 points"},
+                      ErrorCase{"timeout.json", 503, ErrorCode::kTimeout,
+                                "prometheus answered 503: timeout: query timed out in "
+                                "expression evaluation"},
+                      ErrorCase{"execution_too_many_samples.json", 422, ErrorCode::kUpstreamRejected,
+                                "prometheus answered 422: execution: query processing would "
+                                "load too many samples"},
+                      ErrorCase{"internal.json", 500, ErrorCode::kUpstreamUnavailable,
+                                "prometheus answered 500: internal: unexpected error: "
+                                "storage closed"},
+                      // Cut after 250 bytes: the offset where decoding stopped is named.
+                      ErrorCase{"truncated.json", 200, ErrorCode::kUpstreamMalformed,
+                                "body is not valid JSON at byte offset 250 of 250"},
+                      ErrorCase{"not_json_200.txt", 200, ErrorCode::kUpstreamMalformed,
+                                "body is not valid JSON at byte offset 0"},
+                      // A proxy's error page: the HTTP status decides, the page is quoted.
+                      ErrorCase{"not_json_502.html", 502, ErrorCode::kUpstreamUnavailable,
+                                "prometheus answered 502: <html> <head><title>502 Bad "
+                                "Gateway</title>"},
+                      ErrorCase{"not_json_502.html", 403, ErrorCode::kUpstreamRejected,
+                                "prometheus answered 403: <html>"},
+                      ErrorCase{"vector_result.json", 200, ErrorCode::kUpstreamMalformed,
+                                "data.resultType is \"vector\", want \"matrix\""},
+                      ErrorCase{"bad_value.json", 200, ErrorCode::kUpstreamMalformed,
+                                "data.result[0].values[0]: value \"abc\" is not a number"}),
     [](const ::testing::TestParamInfo<ErrorCase>& param_info) {
       std::string name = param_info.param.file;
-      name = name.substr(0, name.find('.')) + "_" +
-             std::to_string(param_info.param.http_status);
+      name = name.substr(0, name.find('.')) + "_" + std::to_string(param_info.param.http_status);
       std::string out;
       bool upper = true;
       for (char ch : name) {
@@ -90,23 +85,18 @@ INSTANTIATE_TEST_SUITE_P(
           upper = true;
           continue;
         }
-        out += upper ? static_cast<char>(
-                           std::toupper(static_cast<unsigned char>(ch)))
-                     : ch;
+        out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch))) : ch;
         upper = false;
       }
       return out;
     });
 
 TEST(DecodeQueryRangeTest, DecodesNaNAndInfinitiesAsDoubles) {
-  auto series =
-      DecodeQueryRangeResponse(ReadTestdata("matrix_nan_inf.json"), 200);
+  auto series = DecodeQueryRangeResponse(ReadTestdata("matrix_nan_inf.json"), 200);
   ASSERT_THAT(series, IsOk());
   ASSERT_EQ(series->size(), 2u);
-  EXPECT_EQ(LabelsToString((*series)[0].labels),
-            R"({__name__="demo_requests", instance="a:80", job="api"})");
-  EXPECT_THAT((*series)[0].samples, ElementsAre(Sample{1700000000000, 1.5},
-                                                Sample{1700000060000, 2.5},
+  EXPECT_EQ(LabelsToString((*series)[0].labels), R"({__name__="demo_requests", instance="a:80", job="api"})");
+  EXPECT_THAT((*series)[0].samples, ElementsAre(Sample{1700000000000, 1.5}, Sample{1700000060000, 2.5},
                                                 Sample{1700000120000, 3.5}));
   const auto& b = (*series)[1].samples;
   ASSERT_EQ(b.size(), 3u);
@@ -118,26 +108,18 @@ TEST(DecodeQueryRangeTest, DecodesNaNAndInfinitiesAsDoubles) {
 }
 
 TEST(DecodeQueryRangeTest, SortsSeriesAndLabelsAndKeepsWarnings) {
-  auto response =
-      DecodeQueryRange(ReadTestdata("matrix_several_series.json"), 200);
+  auto response = DecodeQueryRange(ReadTestdata("matrix_several_series.json"), 200);
   ASSERT_THAT(response, IsOk());
   ASSERT_EQ(response->series.size(), 3u);
-  EXPECT_EQ(LabelsToString(response->series[0].labels),
-            R"({__name__="up", instance="a:8080", job="api"})");
-  EXPECT_EQ(LabelsToString(response->series[1].labels),
-            R"({__name__="up", instance="b:8080", job="api"})");
-  EXPECT_EQ(LabelsToString(response->series[2].labels),
-            R"({__name__="up", instance="z:9187", job="db"})");
+  EXPECT_EQ(LabelsToString(response->series[0].labels), R"({__name__="up", instance="a:8080", job="api"})");
+  EXPECT_EQ(LabelsToString(response->series[1].labels), R"({__name__="up", instance="b:8080", job="api"})");
+  EXPECT_EQ(LabelsToString(response->series[2].labels), R"({__name__="up", instance="z:9187", job="db"})");
   EXPECT_THAT(
       response->series[1].samples,
-      ElementsAre(Sample{1700000000000, 1e-3}, Sample{1700000030000, -225},
-                  Sample{1700000060000, 0}));
+      ElementsAre(Sample{1700000000000, 1e-3}, Sample{1700000030000, -225}, Sample{1700000060000, 0}));
   // Fractional seconds become exact milliseconds.
-  EXPECT_THAT(response->series[2].samples,
-              ElementsAre(Sample{1700000000500, 1}, Sample{1700000030500, 0}));
-  EXPECT_THAT(
-      response->warnings,
-      ElementsAre("partial response: store 10.0.0.7:10901 unreachable"));
+  EXPECT_THAT(response->series[2].samples, ElementsAre(Sample{1700000000500, 1}, Sample{1700000030500, 0}));
+  EXPECT_THAT(response->warnings, ElementsAre("partial response: store 10.0.0.7:10901 unreachable"));
 }
 
 TEST(DecodeQueryRangeTest, EmptyResultIsNoSeries) {
@@ -148,50 +130,36 @@ TEST(DecodeQueryRangeTest, EmptyResultIsNoSeries) {
 }
 
 TEST(DecodeQueryRangeTest, RejectsWrongShapes) {
-  EXPECT_THAT(
-      DecodeQueryRangeResponse(R"({"status":"success"})", 200),
-      ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("\"data\" is missing")));
-  EXPECT_THAT(
-      DecodeQueryRangeResponse(R"([1,2])", 200),
-      ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("not a JSON object")));
+  EXPECT_THAT(DecodeQueryRangeResponse(R"({"status":"success"})", 200),
+              ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("\"data\" is missing")));
+  EXPECT_THAT(DecodeQueryRangeResponse(R"([1,2])", 200),
+              ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("not a JSON object")));
   EXPECT_THAT(DecodeQueryRangeResponse(R"({"status":"pending"})", 200),
-              ErrorIs(ErrorCode::kUpstreamMalformed,
-                      HasSubstr("\"status\" is \"pending\"")));
+              ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("\"status\" is \"pending\"")));
   EXPECT_THAT(
       DecodeQueryRangeResponse(
-          R"({"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,2]]}]}})",
-          200),
-      ErrorIs(ErrorCode::kUpstreamMalformed,
-              HasSubstr("data.result[0].values[0] is not [<unix seconds>, "
-                        "\"<value>\"]")));
+          R"({"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,2]]}]}})", 200),
+      ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("data.result[0].values[0] is not [<unix seconds>, "
+                                                       "\"<value>\"]")));
   EXPECT_THAT(
       DecodeQueryRangeResponse(
-          R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":1}}]}})",
-          200),
-      ErrorIs(ErrorCode::kUpstreamMalformed,
-              HasSubstr("data.result[0].metric.a is not a string")));
-  EXPECT_THAT(
-      DecodeQueryRangeResponse("", 200),
-      ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("byte offset 0 of 0")));
+          R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":1}}]}})", 200),
+      ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("data.result[0].metric.a is not a string")));
+  EXPECT_THAT(DecodeQueryRangeResponse("", 200),
+              ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("byte offset 0 of 0")));
 }
 
 TEST(DecodeQueryRangeTest, UnknownErrorTypeFallsBackToHttpStatus) {
-  EXPECT_THAT(DecodeQueryRangeResponse(
-                  R"({"status":"error","errorType":"weird","error":"x"})", 503),
-              ErrorIs(ErrorCode::kUpstreamUnavailable,
-                      "prometheus answered 503: weird: x"));
-  EXPECT_THAT(DecodeQueryRangeResponse(
-                  R"({"status":"error","errorType":"weird","error":"x"})", 400),
-              ErrorIs(ErrorCode::kUpstreamRejected,
-                      "prometheus answered 400: weird: x"));
+  EXPECT_THAT(DecodeQueryRangeResponse(R"({"status":"error","errorType":"weird","error":"x"})", 503),
+              ErrorIs(ErrorCode::kUpstreamUnavailable, "prometheus answered 503: weird: x"));
+  EXPECT_THAT(DecodeQueryRangeResponse(R"({"status":"error","errorType":"weird","error":"x"})", 400),
+              ErrorIs(ErrorCode::kUpstreamRejected, "prometheus answered 400: weird: x"));
   EXPECT_THAT(DecodeQueryRangeResponse("too many requests", 429),
-              ErrorIs(ErrorCode::kUpstreamUnavailable,
-                      "prometheus answered 429: too many requests"));
+              ErrorIs(ErrorCode::kUpstreamUnavailable, "prometheus answered 429: too many requests"));
   // A success envelope with an error status is still an error: the status line
   // wins.
   EXPECT_THAT(DecodeQueryRangeResponse(ReadTestdata("empty_result.json"), 503),
-              ErrorIs(ErrorCode::kUpstreamUnavailable,
-                      HasSubstr("prometheus answered 503")));
+              ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("prometheus answered 503")));
 }
 
 TEST(DecodeQueryRangeTest, AcceptsPlusSignAndRejectsTrailingGarbage) {
@@ -204,8 +172,7 @@ TEST(DecodeQueryRangeTest, AcceptsPlusSignAndRejectsTrailingGarbage) {
       DecodeQueryRangeResponse(
           R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"4x"]]}]}})",
           200),
-      ErrorIs(ErrorCode::kUpstreamMalformed,
-              HasSubstr("value \"4x\" is not a number")));
+      ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("value \"4x\" is not a number")));
 }
 
 }  // namespace
