@@ -107,9 +107,9 @@ struct ClientOptions {
   Duration initial_backoff = std::chrono::milliseconds(250);
   Duration max_backoff = std::chrono::seconds(10);
 
-  // After this many consecutive failed requests (unavailable, timeout,
-  // malformed; after their retries) the client fails fast with kCancelled for
-  // breaker_cooldown, then lets one trial through. 0 disables the breaker.
+  // After this many consecutive failed HTTP requests (connect errors, timeouts, 5xx, 429; every retry
+  // counts; any other answer, 4xx included, resets the count) the client fails fast with kCancelled
+  // for breaker_cooldown, then lets one trial request through. 0 disables the breaker.
   int breaker_failure_threshold = 5;
   Duration breaker_cooldown = std::chrono::seconds(30);
 
