@@ -1,0 +1,202 @@
+#include "anomaly/scoring/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "anomaly/scoring/mstl.h"
+#include "anomaly/scoring/robust_stats.h"
+
+namespace anomaly::scoring {
+
+namespace {
+
+Status Invalid(std::string message) { return MakeError(ErrorCode::kInvalidInput, std::move(message)); }
+
+// A decomposition reduced to spans into the workspace or the MSTL result.
+struct Decomposition {
+  ModelKind kind = ModelKind::kBaseline;
+  std::vector<int> periods;
+  std::vector<std::vector<double>> seasonal_cycles;
+  double level = 0;
+  double slope = 0;
+  // remainder[i] belongs to values[first_scored + i]; the baseline has no remainder for its first window.
+  size_t first_scored = 0;
+};
+
+// The trend's average change per step over the last k steps, k a quarter of the shortest period: long
+// enough to smooth the loess end effect, short enough to follow the recent direction.
+double EndSlope(std::span<const double> trend, int shortest_period) {
+  const size_t n = trend.size();
+  if (n < 2) return 0;
+  size_t k = std::clamp<size_t>(static_cast<size_t>(shortest_period / 4), 1, n - 1);
+  return (trend[n - 1] - trend[n - 1 - k]) / static_cast<double>(k);
+}
+
+std::vector<double> LastCycle(std::span<const double> seasonal, int period) {
+  auto p = static_cast<size_t>(period);
+  return std::vector<double>(seasonal.end() - static_cast<std::ptrdiff_t>(p), seasonal.end());
+}
+
+Status DecomposeStl(std::span<const double> values, int period, const ModelParams& params,
+                    ModelWorkspace& ws, Decomposition& out) {
+  StlParams stl = params.stl;
+  stl.period = period;
+  if (Status s = Stl(values, stl, ws.stl, ws.stl_result); !s) {
+    return tl::unexpected(s.error().WithContext("stl with period " + std::to_string(period)));
+  }
+  out.kind = ModelKind::kStl;
+  out.periods = {period};
+  out.seasonal_cycles = {LastCycle(ws.stl_result.seasonal, period)};
+  out.level = ws.stl_result.trend.back();
+  out.slope = EndSlope(ws.stl_result.trend, period);
+  ws.remainder.assign(ws.stl_result.remainder.begin(), ws.stl_result.remainder.end());
+  out.first_scored = 0;
+  return {};
+}
+
+Status DecomposeMstl(std::span<const double> values, std::vector<int> periods, const ModelParams& params,
+                     ModelWorkspace& ws, Decomposition& out) {
+  MstlParams mp;
+  mp.periods = std::move(periods);
+  mp.stl = params.stl;
+  if (params.stl.periodic) {
+    // R's stl: periodic means s.window = 10 n + 1 (Mstl itself ignores StlParams::periodic).
+    mp.seasonal_windows.assign(mp.periods.size(), static_cast<int>(10 * values.size() + 1));
+  }
+  Result<MstlResult> r = Mstl(values, mp, ws.stl);
+  if (!r) return tl::unexpected(r.error().WithContext("mstl"));
+  out.kind = r->periods.size() > 1 ? ModelKind::kMstl : ModelKind::kStl;
+  out.periods = r->periods;
+  out.seasonal_cycles.clear();
+  for (size_t i = 0; i < r->periods.size(); ++i) {
+    out.seasonal_cycles.push_back(LastCycle(r->seasonal[i], r->periods[i]));
+  }
+  out.level = r->trend.back();
+  out.slope = EndSlope(r->trend, r->periods.front());
+  ws.remainder = std::move(r->remainder);
+  out.first_scored = 0;
+  return {};
+}
+
+// Non-seasonal robust baseline: the expected value of a point is the median of the `w` points before it
+// (a trailing running median, flat trend). Its remainder is therefore a one-step-ahead error, the same
+// quantity the scorer later computes, so the learned threshold matches what is scored.
+void DecomposeBaseline(std::span<const double> values, const ModelParams& params, ModelWorkspace& ws,
+                       Decomposition& out) {
+  const size_t n = values.size();
+  size_t w = std::clamp<size_t>(static_cast<size_t>(params.baseline_window), 1, n / 2);
+  out.kind = ModelKind::kBaseline;
+  out.periods.clear();
+  out.seasonal_cycles.clear();
+  out.slope = 0;
+  out.first_scored = w;
+  ws.remainder.clear();
+  for (size_t i = w; i <= n; ++i) {
+    std::span<const double> window = values.subspan(i - w, w);
+    double median = Median(window, ws.scratch).value_or(0.0);  // finite input checked by FitModel
+    if (i < n) {
+      ws.remainder.push_back(values[i] - median);
+    } else {
+      out.level = median;
+    }
+  }
+}
+
+}  // namespace
+
+Status ValidateModelParams(const ModelParams& params) {
+  for (int p : params.periods) {
+    if (p < 2) return Invalid("periods: each period must be >= 2 samples, got " + std::to_string(p));
+  }
+  if (!(params.threshold_percentile > 0 && params.threshold_percentile <= 100)) {
+    return Invalid("threshold_percentile: must be in (0, 100]");
+  }
+  if (!(params.threshold_floor > 0) || !std::isfinite(params.threshold_floor)) {
+    return Invalid("threshold_floor: must be > 0");
+  }
+  if (params.threshold_window < 1) return Invalid("threshold_window: must be >= 1");
+  if (params.persistence < 1) return Invalid("persistence: must be >= 1");
+  if (params.min_points < 4) return Invalid("min_points: must be >= 4");
+  if (params.baseline_window < 3) return Invalid("baseline_window: must be >= 3");
+  if (!(params.trend_damping >= 0 && params.trend_damping < 1)) {
+    return Invalid("trend_damping: must be in [0, 1)");
+  }
+  if (!(params.min_scale > 0) || !std::isfinite(params.min_scale)) return Invalid("min_scale: must be > 0");
+  return {};
+}
+
+Result<FittedModel> FitModel(std::span<const double> values, std::span<const uint8_t> observed,
+                             const ModelParams& params, ModelWorkspace& ws) {
+  if (Status s = ValidateModelParams(params); !s) return tl::unexpected(s.error());
+  const size_t n = values.size();
+  if (n < static_cast<size_t>(params.min_points)) {
+    return MakeError(ErrorCode::kInvalidInput, "need at least " + std::to_string(params.min_points) +
+                                                   " points to fit, got " + std::to_string(n));
+  }
+  if (!observed.empty() && observed.size() != n) {
+    return MakeError(ErrorCode::kInvalidInput, "observed mask has " + std::to_string(observed.size()) +
+                                                   " entries for " + std::to_string(n) + " values");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(values[i])) {
+      return MakeError(ErrorCode::kInvalidInput, "value at index " + std::to_string(i) + " is not finite");
+    }
+  }
+
+  // Mstl keeps the periods p < n / 2; apply the same rule so that STL vs MSTL is decided here.
+  std::vector<int> usable;
+  for (int p : params.periods) {
+    if (static_cast<size_t>(p) < n / 2) usable.push_back(p);
+  }
+  std::sort(usable.begin(), usable.end());
+  usable.erase(std::unique(usable.begin(), usable.end()), usable.end());
+
+  Decomposition d;
+  if (usable.size() == 1) {
+    if (Status s = DecomposeStl(values, usable.front(), params, ws, d); !s) return tl::unexpected(s.error());
+  } else if (usable.size() > 1) {
+    if (Status s = DecomposeMstl(values, usable, params, ws, d); !s) return tl::unexpected(s.error());
+  } else {
+    DecomposeBaseline(values, params, ws, d);
+  }
+
+  // Keep the remainder of observed points only, oldest first; filled points would understate the scale.
+  size_t kept = 0;
+  for (size_t i = 0; i < ws.remainder.size(); ++i) {
+    if (observed.empty() || observed[d.first_scored + i] != 0) ws.remainder[kept++] = ws.remainder[i];
+  }
+  ws.remainder.resize(kept);
+
+  FittedModel m;
+  m.kind = d.kind;
+  m.periods = std::move(d.periods);
+  m.seasonal_cycles = std::move(d.seasonal_cycles);
+  m.level = d.level;
+  m.slope = params.trend_damping > 0 ? d.slope : 0.0;
+  m.trend_damping = params.trend_damping;
+  m.direction = params.direction;
+  m.points = static_cast<int64_t>(n);
+  m.observed_points = static_cast<int64_t>(
+      observed.empty() ? n : static_cast<size_t>(std::count_if(observed.begin(), observed.end(),
+                                                               [](uint8_t o) { return o != 0; })));
+  m.scale = RobustScale(ws.remainder, m.level, params.min_scale, ws.scratch);
+
+  // |z| of the newest threshold_window observed remainders, computed as ScorePoint computes it (about 0,
+  // not about the remainder's median), so the percentile describes exactly the scores later compared to it.
+  std::span<const double> tail(ws.remainder);
+  if (tail.size() > static_cast<size_t>(params.threshold_window)) {
+    tail = tail.last(static_cast<size_t>(params.threshold_window));
+  }
+  ws.abs_z.clear();
+  for (double r : tail) ws.abs_z.push_back(std::abs(r) / m.scale.scale);
+  m.threshold = LearnThreshold(ws.abs_z, params.threshold_percentile, params.threshold_floor, ws.scratch);
+  return m;
+}
+
+Result<FittedModel> FitModel(std::span<const double> values, const ModelParams& params, ModelWorkspace& ws) {
+  return FitModel(values, {}, params, ws);
+}
+
+}  // namespace anomaly::scoring

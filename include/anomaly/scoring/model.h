@@ -1,0 +1,101 @@
+// The per-series model the scorer carries forward: a fit of STL (one period), MSTL (several) or a robust
+// non-seasonal baseline, reduced to what scoring the next samples needs (the last cycle of each seasonal
+// component, the trend level and slope at the end, the z-score scale and the learned |z| threshold).
+// Pure: spans and parameter structs in, values out; no I/O, clock, globals or locks. Thread-compatible:
+// one ModelWorkspace per thread; a FittedModel is immutable once returned and may be shared.
+//
+//   ModelParams p{.periods = {288}};
+//   ModelWorkspace ws;
+//   Result<FittedModel> m = FitModel(window_values, p, ws);
+//   PointScore s = ScorePoint(*m, new_value, /*steps_since_fit_end=*/1);   // scorer.h
+//
+// Seam for later detectors: the series stage consumes only PointScore (scorer.h) and FlagState; a
+// multivariate GroupDetector (Mahalanobis distance over several series' remainders) would add its own
+// FitGroupModel/ScoreGroupPoint beside FitModel/ScorePoint and reuse PointScore, AdvanceFlag and Verdict.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "anomaly/base/result.h"
+#include "anomaly/scoring/stl.h"
+#include "anomaly/scoring/thresholds.h"
+#include "anomaly/scoring/verdict.h"
+
+namespace anomaly::scoring {
+
+// What the app fills from a detector's config. Defaults are those of the config reference.
+struct ModelParams {
+  // Seasonal periods in samples (each >= 2). Empty: non-seasonal (baseline). One: STL. Several: MSTL.
+  // Periods that do not fit twice into the history are dropped for this fit (as forecast::mstl does);
+  // if none fits, the baseline is used and the model says kBaseline.
+  std::vector<int> periods;
+  // STL options. `period` is ignored (taken from `periods`). Robust by default: a past incident must not
+  // bend the seasonal pattern. Periodic by default (each phase's seasonal is its mean over the window, as
+  // Twitter's AnomalyDetection and anomalize fit it): R's s.window = 7 lets the seasonal absorb about half
+  // of the noise on a 14-cycle window (measured: remainder scale 0.55 sigma), which understates the scale
+  // and carries that noise forward in the last cycle. The window is bounded and refitted, so a slowly
+  // changing pattern is still followed. With several periods, periodic gives each MSTL component the
+  // window 10 n + 1 (R's periodic window); otherwise MSTL's defaults (11, 15, ...) apply.
+  StlParams stl = {.periodic = true, .robust = true};
+  // The |z| threshold is max(threshold_floor, this percentile of the past |z|). Default 99: about 1% of
+  // history would sit at score >= 1 before the floor; raise it for fewer alerts.
+  double threshold_percentile = 99;
+  // Lower bound of the |z| threshold, > 0. Default 3 (three robust sigmas).
+  double threshold_floor = 3;
+  // How many of the newest fitted points the percentile is taken over (>= 1). Default 2016 (7 days of
+  // 5-minute samples). Longer: steadier threshold, slower to adapt.
+  int threshold_window = 2016;
+  Direction direction = Direction::kBoth;
+  // Consecutive anomalous samples before the flag is raised (>= 1). Used by AdvanceFlag, not by the fit.
+  int persistence = 1;
+  // The fewest points any model is fitted on (>= 4). Fewer: the series is insufficient_data.
+  int min_points = 10;
+  // The baseline's trailing median window in samples (>= 3), clamped to half the history.
+  int baseline_window = 30;
+  // How the trend is carried forward: level + slope * (phi + phi^2 + ... + phi^h), phi = trend_damping in
+  // [0, 1). 0 carries the level only (flat); the default 0.9 continues a slope for at most 9 steps' worth,
+  // so a loess end effect or a ramp that just ended cannot overshoot for long (Gardner's damped trend).
+  double trend_damping = 0.9;
+  // The smallest z-score scale, in the query's unit (> 0): the last resort for an exactly flat series at 0.
+  double min_scale = 1e-9;
+};
+
+// REQUIRES-style check of every field; kInvalidInput naming the field.
+[[nodiscard]] Status ValidateModelParams(const ModelParams& params);
+
+struct FittedModel {
+  ModelKind kind = ModelKind::kBaseline;
+  std::vector<int> periods;                          // the periods used, ascending; empty for kBaseline
+  std::vector<std::vector<double>> seasonal_cycles;  // per period: its last fitted cycle, oldest first
+  double level = 0;         // trend at the last fitted point
+  double slope = 0;         // trend change per step at the end (0 for kBaseline)
+  double trend_damping = 0;
+  ScaleEstimate scale;      // scale of the robust z-score
+  double threshold = 0;     // |z| threshold, >= threshold_floor
+  Direction direction = Direction::kBoth;
+  int64_t points = 0;       // samples fitted
+  int64_t observed_points = 0;  // of those, the ones really observed (not filled), whose remainder counted
+};
+
+// Reusable scratch memory: no allocation per fit once warmed up. One per thread.
+struct ModelWorkspace {
+  StlWorkspace stl;
+  StlResult stl_result;
+  std::vector<double> remainder;
+  std::vector<double> abs_z;
+  std::vector<double> scratch;
+};
+
+// Fits `values` (a regular grid, oldest first, no NaN: gaps filled before). `observed`, when not empty,
+// has one entry per value, 0 where the value was filled in: filled points shape the decomposition but are
+// left out of the scale and the threshold history (STL.md §6, option 2).
+// Errors: kInvalidInput when params are invalid, values.size() < min_points, a value is not finite, or
+// observed has the wrong size. Decomposition errors are returned with context.
+[[nodiscard]] Result<FittedModel> FitModel(std::span<const double> values, std::span<const uint8_t> observed,
+                                           const ModelParams& params, ModelWorkspace& workspace);
+[[nodiscard]] Result<FittedModel> FitModel(std::span<const double> values, const ModelParams& params,
+                                           ModelWorkspace& workspace);
+
+}  // namespace anomaly::scoring
