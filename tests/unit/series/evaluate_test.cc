@@ -1,0 +1,199 @@
+#include "anomaly/series/evaluate.h"
+
+#include <chrono>
+#include <cmath>
+#include <numbers>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/result_matchers.h"
+
+namespace anomaly::series {
+namespace {
+
+using ::anomaly::testing::IsOk;
+using scoring::SeriesState;
+using namespace std::chrono_literals;
+
+constexpr int64_t kStep = 60'000;
+constexpr int kPeriod = 24;
+
+// A seasonal series with seeded Gaussian noise (sigma 0.5), one sample per slot.
+class SeasonalSource {
+ public:
+  explicit SeasonalSource(uint32_t seed) : rng_(seed) {}
+  Sample At(int64_t slot) {
+    double v = 100 + 10 * std::sin(2 * std::numbers::pi * static_cast<double>(slot) / kPeriod) + noise_(rng_);
+    return {slot * kStep, v};
+  }
+  std::vector<Sample> Range(int64_t first, int64_t count) {
+    std::vector<Sample> out;
+    for (int64_t s = first; s < first + count; ++s) out.push_back(At(s));
+    return out;
+  }
+
+ private:
+  std::mt19937 rng_;
+  std::normal_distribution<double> noise_{0, 0.5};
+};
+
+class EvaluateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.step = std::chrono::milliseconds(kStep);
+    o.capacity_points = 24 * 20;
+    o.max_gap_points = 3;
+    o.resume_points = 3;
+    o.max_series = 10;
+    Result<SeriesStore> s = SeriesStore::Create(o);
+    ASSERT_THAT(s, IsOk());
+    store_.emplace(std::move(*s));
+    eval_.model.periods = {kPeriod};
+    eval_.model.persistence = 2;
+  }
+  SeriesEntry& Entry() { return *store_->Find(labels_); }
+  Evaluation Run(int64_t now_slot) { return Evaluate(Entry(), store_->options(), eval_, now_slot * kStep, ws_); }
+
+  Labels labels_ = MakeLabels({{"job", "api"}});
+  std::optional<SeriesStore> store_;
+  EvaluateOptions eval_;
+  scoring::ModelWorkspace ws_;
+};
+
+TEST_F(EvaluateTest, InsufficientDataUntilMinPoints) {
+  SeasonalSource src(1);
+  store_->Ingest(labels_, src.Range(0, 5), 5 * kStep);
+  Evaluation ev = Run(5);
+  EXPECT_EQ(ev.verdict.state, SeriesState::kInsufficientData);
+  EXPECT_EQ(Entry().verdict.state, SeriesState::kInsufficientData);
+  EXPECT_EQ(Entry().model, nullptr);
+}
+
+TEST_F(EvaluateTest, WarmingUpWhileTheFitIsDeferredThenOk) {
+  SeasonalSource src(2);
+  store_->Ingest(labels_, src.Range(0, 24 * 10), 240 * kStep);
+  eval_.allow_fit = false;
+  EXPECT_EQ(Run(240).verdict.state, SeriesState::kWarmingUp);
+  eval_.allow_fit = true;
+  Evaluation ev = Run(240);
+  EXPECT_EQ(ev.verdict.state, SeriesState::kOk);
+  EXPECT_TRUE(ev.fitted);
+  EXPECT_EQ(ev.scored, 1);  // the first fit scores the newest sample only
+  EXPECT_EQ(ev.verdict.model, scoring::ModelKind::kStl);
+  EXPECT_EQ(ev.verdict.timestamp_ms, 239 * kStep);
+  EXPECT_NEAR(ev.verdict.expected, 100 + 10 * std::sin(2 * std::numbers::pi * 239 / kPeriod), 1.0);
+  EXPECT_LT(ev.verdict.score, 1);
+  EXPECT_FALSE(ev.verdict.anomalous);
+}
+
+TEST_F(EvaluateTest, BaselineWhileHistoryIsShorterThanTwoPeriods) {
+  SeasonalSource src(3);
+  store_->Ingest(labels_, src.Range(0, 30), 30 * kStep);
+  Evaluation ev = Run(30);
+  EXPECT_EQ(ev.verdict.state, SeriesState::kOk);
+  EXPECT_EQ(ev.verdict.model, scoring::ModelKind::kBaseline);
+}
+
+TEST_F(EvaluateTest, PersistenceCountsSamplesWithinOneCycle) {
+  for (uint32_t seed : {4u, 5u, 6u}) {
+    SCOPED_TRACE("seed=" + std::to_string(seed));
+    store_->Expire(std::numeric_limits<int64_t>::max());
+    SeasonalSource src(seed);
+    store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+    ASSERT_EQ(Run(240).verdict.state, SeriesState::kOk);
+
+    // Next cycle: 5 normal samples, then two spikes of +8 (16 sigma) in the same cycle.
+    std::vector<Sample> next = src.Range(240, 7);
+    next[5].value += 8;
+    next[6].value += 8;
+    store_->Ingest(labels_, next, 247 * kStep);
+    Evaluation ev = Run(247);
+    EXPECT_EQ(ev.scored, 7);
+    EXPECT_EQ(ev.verdict.state, SeriesState::kOk);
+    EXPECT_GE(ev.verdict.score, 1);
+    EXPECT_TRUE(ev.verdict.anomalous);
+    EXPECT_EQ(ev.verdict.anomalous_since_ms, 245 * kStep);
+
+    // The spike ends: the flag drops.
+    store_->Ingest(labels_, src.Range(247, 1), 248 * kStep);
+    ev = Run(248);
+    EXPECT_EQ(ev.scored, 1);
+    EXPECT_FALSE(ev.verdict.anomalous);
+    EXPECT_EQ(ev.verdict.anomalous_since_ms, 0);
+  }
+}
+
+TEST_F(EvaluateTest, SingleSpikeDoesNotFlagWithPersistenceTwo) {
+  SeasonalSource src(7);
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  ASSERT_EQ(Run(240).verdict.state, SeriesState::kOk);
+  std::vector<Sample> next = src.Range(240, 1);
+  next[0].value += 8;
+  store_->Ingest(labels_, next, 241 * kStep);
+  Evaluation ev = Run(241);
+  EXPECT_GE(ev.verdict.score, 1);
+  EXPECT_FALSE(ev.verdict.anomalous);
+}
+
+TEST_F(EvaluateTest, NoNewSamplesKeepsTheVerdictWithoutRescoring) {
+  SeasonalSource src(8);
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  Evaluation first = Run(240);
+  Evaluation again = Run(241);
+  EXPECT_EQ(again.scored, 0);
+  EXPECT_EQ(again.verdict.state, SeriesState::kOk);
+  EXPECT_EQ(again.verdict.timestamp_ms, first.verdict.timestamp_ms);
+}
+
+TEST_F(EvaluateTest, OldNewestSampleIsAGap) {
+  SeasonalSource src(9);
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  ASSERT_EQ(Run(240).verdict.state, SeriesState::kOk);
+  // Newest sample at slot 239; max age is (3 + 1) steps.
+  store_->Ingest(labels_, {}, 243 * kStep);
+  EXPECT_EQ(Run(243).verdict.state, SeriesState::kOk);
+  store_->Ingest(labels_, {}, 244 * kStep);
+  Evaluation gap = Run(244);
+  EXPECT_EQ(gap.verdict.state, SeriesState::kGap);
+  EXPECT_EQ(gap.verdict.timestamp_ms, 239 * kStep);
+}
+
+TEST_F(EvaluateTest, LongGapIsAGapUntilEnoughFreshSamples) {
+  SeasonalSource src(10);
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  ASSERT_EQ(Run(240).verdict.state, SeriesState::kOk);
+  // 10 missing slots (> max_gap_points 3), then data resumes one sample per cycle.
+  for (int64_t slot = 250; slot < 252; ++slot) {
+    store_->Ingest(labels_, src.Range(slot, 1), (slot + 1) * kStep);
+    EXPECT_EQ(Run(slot + 1).verdict.state, SeriesState::kGap) << slot;
+  }
+  store_->Ingest(labels_, src.Range(252, 1), 253 * kStep);
+  Evaluation ev = Run(253);
+  EXPECT_EQ(ev.verdict.state, SeriesState::kOk);
+  EXPECT_EQ(ev.scored, 3);  // the samples that arrived during the gap state are scored now, in order
+  EXPECT_LT(ev.verdict.score, 1);  // the season is continued by phase across the gap
+}
+
+TEST_F(EvaluateTest, RefitHonoursTheInterval) {
+  SeasonalSource src(11);
+  eval_.refit_interval = 10min;
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  ASSERT_TRUE(Run(240).fitted);
+  std::shared_ptr<const scoring::FittedModel> first = Entry().model;
+  store_->Ingest(labels_, src.Range(240, 5), 245 * kStep);
+  EXPECT_FALSE(Run(245).fitted);
+  EXPECT_EQ(Entry().model, first);
+  store_->Ingest(labels_, src.Range(245, 5), 250 * kStep);
+  Evaluation ev = Run(250);
+  EXPECT_TRUE(ev.fitted);
+  EXPECT_NE(Entry().model, first);
+  EXPECT_EQ(Entry().model_end_slot, 249);
+}
+
+}  // namespace
+}  // namespace anomaly::series
