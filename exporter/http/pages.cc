@@ -1,0 +1,148 @@
+#include "exporter/http/pages.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "anomaly/base/labels.h"
+
+namespace anomaly::http {
+namespace {
+
+using exposition::SeriesReport;
+
+bool Flagged(const SeriesReport& r) {
+  return r.verdict.state == scoring::SeriesState::kOk && r.verdict.anomalous;
+}
+
+// Highest score first; ties by detector, then labels, so the order is stable across requests.
+std::vector<const SeriesReport*> Sorted(const exposition::Snapshot* snapshot, bool all) {
+  std::vector<const SeriesReport*> out;
+  if (snapshot == nullptr) return out;
+  for (const SeriesReport& r : snapshot->series) {
+    if (all ? r.verdict.state == scoring::SeriesState::kOk : Flagged(r)) out.push_back(&r);
+  }
+  std::sort(out.begin(), out.end(), [](const SeriesReport* a, const SeriesReport* b) {
+    // NaN scores sort last rather than breaking the strict weak ordering.
+    const double sa = std::isnan(a->verdict.score) ? -INFINITY : a->verdict.score;
+    const double sb = std::isnan(b->verdict.score) ? -INFINITY : b->verdict.score;
+    if (sa != sb) return sa > sb;
+    if (a->detector != b->detector) return a->detector < b->detector;
+    return a->labels < b->labels;
+  });
+  return out;
+}
+
+nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+std::string FormatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// RFC 3339 in UTC, whole seconds; "never" for 0.
+std::string FormatTime(int64_t unix_ms) {
+  if (unix_ms <= 0) return "never";
+  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapshot* snapshot,
+                              std::string_view telemetry_path) {
+  const std::string path = HtmlEscape(telemetry_path);
+  std::string html;
+  html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  html += "<title>anomaly_exporter</title>\n";
+  html += "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+          "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style>\n";
+  html += "</head>\n<body>\n<h1>anomaly_exporter</h1>\n";
+  html += "<p>Seasonal anomaly detection over Prometheus range queries (STL). Version " +
+          HtmlEscape(info.version.empty() ? "unknown" : info.version);
+  if (!info.revision.empty()) html += " (revision " + HtmlEscape(info.revision) + ")";
+  html += ".</p>\n<ul>\n<li><a href=\"" + path + "\">" + path + "</a></li>\n";
+  html += "<li><a href=\"/api/v1/anomalies\">/api/v1/anomalies</a> (<a href=\"/api/v1/anomalies?all=1\">all "
+          "scored series</a>)</li>\n<li><a href=\"/-/healthy\">/-/healthy</a>, <a "
+          "href=\"/-/ready\">/-/ready</a></li>\n</ul>\n";
+
+  html += "<h2>Detectors</h2>\n<table>\n<tr><th>detector</th><th>series</th><th>last cycle</th><th>ready</th></tr>\n";
+  for (const DetectorSummary& d : info.detectors) {
+    html += "<tr><td>" + HtmlEscape(d.name) + "</td><td>" + std::to_string(d.series) + "</td><td>" +
+            FormatTime(d.last_cycle_ms) + "</td><td>" + (d.ready ? "yes" : "no") + "</td></tr>\n";
+  }
+  html += "</table>\n";
+
+  const std::vector<const SeriesReport*> flagged = Sorted(snapshot, false);
+  html += "<h2>Current anomalies (" + std::to_string(flagged.size()) + ")</h2>\n";
+  if (snapshot == nullptr) html += "<p>No cycle has published yet.</p>\n";
+  html += "<table>\n<tr><th>detector</th><th>series</th><th>value</th><th>expected</th><th>band</th>"
+          "<th>score</th><th>since</th></tr>\n";
+  for (const SeriesReport* r : flagged) {
+    const scoring::Verdict& v = r->verdict;
+    html += "<tr><td>" + HtmlEscape(r->detector) + "</td><td>" + HtmlEscape(LabelsToString(r->labels)) +
+            "</td><td>" + FormatNumber(v.value) + "</td><td>" + FormatNumber(v.expected) + "</td><td>" +
+            FormatNumber(v.lower) + " … " + FormatNumber(v.upper) + "</td><td>" + FormatNumber(v.score) +
+            "</td><td>" + FormatTime(v.anomalous_since_ms) + "</td></tr>\n";
+  }
+  html += "</table>\n</body>\n</html>\n";
+  return html;
+}
+
+std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all) {
+  nlohmann::json data = nlohmann::json::array();
+  for (const SeriesReport* r : Sorted(snapshot, all)) {
+    const scoring::Verdict& v = r->verdict;
+    nlohmann::json labels = nlohmann::json::object();
+    for (const Label& l : r->labels) labels[l.name] = l.value;
+    data.push_back({
+        {"detector", r->detector},
+        {"labels", std::move(labels)},
+        {"state", std::string(exposition::StateLabelValue(v.state))},
+        {"model", std::string(exposition::ModelLabelValue(v.model))},
+        {"periods", r->periods},
+        {"timestamp", static_cast<double>(v.timestamp_ms) / 1000.0},
+        {"value", Number(v.value)},
+        {"expected", Number(v.expected)},
+        {"lower", Number(v.lower)},
+        {"upper", Number(v.upper)},
+        {"zscore", Number(v.zscore)},
+        {"threshold", Number(v.threshold)},
+        {"score", Number(v.score)},
+        {"anomalous", v.anomalous},
+        {"anomalous_since", v.anomalous && v.anomalous_since_ms > 0
+                                ? nlohmann::json(static_cast<double>(v.anomalous_since_ms) / 1000.0)
+                                : nlohmann::json(nullptr)},
+    });
+  }
+  nlohmann::json body = {{"status", "success"}, {"data", std::move(data)}};
+  // Label values are arbitrary bytes: replace invalid UTF-8 rather than throw.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace anomaly::http

@@ -1,0 +1,161 @@
+#include "exporter/http/router.h"
+
+#include <exception>
+#include <sstream>
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include "anomaly/base/log.h"
+#include "exporter/http/gzip.h"
+#include "exporter/http/pages.h"
+
+namespace anomaly::http {
+namespace {
+
+// The Prometheus text format, version 0.0.4 (what client_golang sends).
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+Response Text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response MethodNotAllowed(std::string allow) {
+  Response r = Text(405, "Method Not Allowed\n");
+  r.headers.emplace_back("Allow", std::move(allow));
+  return r;
+}
+
+bool IsRead(const Request& request) { return request.method == "GET" || request.method == "HEAD"; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool QueryFlag(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != key) continue;
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    return value == "1" || value == "true";
+  }
+  return false;
+}
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  while (!accept_encoding.empty()) {
+    const size_t comma = accept_encoding.find(',');
+    std::string_view item = Trim(accept_encoding.substr(0, comma));
+    accept_encoding = comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
+    const size_t semi = item.find(';');
+    if (Trim(item.substr(0, semi)) != "gzip") continue;
+    if (semi == std::string_view::npos) return true;
+    std::string_view q = Trim(item.substr(semi + 1));
+    // "q=0", "q=0.0", "q=0.000" refuse it; any other weight accepts it.
+    if (q.starts_with("q=")) {
+      q.remove_prefix(2);
+      return q.find_first_not_of("0.") != std::string_view::npos;
+    }
+    return true;
+  }
+  return false;
+}
+
+Router::Router(WebOptions options, std::shared_ptr<prometheus::Collectable> self_metrics,
+               std::shared_ptr<exposition::AnomalyCollector> anomalies, Callbacks callbacks)
+    : options_(std::move(options)),
+      self_metrics_(std::move(self_metrics)),
+      anomalies_(std::move(anomalies)),
+      callbacks_(std::move(callbacks)) {}
+
+Response Router::Serve(const Request& request) const noexcept {
+  // The single entry point of every request: the web config's access check (TLS client names, basic
+  // auth) belongs here, before Route.
+  try {
+    return Route(request);
+  } catch (const std::exception& e) {
+    log::Error("http handler failed", {{"path", request.path}, {"err", e.what()}});
+  } catch (...) {
+    log::Error("http handler failed", {{"path", request.path}, {"err", "unknown exception"}});
+  }
+  return Response{500, "text/plain; charset=utf-8", "Internal Server Error\n", {}};
+}
+
+Response Router::Route(const Request& request) const {
+  const std::string& path = request.path;
+  if (path == options_.telemetry_path) return IsRead(request) ? Metrics(request) : MethodNotAllowed("GET, HEAD");
+  if (path == "/") return IsRead(request) ? Landing() : MethodNotAllowed("GET, HEAD");
+  if (path == "/-/healthy") return IsRead(request) ? Text(200, "OK\n") : MethodNotAllowed("GET, HEAD");
+  if (path == "/-/ready") return IsRead(request) ? Ready() : MethodNotAllowed("GET, HEAD");
+  if (path == "/-/reload") return request.method == "POST" ? Reload() : MethodNotAllowed("POST");
+  if (path == "/api/v1/anomalies") return IsRead(request) ? Anomalies(request) : MethodNotAllowed("GET, HEAD");
+  return Text(404, "Not Found\n");
+}
+
+Response Router::Metrics(const Request& request) const {
+  std::vector<prometheus::MetricFamily> families;
+  if (self_metrics_) families = self_metrics_->Collect();
+  if (anomalies_) {
+    std::vector<prometheus::MetricFamily> more = anomalies_->Collect();
+    families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  Response r;
+  r.content_type = kMetricsContentType;
+  r.body = std::move(out).str();
+  if (AcceptsGzip(request.accept_encoding)) {
+    // Out of memory while compressing: serve it plain rather than fail the scrape.
+    if (Result<std::string> gz = GzipCompress(r.body)) {
+      r.body = std::move(*gz);
+      r.headers.emplace_back("Content-Encoding", "gzip");
+    }
+  }
+  return r;
+}
+
+Response Router::Landing() const {
+  const LandingInfo info = callbacks_.landing ? callbacks_.landing() : LandingInfo{};
+  const std::shared_ptr<const exposition::Snapshot> snapshot = CurrentSnapshot();
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = RenderLandingPage(info, snapshot.get(), options_.telemetry_path);
+  return r;
+}
+
+Response Router::Ready() const {
+  if (callbacks_.ready && callbacks_.ready()) return Text(200, "OK\n");
+  return Text(503, "Service Unavailable: the first cycle has not published yet\n");
+}
+
+Response Router::Reload() const {
+  if (!callbacks_.reload) return Text(500, "failed to reload config: reload is not available\n");
+  const Status status = callbacks_.reload();
+  if (status) return Text(200, "OK\n");
+  return Text(500, "failed to reload config: " + status.error().message + "\n");
+}
+
+Response Router::Anomalies(const Request& request) const {
+  const std::shared_ptr<const exposition::Snapshot> snapshot = CurrentSnapshot();
+  Response r;
+  r.content_type = "application/json";
+  r.body = RenderAnomaliesJson(snapshot.get(), QueryFlag(request.query, "all"));
+  return r;
+}
+
+std::shared_ptr<const exposition::Snapshot> Router::CurrentSnapshot() const {
+  if (callbacks_.snapshot) return callbacks_.snapshot();
+  return anomalies_ ? anomalies_->Current() : nullptr;
+}
+
+}  // namespace anomaly::http

@@ -1,0 +1,235 @@
+#include "anomaly/http/web_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <thread>
+
+#include <civetweb.h>
+
+#include "anomaly/base/log.h"
+#include "exporter/http/router.h"
+
+namespace anomaly::http {
+namespace {
+
+constexpr std::string_view kReservedPaths[] = {"/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies"};
+
+// "HOST:PORT" / "[V6]:PORT" / ":PORT" -> civetweb's listening_ports item.
+Result<std::string> ToCivetwebPort(const std::string& address) {
+  auto bad = [&address](std::string_view why) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "web.listen-address \"" + address + "\": " + std::string(why));
+  };
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return bad("want HOST:PORT, [IPV6]:PORT or :PORT");
+  const std::string host = address.substr(0, colon);
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::atoi(port.c_str()) > 65535) {
+    return bad("port must be a number from 0 to 65535");
+  }
+  if (host.empty()) return port;  // civetweb: a bare port listens on every IPv4 interface
+  if (host == "localhost") return "127.0.0.1:" + port;
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) return bad("unterminated IPv6 address");
+    if (host.find_first_not_of("[]0123456789abcdefABCDEF:.") != std::string::npos) return bad("bad IPv6 address");
+    return address;
+  }
+  if (host.find_first_not_of("0123456789.") != std::string::npos) {
+    return bad("host must be an IPv4 address, [IPv6 address] or localhost");
+  }
+  return address;
+}
+
+// The address a local client reaches a listener on: "0.0.0.0"/"" -> 127.0.0.1, "[::]" -> ::1.
+std::string LoopbackFor(const std::string& civet_port) {
+  const size_t colon = civet_port.rfind(':');
+  std::string host = colon == std::string::npos ? "" : civet_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
+  if (host == "::") return "::1";
+  return host;
+}
+
+// Opens and at once closes a TCP connection to host:port, ignoring every failure. The close means a
+// civetweb worker that picks the connection up reads EOF immediately instead of waiting for a request.
+void Poke(const std::string& host, int port) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v6;
+  } else {
+    return;
+  }
+  const int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  (void)connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
+  close(fd);
+}
+
+std::string Header(const mg_connection* conn, const char* name) {
+  const char* value = mg_get_header(conn, name);
+  return value != nullptr ? value : "";
+}
+
+void Send(mg_connection* conn, const Request& request, const Response& response) {
+  mg_response_header_start(conn, response.status);
+  mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
+  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
+  mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+  for (const auto& [name, value] : response.headers) {
+    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+  }
+  mg_response_header_send(conn);
+  if (request.method != "HEAD") mg_write(conn, response.body.data(), response.body.size());
+}
+
+}  // namespace
+
+struct WebServer::Impl {
+  explicit Impl(Router r) : router(std::move(r)) {}
+
+  // mg_stop joins civetweb's threads, so no handler runs after it. Its master thread notices the stop
+  // only when its poll() on the listening sockets returns, which takes up to 2 s when idle; connecting
+  // to each listener while it stops cuts shutdown to milliseconds.
+  ~Impl() {
+    if (context == nullptr) return;
+    std::vector<std::pair<std::string, int>> listeners;
+    mg_server_port ports[32] = {};
+    const int n = mg_get_server_ports(context, 32, ports);
+    for (int i = 0; i < n && i < static_cast<int>(hosts.size()); ++i) listeners.emplace_back(hosts[i], ports[i].port);
+    std::atomic<bool> stopped = false;
+    std::thread waker([&stopped, &listeners] {
+      while (!stopped.load()) {
+        for (const auto& [host, port] : listeners) Poke(host, port);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+    mg_stop(context);
+    stopped = true;
+    waker.join();
+  }
+
+  // civetweb begin_request: every request ends here, and is answered here (non-zero return), so
+  // civetweb itself never serves files or directory listings.
+  static int BeginRequest(mg_connection* conn) noexcept {
+    try {
+      const mg_request_info* info = mg_get_request_info(conn);
+      const Impl* self = static_cast<const Impl*>(info->user_data);
+      Request request;
+      request.method = info->request_method != nullptr ? info->request_method : "";
+      request.path = info->local_uri != nullptr ? info->local_uri : "";
+      request.query = info->query_string != nullptr ? info->query_string : "";
+      request.accept_encoding = Header(conn, "Accept-Encoding");
+      const Response response = self->router.Serve(request);
+      Send(conn, request, response);
+      return response.status;
+    } catch (...) {
+      // Only allocation can fail here; answer without allocating.
+      mg_send_http_error(conn, 500, "%s", "Internal Server Error\n");
+      return 500;
+    }
+  }
+
+  static int LogMessage(const mg_connection* /*conn*/, const char* message) noexcept {
+    try {
+      log::Warn("web server", {{"err", message != nullptr ? message : ""}});
+    } catch (...) {
+    }
+    return 1;  // logged by us; civetweb prints nothing
+  }
+
+  const Router router;             // constant after construction
+  std::vector<std::string> hosts;  // loopback-reachable host of each listener, in order; set by Create
+  mg_context* context = nullptr;   // set once by Create; civetweb owns its threads
+};
+
+WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+WebServer::~WebServer() = default;
+
+Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options,
+                                                    std::shared_ptr<prometheus::Collectable> self_metrics,
+                                                    std::shared_ptr<exposition::AnomalyCollector> anomalies,
+                                                    Callbacks callbacks) {
+  if (options.listen_addresses.empty()) {
+    return MakeError(ErrorCode::kInvalidConfig, "web.listen-address: at least one address is required");
+  }
+  std::string ports;
+  std::vector<std::string> hosts;
+  for (const std::string& address : options.listen_addresses) {
+    Result<std::string> port = ToCivetwebPort(address);
+    if (!port) return tl::unexpected(port.error());
+    if (!ports.empty()) ports += ',';
+    ports += *port;
+    hosts.push_back(LoopbackFor(*port));
+  }
+  const std::string& path = options.telemetry_path;
+  if (path.empty() || path.front() != '/') {
+    return MakeError(ErrorCode::kInvalidConfig, "web.telemetry-path \"" + path + "\": must start with /");
+  }
+  for (std::string_view reserved : kReservedPaths) {
+    if (path == reserved) {
+      return MakeError(ErrorCode::kInvalidConfig, "web.telemetry-path \"" + path + "\": is another endpoint");
+    }
+  }
+  if (options.max_requests < 0) {
+    return MakeError(ErrorCode::kInvalidConfig, "web.max-requests: must be 0 or more");
+  }
+  const std::string threads = std::to_string(options.max_requests == 0 ? 50 : options.max_requests);
+
+  auto impl = std::make_unique<Impl>(
+      Router(std::move(options), std::move(self_metrics), std::move(anomalies), std::move(callbacks)));
+  impl->hosts = std::move(hosts);
+  const char* civet_options[] = {
+      "listening_ports", ports.c_str(),
+      "num_threads", threads.c_str(),
+      // A scrape answers from memory; 30s covers a slow client and a reload's config parse.
+      "request_timeout_ms", "30000",
+      nullptr,
+  };
+  mg_callbacks civet_callbacks{};
+  civet_callbacks.begin_request = &Impl::BeginRequest;
+  civet_callbacks.log_message = &Impl::LogMessage;
+  mg_init_data init{};
+  init.callbacks = &civet_callbacks;
+  init.user_data = impl.get();
+  init.configuration_options = civet_options;
+  char error_text[256] = "";
+  unsigned error_code = 0;
+  mg_error_data error{};
+  error.code = &error_code;
+  error.text = error_text;
+  error.text_buffer_size = sizeof error_text;
+  impl->context = mg_start2(&init, &error);
+  if (impl->context == nullptr) {
+    return MakeError(ErrorCode::kInternal,
+                     "starting web server on " + ports + ": " + (error_text[0] != '\0' ? error_text : "unknown error"));
+  }
+  return std::unique_ptr<WebServer>(new WebServer(std::move(impl)));
+}
+
+std::vector<int> WebServer::GetListeningPorts() const {
+  mg_server_port ports[32] = {};
+  const int n = mg_get_server_ports(impl_->context, 32, ports);
+  std::vector<int> out;
+  for (int i = 0; i < n; ++i) out.push_back(ports[i].port);
+  return out;
+}
+
+}  // namespace anomaly::http
