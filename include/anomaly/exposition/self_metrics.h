@@ -15,10 +15,11 @@
 #include <string>
 #include <string_view>
 
+#include <prometheus/registry.h>
+
 #include "anomaly/base/result.h"
 
 namespace prometheus {
-class Registry;
 template <typename T>
 class Family;
 class Counter;
