@@ -52,8 +52,11 @@ struct StlResult {
   std::vector<double> weights;  // robustness weights of the last inner pass (all 1 when not robust)
 };
 
-// kInvalidInput when the period is < 2, n < 2 * period, a window/degree/jump/iteration count is out of
-// range, or a value is NaN or infinite. The message says which parameter or which index.
+// Fills R's defaults in (STL.md §2): trend = nextodd(ceil(1.5 np / (1 - 1.5 / ns))), lowpass =
+// nextodd(np), jumps ceil(window / 10), inner/outer 2/0 (robust: 1/15). Periodic sets ns = 10 n + 1 and
+// seasonal degree 0 whatever was given, as stl.R does. kInvalidInput (the message names the parameter)
+// when the period is < 2, n < 2 * period or n > 1e8, a window is not odd in [3, 2^30], a degree is not
+// 0 or 1, a jump or inner_iterations is < 1, or outer_iterations is < 0.
 [[nodiscard]] Result<StlResolvedParams> ResolveStlParams(const StlParams& params, size_t n);
 
 // Reusable scratch memory so that repeated fits allocate nothing once warmed up. One per thread.
@@ -71,7 +74,12 @@ class StlWorkspace {
   std::unique_ptr<Buffers> buffers_;
 };
 
-// Decomposes y. Errors as ResolveStlParams. `out`'s vectors are resized to y.size() and reused.
+// Decomposes y: seasonal + trend + remainder == y (remainder computed as y - seasonal - trend). Errors as
+// ResolveStlParams, plus kInvalidInput naming the index of the first NaN or infinite value (and, for
+// finite input so large that the arithmetic overflows, the index where it did). On error `out` is left
+// empty, never partial. `out`'s vectors are resized to y.size() and reuse their capacity; with a warm
+// workspace (same n and parameters as a previous call) nothing is allocated. Runs in O(n) per pass with
+// R's jumps (about 0.05 ms non-robust and 0.5-0.8 ms robust for n = 2016 on one core).
 [[nodiscard]] Status Stl(std::span<const double> y, const StlParams& params, StlWorkspace& workspace,
                          StlResult& out);
 
