@@ -81,9 +81,8 @@ class WebServer {
   // The ports bound, one per listen address, in order (the real port for a requested port 0).
   std::vector<int> GetListeningPorts() const;
 
-  struct Impl;  // the routing and the civetweb context; in exporter/http/
-
  private:
+  struct Impl;  // the routing and the civetweb context; exporter/http/web_server.cc
   explicit WebServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
