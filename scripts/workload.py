@@ -103,6 +103,9 @@ def cmd_backfill(args):
     end = int(args.end if args.end else time.time() - 60)
     start = end - int(args.days * DAY)
     incidents = history_incidents(end) if not args.no_incidents else []
+    if args.recent_incident > 0:
+        # The same incidents `serve` starts live, placed over the newest minutes of the history.
+        incidents += live_incidents(end - args.recent_incident * 60 + 1, 0, args.recent_incident * 60)
     out = open(args.out, "w") if args.out != "-" else sys.stdout
     for metric, help_text in METRICS.items():
         out.write(f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n")
@@ -162,6 +165,8 @@ def main():
     b.add_argument("--out", default="-")
     b.add_argument("--no-incidents", action="store_true")
     b.add_argument("--incidents-out", default="")
+    b.add_argument("--recent-incident", type=float, default=0,
+                   help="also inject the live incidents over the last N minutes of the history")
     s = sub.add_parser("serve", help="serve live values on /metrics")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0)

@@ -17,6 +17,12 @@ int Main(int argc, char** argv);
 // Subcommands; args exclude the program name and the subcommand word.
 int RunStlCommand(std::span<const std::string_view> args);
 
+// The daemon (anything that is not a subcommand): Prometheus-style flags, see --help.
+int RunDaemon(std::span<const std::string_view> args);
+
+// Validates a config file without contacting Prometheus: 0, or 2 with every error as file:line: key: msg.
+int RunCheckConfig(std::span<const std::string_view> args);
+
 // The same on explicit streams (tests): `in` is read for `--input -` (the default), the CSV goes to
 // `out`, --help to `out`, and the one-line error to `err`. Nothing reaches `out` unless the whole
 // decomposition succeeded.

@@ -169,14 +169,21 @@ TEST(StlCommandBinaryTest, TopLevelVersionAndHelp) {
   EXPECT_THAT(version.out, StartsWith("anomaly_exporter, version "));
   Outcome help = RunBinary({"--help"});
   EXPECT_EQ(help.code, 0);
-  EXPECT_THAT(help.out, HasSubstr("  stl "));
+  // The top-level command line is the daemon's: its help names the daemon flags and the subcommands.
+  EXPECT_THAT(help.out, HasSubstr("--config.file"));
+  EXPECT_THAT(help.out, HasSubstr("--web.listen-address"));
+  EXPECT_THAT(help.out, HasSubstr("anomaly_exporter stl "));
+  EXPECT_THAT(help.out, HasSubstr("anomaly_exporter check-config FILE"));
 }
 
-TEST(StlCommandBinaryTest, UnknownCommandExitsTwoWithUsage) {
+TEST(StlCommandBinaryTest, UnknownCommandOrFlagExitsTwo) {
   Outcome run = RunBinary({"frobnicate"});
   EXPECT_EQ(run.code, 2);
   EXPECT_EQ(run.out, "");
-  EXPECT_THAT(run.err, StartsWith("anomaly_exporter: unknown command or flag \"frobnicate\"\nusage: "));
+  EXPECT_EQ(run.err, "anomaly_exporter: unknown command \"frobnicate\" (see --help)\n");
+  Outcome flag = RunBinary({"--frobnicate"});
+  EXPECT_EQ(flag.code, 2);
+  EXPECT_EQ(flag.err, "anomaly_exporter: unknown flag --frobnicate\n");
 }
 
 }  // namespace

@@ -1,0 +1,274 @@
+#include "exporter/app/daemon.h"
+
+#include <condition_variable>
+#include <utility>
+
+#include "anomaly/base/log.h"
+#include "anomaly/config/config_loader.h"
+#include "exporter/app/signals.h"
+
+#ifndef ANOMALY_VERSION
+#define ANOMALY_VERSION "unknown"
+#endif
+#ifndef ANOMALY_REVISION
+#define ANOMALY_REVISION "unknown"
+#endif
+
+namespace anomaly::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+prom::ClientOptions ClientOptionsFor(const config::PrometheusConfig& p) {
+  prom::ClientOptions o;
+  o.url = p.url;
+  o.timeout = p.timeout;
+  o.bearer_token_file = p.bearer_token_file;
+  if (p.basic_auth) {
+    o.basic_auth_username = p.basic_auth->username;
+    o.basic_auth_password_file = p.basic_auth->password_file;
+  }
+  o.tls_ca_file = p.tls.ca_file;
+  o.tls_cert_file = p.tls.cert_file;
+  o.tls_key_file = p.tls.key_file;
+  o.tls_insecure_skip_verify = p.tls.insecure_skip_verify;
+  for (const auto& [name, value] : p.headers) o.headers.emplace_back(name, value);
+  o.user_agent = std::string("anomaly_exporter/") + ANOMALY_VERSION;
+  return o;
+}
+
+// Asks Prometheus to parse `promql`. A refusal is a config error; an unreachable upstream is not (the
+// exporter must start, and survive, while Prometheus is down), so it is only logged.
+Status CheckQuery(prom::RangeQueryClient& client, const std::string& detector, std::string_view what,
+                  const std::string& promql) {
+  Status s = client.CheckQuery(promql);
+  if (s) return s;
+  if (s.error().code == ErrorCode::kUpstreamRejected) {
+    return MakeError(ErrorCode::kInvalidConfig, "detector \"" + detector + "\": " + std::string(what) +
+                                                    ": Prometheus refused it: " + s.error().message);
+  }
+  log::Warn("could not ask Prometheus to check the query; it will be checked by its first cycle",
+            {{"detector", detector}, {"err", s.error().message}});
+  return {};
+}
+
+}  // namespace
+
+struct Daemon::Slot {
+  std::shared_ptr<DetectorRunner> runner;
+  std::atomic<bool> running{false};  // a cycle is queued or in progress
+  std::atomic<bool> retired{false};  // removed by a reload: its last cycle must not publish
+  std::atomic<Clock::rep> next_due{0};
+  std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;  // guarded by Daemon::mu_
+};
+
+Daemon::Daemon(const DaemonOptions& options)
+    : options_(options),
+      metrics_(std::make_shared<exposition::SelfMetrics>(ANOMALY_VERSION, ANOMALY_REVISION)),
+      collector_(std::make_shared<exposition::AnomalyCollector>()) {}
+
+Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
+  std::unique_ptr<Daemon> d(new Daemon(options));
+  d->collector_->Publish(std::make_shared<const exposition::Snapshot>());
+
+  Result<config::Config> cfg = config::LoadConfigFromFile(options.config_file);
+  if (!cfg) return tl::unexpected(cfg.error());
+  for (const std::string& w : cfg->warnings) log::Warn("config", {{"warning", w}});
+  const int threads = cfg->global.evaluation_threads;
+  if (Status s = d->Apply(std::make_shared<const config::Config>(std::move(*cfg))); !s) {
+    return tl::unexpected(s.error());
+  }
+  d->metrics_->ObserveReload(true, std::chrono::system_clock::now());
+  d->pool_ = std::make_unique<WorkerPool>(static_cast<size_t>(std::max(1, threads)));
+
+  http::WebOptions web;
+  web.listen_addresses = options.listen_addresses;
+  web.telemetry_path = options.telemetry_path;
+  web.max_requests = options.max_requests;
+  http::Callbacks callbacks;
+  Daemon* self = d.get();
+  callbacks.ready = [self] { return self->ready(); };
+  callbacks.reload = [self] { return self->Reload(); };
+  callbacks.landing = [self] { return self->Landing(); };
+  callbacks.snapshot = [self] { return self->collector_->Current(); };
+  Result<std::unique_ptr<http::WebServer>> server =
+      http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
+  if (!server) return tl::unexpected(server.error());
+  d->web_ = std::move(*server);
+
+  d->scheduler_ = std::jthread([self](std::stop_token stop) { self->SchedulerLoop(stop); });
+  return d;
+}
+
+Daemon::~Daemon() {
+  // Reverse order of Create: no new requests, no new cycles, then wait for the cycles in flight.
+  web_.reset();
+  if (scheduler_.joinable()) {
+    scheduler_.request_stop();
+    scheduler_.join();
+  }
+  pool_.reset();
+}
+
+Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
+  std::shared_ptr<const config::Config> old;
+  std::shared_ptr<prom::RangeQueryClient> client;
+  std::vector<std::shared_ptr<Slot>> old_slots;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = config_;
+    client = client_;
+    old_slots = slots_;
+  }
+  if (!old || !(old->prometheus == config->prometheus)) {
+    Result<std::unique_ptr<prom::RangeQueryClient>> made = prom::NewHttpClient(ClientOptionsFor(config->prometheus));
+    if (!made) return tl::unexpected(made.error().WithContext("prometheus"));
+    client = std::move(*made);
+  }
+  ShardFilter shard{config->shard.index, config->shard.count};
+  if (options_.shard_count > 0) shard = ShardFilter{options_.shard_index, options_.shard_count};
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
+    return MakeError(ErrorCode::kInvalidConfig, "shard: index must be in [0, count)");
+  }
+
+  std::vector<std::shared_ptr<Slot>> slots;
+  for (const config::DetectorConfig& dc : config->detectors) {
+    std::shared_ptr<Slot> kept;
+    for (const std::shared_ptr<Slot>& s : old_slots) {
+      if (s->runner->config() == dc && old && old->shard == config->shard) kept = s;
+    }
+    if (kept) {
+      kept->runner->SetClient(client);
+      slots.push_back(kept);
+      continue;
+    }
+    if (Status s = CheckQuery(*client, dc.name, "query", dc.query); !s) return s;
+    if (!dc.maintenance.condition.empty()) {
+      if (Status s = CheckQuery(*client, dc.name, "maintenance.condition", dc.maintenance.condition); !s) return s;
+    }
+    Result<std::unique_ptr<DetectorRunner>> runner = DetectorRunner::Create(dc, client, metrics_.get(), shard);
+    if (!runner) return tl::unexpected(runner.error());
+    auto slot = std::make_shared<Slot>();
+    slot->runner = std::move(*runner);
+    slots.push_back(std::move(slot));
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::shared_ptr<Slot>& s : old_slots) {
+    bool still = false;
+    for (const std::shared_ptr<Slot>& n : slots) still = still || n == s;
+    if (still) continue;
+    s->retired.store(true);
+    bool name_kept = false;
+    for (const std::shared_ptr<Slot>& n : slots) name_kept = name_kept || n->runner->config().name == s->runner->config().name;
+    if (!name_kept) metrics_->RemoveDetector(s->runner->config().name);
+  }
+  slots_ = std::move(slots);
+  config_ = std::move(config);
+  client_ = std::move(client);
+  PublishLocked();
+  return {};
+}
+
+Status Daemon::Reload() {
+  std::lock_guard<std::mutex> reload_lock(reload_mu_);
+  const auto now = std::chrono::system_clock::now();
+  Result<config::Config> cfg = config::LoadConfigFromFile(options_.config_file);
+  Status applied = cfg ? Apply(std::make_shared<const config::Config>(std::move(*cfg)))
+                       : Status(tl::unexpected(cfg.error()));
+  metrics_->ObserveReload(applied.has_value(), now);
+  if (!applied) {
+    log::Error("config reload failed; the running config is kept", {{"err", applied.error().message}});
+    return applied;
+  }
+  for (const std::string& w : config_->warnings) log::Warn("config", {{"warning", w}});
+  log::Info("config reloaded", {{"file", options_.config_file}});
+  return {};
+}
+
+void Daemon::SchedulerLoop(std::stop_token stop) {
+  std::mutex m;
+  std::condition_variable_any cv;
+  while (!stop.stop_requested()) {
+    std::vector<std::shared_ptr<Slot>> slots;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      slots = slots_;
+    }
+    const Clock::time_point now = Clock::now();
+    for (const std::shared_ptr<Slot>& s : slots) {
+      if (s->running.load() || now.time_since_epoch().count() < s->next_due.load()) continue;
+      s->running.store(true);
+      s->next_due.store((now + s->runner->config().interval).time_since_epoch().count());
+      if (!pool_->Submit([this, s] { RunSlot(s); })) s->running.store(false);
+    }
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
+  }
+}
+
+void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
+  auto reports = std::make_shared<const std::vector<exposition::SeriesReport>>(
+      slot->runner->RunCycle(std::chrono::system_clock::now()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!slot->retired.load()) {
+      slot->reports = std::move(reports);
+      PublishLocked();
+    }
+  }
+  slot->running.store(false);
+}
+
+void Daemon::PublishLocked() {
+  auto snapshot = std::make_shared<exposition::Snapshot>();
+  size_t total = 0;
+  for (const std::shared_ptr<Slot>& s : slots_) total += s->reports ? s->reports->size() : 0;
+  snapshot->series.reserve(total);
+  for (const std::shared_ptr<Slot>& s : slots_) {
+    if (s->reports) snapshot->series.insert(snapshot->series.end(), s->reports->begin(), s->reports->end());
+  }
+  snapshot->generated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  collector_->Publish(std::move(snapshot));
+}
+
+bool Daemon::ready() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (slots_.empty()) return false;
+  for (const std::shared_ptr<Slot>& s : slots_) {
+    if (!s->runner->first_cycle_done()) return false;
+  }
+  return true;
+}
+
+http::LandingInfo Daemon::Landing() const {
+  http::LandingInfo info;
+  info.version = ANOMALY_VERSION;
+  info.revision = ANOMALY_REVISION;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::shared_ptr<Slot>& s : slots_) {
+    info.detectors.push_back(http::DetectorSummary{s->runner->config().name, s->runner->series_count(),
+                                                   s->runner->last_success_ms(), s->runner->first_cycle_done()});
+  }
+  return info;
+}
+
+int Daemon::Run() {
+  std::string ports;
+  for (int p : web_->GetListeningPorts()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+  log::Info("anomaly_exporter started", {{"version", ANOMALY_VERSION},
+                                         {"config", options_.config_file},
+                                         {"ports", ports},
+                                         {"telemetry_path", options_.telemetry_path}});
+  for (;;) {
+    SignalEvent ev = WaitForSignal(std::chrono::seconds(1));
+    if (ev == SignalEvent::kTerminate) break;
+    if (ev == SignalEvent::kReload) (void)Reload();  // logged and counted inside
+  }
+  log::Info("shutting down");
+  return 0;
+}
+
+}  // namespace anomaly::app

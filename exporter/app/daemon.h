@@ -1,0 +1,80 @@
+// The exporter daemon: loads the config, serves HTTP, runs every detector's cycle on its own interval on a
+// worker pool, publishes one immutable snapshot after each cycle, and reloads the config on SIGHUP or
+// POST /-/reload through one path (a failed reload keeps the running config).
+// Threading: Create/Run on the main thread; Reload from any thread (serialised by reload_mu_); cycles on
+// the pool; scrapes read the published snapshot only and never wait for a cycle.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "anomaly/base/result.h"
+#include "anomaly/config/config.h"
+#include "anomaly/exposition/anomaly_collector.h"
+#include "anomaly/exposition/self_metrics.h"
+#include "anomaly/http/web_server.h"
+#include "anomaly/prom/range_query_client.h"
+#include "exporter/app/detector_runner.h"
+#include "exporter/app/worker_pool.h"
+
+namespace anomaly::app {
+
+struct DaemonOptions {
+  std::string config_file;
+  std::vector<std::string> listen_addresses{":10650"};
+  std::string telemetry_path = "/metrics";
+  int max_requests = 40;
+  int shard_index = -1;  // -1: take the config's shard
+  int shard_count = -1;
+};
+
+class Daemon {
+ public:
+  // Runs the start-up steps in order: config, metrics, query client, PromQL check, detectors, web server,
+  // scheduler. kInvalidConfig for a bad config or a query Prometheus refuses to parse; kInternal when the
+  // listen address cannot be bound.
+  [[nodiscard]] static Result<std::unique_ptr<Daemon>> Create(const DaemonOptions& options);
+  ~Daemon();  // teardown in reverse: scheduler, pool, web server
+
+  // Blocks until SIGTERM/SIGINT; handles SIGHUP reloads meanwhile. Returns the exit code.
+  int Run();
+
+  // Re-reads the config file; on success swaps it in, keeping the state of unchanged detectors.
+  [[nodiscard]] Status Reload();
+
+  bool ready() const;
+  std::vector<int> listening_ports() const { return web_->GetListeningPorts(); }
+
+ private:
+  struct Slot;  // one detector: its runner, schedule and last reports
+
+  explicit Daemon(const DaemonOptions& options);
+  [[nodiscard]] Status Apply(std::shared_ptr<const config::Config> config);
+  void SchedulerLoop(std::stop_token stop);
+  void RunSlot(const std::shared_ptr<Slot>& slot);
+  void PublishLocked();  // REQUIRES: mu_ held
+  http::LandingInfo Landing() const;
+
+  // Constant after construction.
+  const DaemonOptions options_;
+  std::shared_ptr<exposition::SelfMetrics> metrics_;
+  std::shared_ptr<exposition::AnomalyCollector> collector_;
+
+  std::mutex reload_mu_;  // serialises Reload (SIGHUP and POST /-/reload share the one path)
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const config::Config> config_;        // guarded by mu_
+  std::shared_ptr<prom::RangeQueryClient> client_;      // guarded by mu_
+  std::vector<std::shared_ptr<Slot>> slots_;            // guarded by mu_
+
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<http::WebServer> web_;
+  std::jthread scheduler_;
+};
+
+}  // namespace anomaly::app

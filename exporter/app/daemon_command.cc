@@ -1,0 +1,134 @@
+// The daemon's command line (Prometheus flag conventions) and `check-config`.
+#include <iostream>
+#include <string>
+
+#include "anomaly/app/commands.h"
+#include "anomaly/base/log.h"
+#include "anomaly/config/config_loader.h"
+#include "exporter/app/daemon.h"
+#include "exporter/app/flags.h"
+#include "exporter/app/signals.h"
+
+#ifndef ANOMALY_VERSION
+#define ANOMALY_VERSION "unknown"
+#endif
+
+namespace anomaly::app {
+namespace {
+
+constexpr std::string_view kProgram = "anomaly_exporter";
+
+std::string DaemonUsage(const FlagSet& flags) {
+  return "usage: anomaly_exporter --config.file=FILE [flags]\n"
+         "       anomaly_exporter check-config FILE\n"
+         "       anomaly_exporter stl --period=P --seasonal=S|periodic [flags]   (see stl --help)\n\n"
+         "Runs the configured PromQL queries against Prometheus on their own intervals, scores every series\n"
+         "with robust STL, and serves the results on the telemetry path.\n\nFlags:\n" +
+         flags.Usage();
+}
+
+}  // namespace
+
+int RunDaemon(std::span<const std::string_view> args) {
+  DaemonOptions options;
+  std::string listen = ":10650";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  bool help = false;
+  bool version = false;
+  FlagSet flags;
+  flags.AddString("config.file", "FILE", "the YAML config file (required; see docs/configuration.md)",
+                  &options.config_file);
+  flags.AddString("web.listen-address", "ADDRESSES",
+                  "addresses to listen on, comma-separated HOST:PORT or :PORT (default :10650)", &listen);
+  flags.AddString("web.telemetry-path", "PATH", "path under which metrics are served (default /metrics)",
+                  &options.telemetry_path);
+  flags.AddInt("web.max-requests", "N", "maximum number of parallel HTTP requests (default 40)",
+               &options.max_requests);
+  flags.AddInt("shard.index", "I", "this replica's shard, 0 <= I < shard.count (overrides the config)",
+               &options.shard_index);
+  flags.AddInt("shard.count", "N", "number of shards the series are split into (overrides the config)",
+               &options.shard_count);
+  flags.AddString("log.level", "LEVEL", "only log messages at or above: debug, info, warn, error (default info)",
+                  &log_level);
+  flags.AddString("log.format", "FORMAT", "log format: logfmt or json (default logfmt)", &log_format);
+  flags.AddBool("version", "print the version and exit", &version);
+  flags.AddBool("help", "show this help and exit", &help);
+
+  Result<std::vector<std::string_view>> positional = flags.Parse(args);
+  if (!positional) {
+    std::cerr << kProgram << ": " << positional.error().message << "\n";
+    return 2;
+  }
+  if (help) {
+    std::cout << DaemonUsage(flags);
+    return 0;
+  }
+  if (version) {
+    std::cout << kProgram << ", version " << ANOMALY_VERSION << "\n";
+    return 0;
+  }
+  if (!positional->empty()) {
+    std::cerr << kProgram << ": unknown command \"" << (*positional)[0] << "\" (see --help)\n";
+    return 2;
+  }
+  std::optional<log::Level> level = log::ParseLevel(log_level);
+  std::optional<log::Format> format = log::ParseFormat(log_format);
+  if (!level || !format) {
+    std::cerr << kProgram << ": "
+              << (!level ? "flag --log.level: must be debug, info, warn or error"
+                         : "flag --log.format: must be logfmt or json")
+              << "\n";
+    return 2;
+  }
+  log::Configure(*level, *format);
+  if (options.config_file.empty()) {
+    std::cerr << kProgram << ": flag --config.file is required (see --help)\n";
+    return 2;
+  }
+  if ((options.shard_index >= 0) != (options.shard_count > 0)) {
+    std::cerr << kProgram << ": flags --shard.index and --shard.count go together\n";
+    return 2;
+  }
+  options.listen_addresses.clear();
+  for (size_t pos = 0; pos <= listen.size();) {
+    size_t comma = listen.find(',', pos);
+    if (comma == std::string::npos) comma = listen.size();
+    if (comma > pos) options.listen_addresses.push_back(listen.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+
+  InstallSignalHandlers();
+  Result<std::unique_ptr<Daemon>> daemon = Daemon::Create(options);
+  if (!daemon) {
+    log::Error("could not start", {{"err", daemon.error().message}});
+    return daemon.error().code == ErrorCode::kInvalidConfig ? 2 : 1;
+  }
+  int code = (*daemon)->Run();
+  daemon->reset();
+  return code;
+}
+
+int RunCheckConfig(std::span<const std::string_view> args) {
+  const char* usage =
+      "usage: anomaly_exporter check-config FILE\n"
+      "Loads and validates FILE as the daemon would, without contacting Prometheus; exits 0 if it is\n"
+      "valid, else 2 with every error as file:line: key: message.\n";
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << usage;
+    return 0;
+  }
+  if (args.size() != 1) {
+    std::cerr << usage;
+    return 2;
+  }
+  Result<config::Config> cfg = config::LoadConfigFromFile(std::string(args[0]));
+  if (!cfg) {
+    std::cerr << cfg.error().message << "\n";
+    return 2;
+  }
+  std::cout << config::DescribeConfig(*cfg);
+  return 0;
+}
+
+}  // namespace anomaly::app

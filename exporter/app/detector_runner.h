@@ -1,0 +1,93 @@
+// One configured detector at work: each RunCycle() queries its PromQL over the new range, feeds the series
+// store, fits and scores every series, and returns the reports to publish. It owns its SeriesStore and
+// model workspace.
+// Threading: RunCycle is called by one worker at a time (the daemon's scheduler never overlaps two cycles
+// of one detector). The status accessors and SetClient may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "anomaly/base/labels.h"
+#include "anomaly/base/result.h"
+#include "anomaly/config/config.h"
+#include "anomaly/exposition/self_metrics.h"
+#include "anomaly/exposition/snapshot.h"
+#include "anomaly/prom/range_query_client.h"
+#include "anomaly/scoring/model.h"
+#include "anomaly/series/evaluate.h"
+#include "anomaly/series/series_store.h"
+
+namespace anomaly::app {
+
+// Which series this process scores: those whose label-set hash falls in its shard (like Prometheus'
+// hashmod), so N replicas cover every series exactly once and a series keeps its shard across restarts.
+struct ShardFilter {
+  int index = 0;
+  int count = 1;
+  bool Owns(const Labels& labels) const {
+    return count <= 1 || HashLabels(labels) % static_cast<uint64_t>(count) == static_cast<uint64_t>(index);
+  }
+};
+
+class DetectorRunner {
+ public:
+  // kInvalidConfig when the detector's parameters cannot make a valid model or store.
+  [[nodiscard]] static Result<std::unique_ptr<DetectorRunner>> Create(
+      const config::DetectorConfig& config, std::shared_ptr<prom::RangeQueryClient> client,
+      exposition::SelfMetrics* metrics, ShardFilter shard);
+
+  // Runs one cycle at `now` and returns this detector's reports, every owned series included (stale ones
+  // keep their last verdict). Never fails: upstream errors are counted, logged once and reported as stale.
+  std::vector<exposition::SeriesReport> RunCycle(std::chrono::system_clock::time_point now);
+
+  const config::DetectorConfig& config() const { return config_; }
+  void SetClient(std::shared_ptr<prom::RangeQueryClient> client) { client_.store(std::move(client)); }
+
+  bool first_cycle_done() const { return first_cycle_done_.load(); }
+  int64_t series_count() const { return series_count_.load(); }
+  int64_t last_success_ms() const { return last_success_ms_.load(); }
+
+ private:
+  DetectorRunner(const config::DetectorConfig& config, std::shared_ptr<prom::RangeQueryClient> client,
+                 exposition::SelfMetrics* metrics, ShardFilter shard, series::SeriesStore store,
+                 series::EvaluateOptions evaluate_options);
+
+  // Timestamps (ms) inside a maintenance window or where the maintenance condition holds.
+  Result<std::vector<int64_t>> MaintenanceTimes(int64_t start_ms, int64_t end_ms);
+  bool InMaintenance(int64_t t_ms, const std::vector<int64_t>& condition_times) const;
+  std::vector<exposition::SeriesReport> Reports(int64_t now_ms, bool maintenance_now);
+  void NoteQueryFailure(const Error& error);
+  void NoteQuerySuccess();
+  std::string PeriodsLabel(const series::SeriesEntry& entry) const;
+
+  // Constant after construction.
+  const config::DetectorConfig config_;
+  exposition::SelfMetrics* const metrics_;  // borrowed; outlives the runner
+  const ShardFilter shard_;
+
+  std::atomic<std::shared_ptr<prom::RangeQueryClient>> client_;
+
+  // Owned by the cycle in progress (one at a time).
+  series::SeriesStore store_;
+  series::EvaluateOptions evaluate_options_;
+  scoring::ModelWorkspace workspace_;
+  std::map<Labels, std::vector<int>> detected_periods_;  // seasonality: auto, per series
+  int64_t fetched_until_ms_ = 0;  // end of the last successful query; 0: fetch the whole history next
+  std::string last_error_;        // the failure last logged, so a failure streak logs once
+
+  // Read by other threads (landing page, readiness).
+  std::atomic<bool> first_cycle_done_{false};
+  std::atomic<int64_t> series_count_{0};
+  std::atomic<int64_t> last_success_ms_{0};
+};
+
+// The model and store parameters a detector's config implies (exposed for tests and the backtest).
+[[nodiscard]] Result<scoring::ModelParams> ModelParamsFor(const config::DetectorConfig& config);
+[[nodiscard]] Result<series::StoreOptions> StoreOptionsFor(const config::DetectorConfig& config);
+
+}  // namespace anomaly::app

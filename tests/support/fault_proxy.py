@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""A switchable fault-injecting proxy in front of a REAL Prometheus, for the daemon's integration tests.
+
+Every request is forwarded to --upstream unchanged, unless a fault mode is set through the control
+endpoint; then API answers are broken in that way. It parses nothing of PromQL: Prometheus does the work.
+
+  POST /__mode?mode=<m>   set the mode for every later request; answers "ok"
+  GET  /__count           requests proxied so far (plain number)
+
+Modes:
+  pass        forward unchanged (default)
+  unavailable 503 with a Prometheus-style error body (errorType unavailable)
+  bad_data    400 with errorType bad_data
+  malformed   200 with the upstream body cut in half (no Content-Length; connection closed)
+  nan         forward, but every sample value in a matrix answer replaced by "NaN"
+  slow        sleep 30 s before answering (longer than any test timeout)
+  reset       close the connection without answering
+
+Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --port-file FILE   (binds 127.0.0.1:0)
+"""
+import argparse
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STATE = {"mode": "pass", "count": 0}
+LOCK = threading.Lock()
+
+
+def make_handler(upstream):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, code, body, ctype="application/json", length=True):
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            if length:
+                self.send_header("Content-Length", str(len(body)))
+            else:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            if not length:
+                self.close_connection = True
+
+        def forward(self, method):
+            n = int(self.headers.get("Content-Length") or 0)
+            data = self.rfile.read(n) if n else None
+            req = urllib.request.Request(upstream + self.path, data=data, method=method)
+            for h in ("Content-Type", "Authorization", "X-Scope-OrgID"):
+                if self.headers.get(h):
+                    req.add_header(h, self.headers[h])
+            try:
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    return r.status, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read()
+
+        def handle_any(self, method):
+            if self.path.startswith("/__mode"):
+                mode = self.path.split("mode=", 1)[1] if "mode=" in self.path else "pass"
+                with LOCK:
+                    STATE["mode"] = mode
+                self.reply(200, b"ok", "text/plain")
+                return
+            if self.path.startswith("/__count"):
+                with LOCK:
+                    self.reply(200, str(STATE["count"]).encode(), "text/plain")
+                return
+            with LOCK:
+                STATE["count"] += 1
+                mode = STATE["mode"]
+            if mode == "reset":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if mode == "slow":
+                time.sleep(30)
+            if mode == "unavailable":
+                self.reply(503, json.dumps({"status": "error", "errorType": "unavailable",
+                                            "error": "injected: upstream unavailable"}).encode())
+                return
+            if mode == "bad_data":
+                self.reply(400, json.dumps({"status": "error", "errorType": "bad_data",
+                                            "error": "injected: bad data"}).encode())
+                return
+            status, body = self.forward(method)
+            if mode == "malformed":
+                self.reply(200, body[: len(body) // 2], length=False)
+                return
+            if mode == "nan" and status == 200:
+                try:
+                    doc = json.loads(body)
+                    if doc.get("data", {}).get("resultType") == "matrix":
+                        for s in doc["data"]["result"]:
+                            s["values"] = [[t, "NaN"] for t, _ in s["values"]]
+                        body = json.dumps(doc).encode()
+                except ValueError:
+                    pass
+            self.reply(status, body)
+
+        def do_GET(self):
+            self.handle_any("GET")
+
+        def do_POST(self):
+            self.handle_any("POST")
+
+    return Handler
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--port-file", required=True)
+    args = p.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.upstream.rstrip("/")))
+    server.daemon_threads = True
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(server.server_port))
+    import os
+    os.rename(args.port_file + ".tmp", args.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
