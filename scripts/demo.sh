@@ -1,69 +1,125 @@
 #!/usr/bin/env bash
-# Interim `make demo` (issue #2): until the daemon exists, run the `stl` command on a generated
-# seasonal series with injected incidents and show the samples with the largest robust score.
-# Usage: scripts/demo.sh BUILD_DIR. Writes demo-data/stl/{series.csv,decomposition.csv}.
+# make demo: a real Prometheus and Alertmanager on loopback, a week of seasonal demo traffic with injected
+# incidents (backfilled, then live), the exporter scoring it, and the anomalies it finds printed every cycle.
+# Ctrl-C stops everything it started. DEMO_SECONDS=N stops by itself after N seconds (used by tests).
+#   usage: scripts/demo.sh [BUILD_DIR]
 set -euo pipefail
-
-build_dir=${1:?usage: scripts/demo.sh BUILD_DIR}
-binary="$build_dir/anomaly_exporter"
+build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-out_dir="$root/demo-data/stl"
+exporter="$build/anomaly_exporter"
+[ -x "$exporter" ] || { echo "demo: $exporter not built (run make build)" >&2; exit 1; }
+exporter=$(cd "$(dirname "$exporter")" && pwd)/anomaly_exporter
 
-if [[ ! -x "$binary" ]]; then
-  echo "demo: $binary not found; build it first (make demo does)" >&2
-  exit 1
-fi
-mkdir -p "$out_dir"
-
-# 7 days at 5-minute steps (period 288 = one day): a daily cycle with a second harmonic, a slow upward
-# trend, Gaussian noise, and three incidents. Fixed seed, so every run shows the same numbers.
-python3 - "$out_dir/series.csv" "$out_dir/incidents.csv" <<'PY'
-import datetime, math, random, sys
-random.seed(7)
-start = datetime.datetime(2024, 3, 4)  # a Monday, 00:00 UTC
-step = datetime.timedelta(minutes=5)
-incidents = {  # sample index -> (added value, label)
-    3 * 288 + 14 * 12: (+70.0, "spike +70"),
-    5 * 288 + 3 * 12: (-45.0, "dip -45"),
+work=$(mktemp -d /tmp/anomaly-demo.XXXXXX)
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+  echo "demo: stopped everything it started"
 }
-incidents.update({6 * 288 + 20 * 12 + k: (+30.0, "surge +30 for 30 minutes") for k in range(6)})
-with open(sys.argv[1], "w") as f:
-    f.write("timestamp,requests_per_second\n")
-    for i in range(7 * 288):
-        phase = 2 * math.pi * (i % 288) / 288
-        value = 200 + 0.01 * i + 80 * math.sin(phase - math.pi / 2) + 15 * math.sin(2 * phase)
-        value += random.gauss(0, 4) + incidents.get(i, (0.0, ""))[0]
-        f.write(f"{(start + i * step):%Y-%m-%d %H:%M:%S},{value:.3f}\n")
-with open(sys.argv[2], "w") as f:
-    f.write("timestamp,incident\n")
-    for i, (_, label) in sorted(incidents.items()):
-        f.write(f"{(start + i * step).replace(tzinfo=datetime.timezone.utc).timestamp():.0f},{label}\n")
-PY
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
-cmd=("$binary" stl --period 288 --seasonal 7 --robust --input "$out_dir/series.csv")
-echo "\$ ${cmd[*]} > $out_dir/decomposition.csv"
-"${cmd[@]}" > "$out_dir/decomposition.csv"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() {  # url what
+  for _ in $(seq 1 240); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "demo: $2 did not become ready; its log:" >&2; tail -20 "$work/$2.log" >&2; exit 1
+}
 
-# Robust score of each remainder: (r - median) / (1.4826 * MAD), as the exporter scores samples.
-python3 - "$out_dir/decomposition.csv" "$out_dir/incidents.csv" <<'PY'
-import csv, datetime, statistics, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-injected = {float(r["timestamp"]): r["incident"] for r in csv.DictReader(open(sys.argv[2]))}
-rem = [float(r["remainder"]) for r in rows]
-med = statistics.median(rem)
-mad = 1.4826 * statistics.median(abs(x - med) for x in rem)
-print(f"\n{len(rows)} samples decomposed; remainder median {med:.3f}, robust sigma (1.4826 x MAD) {mad:.3f}")
-print("The 12 samples with the largest |score| (score = (remainder - median) / robust sigma):\n")
-print(f"{'time (UTC)':<20} {'value':>9} {'expected':>9} {'remainder':>10} {'score':>7} {'weight':>7}  injected")
-scored = sorted(rows, key=lambda r: -abs((float(r["remainder"]) - med) / mad))
-for r in scored[:12]:
-    t = datetime.datetime.fromtimestamp(float(r["timestamp"]), datetime.timezone.utc)
-    expected = float(r["seasonal"]) + float(r["trend"])
-    score = (float(r["remainder"]) - med) / mad
-    print(f"{t:%Y-%m-%d %H:%M}     {float(r['value']):9.2f} {expected:9.2f} {float(r['remainder']):10.2f}"
-          f" {score:7.1f} {float(r['weight']):7.3f}  {injected.get(float(r['timestamp']), '')}")
-flagged = [r for r in rows if abs((float(r["remainder"]) - med) / mad) >= 4]
-hits = sum(1 for r in flagged if float(r["timestamp"]) in injected)
-print(f"\n|score| >= 4: {len(flagged)} of {len(rows)} samples, {hits} of the {len(injected)} injected ones among them."
-      f"\nFull output: {sys.argv[1]}")
-PY
+prom_port=$(free_port); am_port=$(free_port); exp_port=$(free_port); load_port=$(free_port)
+
+echo "demo: backfilling 7 days of demo traffic (1-minute samples, 8 series, incidents included)..."
+python3 "$root/scripts/workload.py" backfill --days 7 --step 60 --recent-incident 10 --out "$work/history.om"
+promtool tsdb create-blocks-from openmetrics --max-block-duration=24h -q "$work/history.om" "$work/tsdb" >/dev/null
+
+# Live samples keep flowing; the injected incidents carry on into the live data for 10 minutes.
+python3 "$root/scripts/workload.py" serve --port "$load_port" --incident-after 0 --incident-duration 600 \
+  >"$work/workload.log" 2>&1 &
+pids+=($!)
+
+cat >"$work/alertmanager.yml" <<YAML
+route:
+  receiver: demo
+  group_by: [alertname, detector]
+  group_wait: 5s
+receivers:
+  - name: demo
+YAML
+prometheus-alertmanager --config.file="$work/alertmanager.yml" --storage.path="$work/am" \
+  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$work/alertmanager.log" 2>&1 &
+pids+=($!)
+
+cat >"$work/prometheus.yml" <<YAML
+global: {scrape_interval: 15s, evaluation_interval: 15s}
+rule_files: ["$root/rules/anomaly_alerts.yml", "$root/rules/anomaly_recording.yml"]
+alerting:
+  alertmanagers: [{static_configs: [{targets: ["127.0.0.1:$am_port"]}]}]
+scrape_configs:
+  - job_name: demo-workload
+    static_configs: [{targets: ["127.0.0.1:$load_port"]}]
+  - job_name: anomaly-exporter
+    honor_labels: true   # keep the scored series' own labels (docs/metrics.md)
+    static_configs: [{targets: ["127.0.0.1:$exp_port"]}]
+YAML
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --storage.tsdb.retention.time=30d --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+wait_ready "http://127.0.0.1:$prom_port/-/ready" prometheus
+wait_ready "http://127.0.0.1:$am_port/-/ready" alertmanager
+
+cat >"$work/exporter.yml" <<YAML
+prometheus:
+  url: http://127.0.0.1:$prom_port
+defaults:
+  step: 1m
+  history: 7d
+  interval: 15s
+  seasonality: [1d]
+  threshold: {percentile: 99, floor: 4}
+detectors:
+  - name: requests
+    query: demo_http_requests_per_second
+  - name: latency
+    query: demo_http_request_duration_seconds
+YAML
+"$exporter" --config.file="$work/exporter.yml" --web.listen-address="127.0.0.1:$exp_port" \
+  >"$work/exporter.log" 2>&1 &
+pids+=($!)
+wait_ready "http://127.0.0.1:$exp_port/-/ready" exporter
+
+cat <<MSG
+
+demo: everything is up (Ctrl-C stops it all)
+  exporter       http://127.0.0.1:$exp_port/          metrics: /metrics, triage: /api/v1/anomalies
+  prometheus     http://127.0.0.1:$prom_port/graph     try: anomaly_score, anomaly_flag == 1, ALERTS
+  alertmanager   http://127.0.0.1:$am_port/
+  injected now:  checkout traffic x3 and search latency x5 (live for 10 minutes)
+
+MSG
+
+show() {
+  curl -fs "http://127.0.0.1:$exp_port/api/v1/anomalies" | python3 -c '
+import json, sys, time
+doc = json.load(sys.stdin)
+rows = doc.get("data", [])
+print(time.strftime("%H:%M:%S"), f"{len(rows)} anomalous series")
+if rows:
+    print(f"  {\"detector\":<9} {\"series\":<52} {\"value\":>9} {\"expected\":>9} {\"band\":>21} {\"z\":>7} {\"score\":>6}  since")
+for a in rows:
+    labels = ",".join(f"{k}=\"{v}\"" for k, v in sorted(a["labels"].items()))
+    since = a.get("anomalous_since")
+    since = time.strftime("%H:%M", time.localtime(since)) if isinstance(since, (int, float)) and since > 0 else "-"
+    band = f"[{a[\"lower\"]:.4g}, {a[\"upper\"]:.4g}]"
+    print(f"  {a[\"detector\"]:<9} {{{labels}}}"[:63].ljust(63), f"{a[\"value\"]:>9.4g} {a[\"expected\"]:>9.4g} {band:>21} {a[\"zscore\"]:>7.1f} {a[\"score\"]:>6.2f}  {since}")
+' || echo "  (exporter not answering)"
+  alerts=$(curl -fs "http://127.0.0.1:$am_port/api/v2/alerts" | python3 -c 'import json,sys; a=json.load(sys.stdin); print(", ".join(sorted({x["labels"]["alertname"]+"{"+x["labels"].get("detector","")+"}" for x in a})) or "none yet (rules use for: durations)")' || true)
+  echo "  alerts in Alertmanager: $alerts"
+}
+
+deadline=$(( $(date +%s) + ${DEMO_SECONDS:-31536000} ))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  show
+  sleep 15
+done

@@ -6,7 +6,7 @@ The same deterministic function of (series, time) feeds both modes, so history a
   serve     serves /metrics with the current values, for Prometheus to scrape live
 Both write the incident schedule as JSON with --incidents-out, so tests know what must be flagged.
 
-Series: demo_http_requests_per_second{service} (daily and weekly seasonality) and
+Series: demo_http_requests_per_second{service} (daily seasonality; weekly too with --weekly) and
 demo_http_request_duration_seconds{service} (daily seasonality). Incidents multiply or add to the
 normal value over a time range; `serve` can start one a given number of seconds after start-up.
 """
@@ -37,11 +37,16 @@ def noise(series, t, sigma):
     return random.Random(int.from_bytes(h, "little")).gauss(0.0, sigma)
 
 
+WEEKLY = False  # --weekly: weekends at 75% (then fit with seasonality [1d, 1w] and >= 2 weeks of history)
+
+
 def normal_value(metric, service, t):
     base, amp, noise_ratio = SERVICES[service]
     phase = 2 * math.pi * ((t % DAY) / DAY)
     daily = 1.0 + amp * math.sin(phase - math.pi / 2) + 0.15 * amp * math.sin(2 * phase)
-    weekday = 1.0 if (int(t // DAY) + 3) % 7 < 5 else 0.75  # 1970-01-01 was a Thursday
+    weekday = 1.0
+    if WEEKLY and (int(t // DAY) + 3) % 7 >= 5:  # 1970-01-01 was a Thursday
+        weekday = 0.75
     rps = base * daily * weekday
     if metric == "demo_http_requests_per_second":
         return rps * (1.0 + noise(metric + service, t, noise_ratio))
@@ -174,7 +179,11 @@ def main():
     s.add_argument("--incident-duration", type=float, default=900)
     s.add_argument("--incidents-out", default="")
     s.add_argument("--max-seconds", type=float, default=0, help="stop by itself after this long (0: never)")
+    for sp in (b, s):
+        sp.add_argument("--weekly", action="store_true", help="add a weekly pattern (weekends at 75%%)")
     args = p.parse_args()
+    global WEEKLY
+    WEEKLY = args.weekly
     {"backfill": cmd_backfill, "serve": cmd_serve}[args.cmd](args)
 
 

@@ -252,8 +252,9 @@ std::string DetectorRunner::PeriodsLabel(const series::SeriesEntry& entry) const
 }
 
 void DetectorRunner::NoteQueryFailure(const Error& error) {
-  // Logged once per distinct cause: a failure streak with the same cause is counted, not repeated.
-  std::string key = std::string(ErrorCodeName(error.code)) + ": " + error.message;
+  // Logged once per failure streak and reason: the messages of one cause differ in details (the breaker's
+  // "next trial in 4s"), so the reason is the key. Every failure is still counted by reason.
+  std::string key(ErrorCodeName(error.code));
   if (key == last_error_) return;
   last_error_ = std::move(key);
   log::Warn("query failed; series keep their last verdict and are marked stale",

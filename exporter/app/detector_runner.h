@@ -78,7 +78,7 @@ class DetectorRunner {
   scoring::ModelWorkspace workspace_;
   std::map<Labels, std::vector<int>> detected_periods_;  // seasonality: auto, per series
   int64_t fetched_until_ms_ = 0;  // end of the last successful query; 0: fetch the whole history next
-  std::string last_error_;        // the failure last logged, so a failure streak logs once
+  std::string last_error_;        // reason of the failure last logged, so a failure streak logs once
 
   // Read by other threads (landing page, readiness).
   std::atomic<bool> first_cycle_done_{false};
