@@ -99,27 +99,8 @@ demo: everything is up (Ctrl-C stops it all)
 
 MSG
 
-show() {
-  curl -fs "http://127.0.0.1:$exp_port/api/v1/anomalies" | python3 -c '
-import json, sys, time
-doc = json.load(sys.stdin)
-rows = doc.get("data", [])
-print(time.strftime("%H:%M:%S"), f"{len(rows)} anomalous series")
-if rows:
-    print(f"  {\"detector\":<9} {\"series\":<52} {\"value\":>9} {\"expected\":>9} {\"band\":>21} {\"z\":>7} {\"score\":>6}  since")
-for a in rows:
-    labels = ",".join(f"{k}=\"{v}\"" for k, v in sorted(a["labels"].items()))
-    since = a.get("anomalous_since")
-    since = time.strftime("%H:%M", time.localtime(since)) if isinstance(since, (int, float)) and since > 0 else "-"
-    band = f"[{a[\"lower\"]:.4g}, {a[\"upper\"]:.4g}]"
-    print(f"  {a[\"detector\"]:<9} {{{labels}}}"[:63].ljust(63), f"{a[\"value\"]:>9.4g} {a[\"expected\"]:>9.4g} {band:>21} {a[\"zscore\"]:>7.1f} {a[\"score\"]:>6.2f}  {since}")
-' || echo "  (exporter not answering)"
-  alerts=$(curl -fs "http://127.0.0.1:$am_port/api/v2/alerts" | python3 -c 'import json,sys; a=json.load(sys.stdin); print(", ".join(sorted({x["labels"]["alertname"]+"{"+x["labels"].get("detector","")+"}" for x in a})) or "none yet (rules use for: durations)")' || true)
-  echo "  alerts in Alertmanager: $alerts"
-}
-
 deadline=$(( $(date +%s) + ${DEMO_SECONDS:-31536000} ))
 while [ "$(date +%s)" -lt "$deadline" ]; do
-  show
+  python3 "$root/scripts/show_anomalies.py" "http://127.0.0.1:$exp_port" "http://127.0.0.1:$am_port"
   sleep 15
 done
