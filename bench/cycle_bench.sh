@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Cycle time and memory of the real exporter over SERIES series x 2,016 points (7 days at 5m) from a real,
+# local Prometheus. Prints the first cycle (full history load and a robust STL fit of every series), the
+# steady-state cycles (only new samples, no refit), the fit time per series, and the resident memory.
+#   usage: bench/cycle_bench.sh [BUILD_DIR] [SERIES]   (defaults: build 1000)
+set -euo pipefail
+build=${1:-build}
+series=${2:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+exporter=$(cd "$build" && pwd)/anomaly_exporter
+work=$(mktemp -d /tmp/anomaly-cycle-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+metric() {  # first sample of a metric; the scrape is buffered so awk's early exit cannot break the pipe
+  local body; body=$(curl -fs "http://127.0.0.1:$exp_port/metrics")
+  awk -v m="$1" '$1 ~ "^"m {print $2; exit}' <<<"$body"
+}
+
+echo "generating $series series x 2016 points (7d at 5m)..."
+python3 - "$series" "$work/data.om" <<'PY'
+import math, random, sys, time
+n, out = int(sys.argv[1]), sys.argv[2]
+end = int(time.time()) // 300 * 300 - 300
+rng = random.Random(1)
+with open(out, "w") as f:
+    f.write("# TYPE bench_load gauge\n")
+    for i in range(n):
+        base, amp, phase = 50 + i % 100, 0.3 + (i % 7) / 20, (i % 24) / 24
+        lines = []
+        for k in range(2016):
+            t = end - (2015 - k) * 300
+            v = base * (1 + amp * math.sin(2 * math.pi * (t / 86400 + phase))) + rng.gauss(0, base * 0.03)
+            lines.append(f'bench_load{{series="s{i:05d}"}} {v:.4f} {t}\n')
+        f.writelines(lines)
+    f.write("# EOF\n")
+PY
+promtool tsdb create-blocks-from openmetrics --max-block-duration=24h -q "$work/data.om" "$work/tsdb" >/dev/null
+prom_port=$(free_port); exp_port=$(free_port)
+printf 'global: {scrape_interval: 1m}\n' >"$work/prometheus.yml"
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --storage.tsdb.retention.time=30d \
+  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break; sleep 0.5; done
+
+cat >"$work/exporter.yml" <<YAML
+prometheus: {url: "http://127.0.0.1:$prom_port", timeout: 2m}
+detectors:
+  - name: bench
+    query: bench_load
+    step: 5m
+    history: 7d
+    interval: 20s
+    refit_interval: 1h
+    seasonality: [1d]
+    max_series: 100000
+YAML
+start=$(date +%s.%N)
+"$exporter" --config.file="$work/exporter.yml" --web.listen-address="127.0.0.1:$exp_port" >"$work/exporter.log" 2>&1 &
+pid=$!; pids+=($pid)
+until curl -fs "http://127.0.0.1:$exp_port/-/ready" >/dev/null 2>&1; do
+  kill -0 "$pid" 2>/dev/null || { tail "$work/exporter.log"; exit 1; }
+  sleep 0.2
+done
+ready=$(date +%s.%N)
+first=$(metric 'anomaly_exporter_cycle_duration_seconds')
+query_sum=$(metric 'anomaly_exporter_query_duration_seconds_sum')
+query_count=$(metric 'anomaly_exporter_query_duration_seconds_count')
+fits=$(metric 'anomaly_exporter_fit_duration_seconds_count')
+fit_sum=$(metric 'anomaly_exporter_fit_duration_seconds_sum')
+scored=$(metric 'anomaly_exporter_series\{')
+rss_first=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
+# The same query_range by curl alone: Prometheus' share of the first query (the rest is ours: HTTP, decoding).
+now=$(date +%s)
+curl_s=$(curl -s -o "$work/answer.json" -w '%{time_total}' --data-urlencode query=bench_load \
+  --data start=$(( now / 300 * 300 - 7 * 86400 )) --data end=$(( now / 300 * 300 )) --data step=300 \
+  "http://127.0.0.1:$prom_port/api/v1/query_range")
+answer_mb=$(( $(stat -c %s "$work/answer.json") / 1048576 ))
+echo "waiting for two steady-state cycles..."
+sleep 45
+steady=$(metric 'anomaly_exporter_cycle_duration_seconds')
+rss=$(awk '/VmRSS/{print $2}' /proc/$pid/status); hwm=$(awk '/VmHWM/{print $2}' /proc/$pid/status)
+python3 - <<PY
+print(f"series scored:                 {float('$scored'):.0f} (x 2016 points, robust STL, period 1d = 288 samples)")
+print(f"start to ready:                {$ready - $start:.2f} s (includes the PromQL check and the first cycle)")
+print(f"queries so far:                {float('$query_count'):.0f}, {float('$query_sum'):.2f} s in total (the first loads all 2016 x $series samples)")
+print(f"same query by curl alone:      {float('$curl_s'):.2f} s for a $answer_mb MiB answer (Prometheus' share)")
+print(f"last cycle at ready:           {float('$first'):.3f} s (a quick second cycle may already have run)")
+print(f"fit time per series:           {1000 * float('$fit_sum') / max(1, float('$fits')):.3f} ms  ({float('$fits'):.0f} fits, one thread)")
+print(f"steady-state cycle:            {float('$steady'):.3f} s (new samples only, no refit)")
+print(f"resident memory after cycle 1: {int('$rss_first') / 1024:.1f} MiB; now {int('$rss') / 1024:.1f} MiB; peak {int('$hwm') / 1024:.1f} MiB")
+PY
