@@ -3,7 +3,7 @@
 plus the project's conventions (§4.1), with the Python standard library and promtool only.
 
   lint_dashboards.py [--root DIR] [--promtool PATH] FILE.json...     exit 0 clean, 1 with findings
-  lint_dashboards.py --list-queries FILE.json...                     JSON list of every query, runnable
+  lint_dashboards.py --list-queries [--set NAME=VALUE]... FILE.json... JSON list of every query, runnable
 
 dashboard-linter itself cannot be built here (go 1.26 vs Debian's 1.19). Rules, by its ids:
   template-datasource-rule, template-job-rule, template-instance-rule, template-label-promql-rule,
@@ -20,7 +20,9 @@ PromQL parser, wrapped in a throw-away recording rule (`promtool check rules`).
 
 --list-queries prints [{"dashboard", "panel", "kind", "expr"}] with the same substitutions, for a later
 test that runs each against a Prometheus that has scraped the exporter. kind is target, variable (the
-series selector inside label_values()/query_result()) or annotation.
+series selector inside label_values()/query_result()) or annotation. --set NAME=VALUE (repeatable) gives a
+variable a concrete value instead, as a user picking one would: e.g. --set detector=requests, or
+--set 'series=detector="requests",service="checkout"' (the picker's text between the braces).
 """
 import argparse
 import json
@@ -362,6 +364,8 @@ def main(argv):
     parser.add_argument("--root", default=os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..")))
     parser.add_argument("--promtool", default="promtool")
     parser.add_argument("--list-queries", action="store_true")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
+                        help="with --list-queries: substitute VALUE for variable NAME")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
     dashboards = []
@@ -373,6 +377,12 @@ def main(argv):
             print(f"{path}: not valid JSON: {e}", file=sys.stderr)
             return 1
     if args.list_queries:
+        for item in args.sets:
+            name, eq, value = item.partition("=")
+            if not eq or not re.fullmatch(r"\w+", name):
+                print(f"--set {item!r}: want NAME=VALUE", file=sys.stderr)
+                return 1
+            SAMPLE_VALUES[name] = value
         out = []
         for path, dash in dashboards:
             variables = {v.get("name") for v in dash.get("templating", {}).get("list", [])}

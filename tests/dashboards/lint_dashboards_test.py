@@ -106,6 +106,14 @@ def main():
         failures.append(f"--list-queries left variables in: {left}")
     if not any(q["expr"] == 'anomaly_value{detector=~".+"}' for q in listed):
         failures.append("--list-queries: the series picker was not substituted into anomaly_value{...}")
+    # --set gives a variable a concrete value, as picking one in Grafana does.
+    r = subprocess.run([sys.executable, LINT, "--list-queries", "--set", "detector=requests", "--set",
+                        'series=detector="requests",service="checkout"', os.path.join(DASH, "anomaly-series.json")],
+                       capture_output=True, text=True)
+    exprs = [q["expr"] for q in json.loads(r.stdout)] if r.returncode == 0 else []
+    if 'anomaly_value{detector="requests",service="checkout"}' not in exprs or \
+            not any('detector=~"requests"' in e for e in exprs):
+        failures.append(f"--list-queries --set did not substitute: rc {r.returncode} {r.stderr} {exprs}")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)
     print(f"lint_dashboards_test: {len(CASES)} mutations, {len(failures)} failures")
