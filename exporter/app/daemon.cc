@@ -166,6 +166,7 @@ Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
   slots_ = std::move(slots);
   config_ = std::move(config);
   client_ = std::move(client);
+  metrics_->SetShard(shard.index, shard.count);  // only once applied: a failed reload keeps the old shard
   PublishLocked();
   return {};
 }

@@ -105,6 +105,13 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                            .Help("Unix time of the last successful configuration load.")
                            .Register(r)
                            .Add({});
+  shard_info_ = &prometheus::BuildGauge()
+                     .Name("anomaly_exporter_shard_info")
+                     .Help("A metric with a constant '1' value labeled by the shard index and shard count "
+                           "this process scores.")
+                     .Register(r);
+  shard_ = &shard_info_->Add({{"index", "0"}, {"count", "1"}});
+  shard_->Set(1);
 }
 
 SelfMetrics::~SelfMetrics() = default;
@@ -200,6 +207,16 @@ void SelfMetrics::ObserveReload(bool ok, TimePoint now) {
   std::lock_guard lock(mu_);
   reload_ok_->Set(ok ? 1 : 0);
   if (ok) reload_timestamp_->Set(ToSeconds(now));
+}
+
+void SelfMetrics::SetShard(int index, int count) {
+  std::lock_guard lock(mu_);
+  if (index == shard_index_ && count == shard_count_) return;
+  shard_info_->Remove(shard_);
+  shard_ = &shard_info_->Add({{"index", std::to_string(index)}, {"count", std::to_string(count)}});
+  shard_->Set(1);
+  shard_index_ = index;
+  shard_count_ = count;
 }
 
 }  // namespace anomaly::exposition

@@ -67,6 +67,9 @@ class SelfMetrics {
   // A config (re)load: config_last_reload_successful = ok; on success also
   // config_last_reload_success_timestamp_seconds = now.
   void ObserveReload(bool ok, TimePoint now);
+  // anomaly_exporter_shard_info{index,count} = 1 for the shard this process scores (the previous
+  // shard's series is removed). Starts as {index="0",count="1"}, the unsharded default.
+  void SetShard(int index, int count);
 
  private:
   struct DetectorMetrics;
@@ -86,12 +89,15 @@ class SelfMetrics {
   prometheus::Family<prometheus::Gauge>* ready_;
   prometheus::Gauge* reload_ok_;
   prometheus::Gauge* reload_timestamp_;
+  prometheus::Family<prometheus::Gauge>* shard_info_;
 
   // Guards detectors_ and the use of the metric pointers inside it: RemoveDetector deletes the metrics,
   // so every update happens under the lock.
   mutable std::mutex mu_;
   struct DetectorMap;
   std::unique_ptr<DetectorMap> detectors_;
+  prometheus::Gauge* shard_ = nullptr;  // the one shard_info series; guarded by mu_
+  int shard_index_ = 0, shard_count_ = 1;  // guarded by mu_
 };
 
 }  // namespace anomaly::exposition

@@ -61,6 +61,7 @@ TEST(SelfMetricsTest, RegistersExactlyTheContractFamilies) {
                          {"anomaly_exporter_detector_ready", T::Gauge},
                          {"anomaly_exporter_config_last_reload_successful", T::Gauge},
                          {"anomaly_exporter_config_last_reload_success_timestamp_seconds", T::Gauge},
+                         {"anomaly_exporter_shard_info", T::Gauge},
                      }));
   EXPECT_EQ(Value(m, "anomaly_exporter_build_info", {{"version", "1.2.3"}, {"revision", "abc123"}}), 1);
 }
@@ -138,6 +139,27 @@ TEST(SelfMetricsTest, RemoveDetectorRemovesOnlyItsSeries) {
   m.SetReady("gone");               // comes back at its new value when used again
   EXPECT_EQ(Value(m, "anomaly_exporter_detector_ready", {{"detector", "gone"}}), 1);
   EXPECT_EQ(Value(m, "anomaly_exporter_queries_total", {{"detector", "gone"}}), 0);
+}
+
+TEST(SelfMetricsTest, ShardInfoStartsUnshardedAndShowsOnlyTheCurrentShard) {
+  SelfMetrics m("v", "r");
+  auto shard_series = [&] {
+    std::set<std::string> out;
+    auto families = Families(m);
+    for (const auto& metric : families["anomaly_exporter_shard_info"].metric) {
+      std::map<std::string, std::string> labels;
+      for (const auto& l : metric.label) labels[l.name] = l.value;
+      out.insert(labels["index"] + "/" + labels["count"] + "=" + std::to_string(metric.gauge.value));
+    }
+    return out;
+  };
+  EXPECT_EQ(shard_series(), std::set<std::string>{"0/1=1.000000"});
+  m.SetShard(2, 3);
+  EXPECT_EQ(shard_series(), std::set<std::string>{"2/3=1.000000"});
+  m.SetShard(2, 3);  // unchanged: still exactly one series
+  EXPECT_EQ(shard_series(), std::set<std::string>{"2/3=1.000000"});
+  m.SetShard(0, 1);
+  EXPECT_EQ(shard_series(), std::set<std::string>{"0/1=1.000000"});
 }
 
 }  // namespace
