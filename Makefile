@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all build test unit bench demo deps clean
+.PHONY: all build test unit bench demo deps clean chart-files
 
 all: build
 
@@ -49,6 +49,16 @@ demo:
 	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target anomaly_exporter
 	scripts/demo.sh $(BUILD_DIR)
+
+# The Helm chart ships the rules and dashboards from its own files/ dir (Helm reads nothing outside the
+# chart). rules/ and dashboards/ stay the one source: this copies them in, and the `helm` tests fail when
+# the copies drift. Run it after editing a rule or a dashboard, and commit the copies with the change.
+CHART_FILES := helm/anomaly-exporter/files
+chart-files:
+	rm -rf $(CHART_FILES)/rules $(CHART_FILES)/dashboards
+	mkdir -p $(CHART_FILES)/rules $(CHART_FILES)/dashboards
+	cp rules/*.yml $(CHART_FILES)/rules/
+	cp dashboards/*.json $(CHART_FILES)/dashboards/
 
 clean:
 	rm -rf $(BUILD_DIR)
