@@ -7,6 +7,7 @@
 
 #include "anomaly/base/duration.h"
 #include "anomaly/base/log.h"
+#include "anomaly/config/detector_params.h"
 #include "anomaly/scoring/seasonality.h"
 
 namespace anomaly::app {
@@ -22,63 +23,15 @@ int64_t ToMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-scoring::Direction ToScoring(config::Direction d) {
-  switch (d) {
-    case config::Direction::kUp: return scoring::Direction::kUp;
-    case config::Direction::kDown: return scoring::Direction::kDown;
-    case config::Direction::kBoth: return scoring::Direction::kBoth;
-  }
-  return scoring::Direction::kBoth;
-}
-
 }  // namespace
-
-Result<scoring::ModelParams> ModelParamsFor(const config::DetectorConfig& c) {
-  const int64_t step = c.step.count();
-  scoring::ModelParams p;
-  if (c.seasonality.mode == config::SeasonalityMode::kFixed) {
-    for (Duration period : c.seasonality.periods) p.periods.push_back(static_cast<int>(period.count() / step));
-  }
-  p.stl.seasonal_window = c.stl.seasonal_window;
-  p.stl.periodic = c.stl.periodic;
-  p.stl.robust = c.stl.robust;
-  p.stl.trend_window = c.stl.trend_window;
-  p.stl.lowpass_window = c.stl.lowpass_window;
-  p.stl.inner_iterations = c.stl.inner_iterations;
-  p.stl.outer_iterations = c.stl.outer_iterations;
-  p.threshold_percentile = c.threshold.percentile;
-  p.threshold_floor = c.threshold.floor;
-  p.threshold_window = static_cast<int>(std::max<int64_t>(1, c.threshold.window.count() / step));
-  p.direction = ToScoring(c.direction);
-  p.persistence = c.persistence;
-  if (Status s = scoring::ValidateModelParams(p); !s) {
-    return MakeError(ErrorCode::kInvalidConfig, "detector \"" + c.name + "\": " + s.error().message);
-  }
-  return p;
-}
-
-Result<series::StoreOptions> StoreOptionsFor(const config::DetectorConfig& c) {
-  series::StoreOptions o;
-  o.step = c.step;
-  o.capacity_points = static_cast<size_t>(c.history.count() / c.step.count()) + 1;
-  o.max_gap_points = static_cast<int>(std::max<int64_t>(0, c.max_gap.count() / c.step.count()));
-  // A series absent from the answers for this long leaves /metrics: long enough to ride out a few failed
-  // or empty cycles, short enough that churned series do not linger.
-  o.stale_after = std::max({Duration(std::chrono::minutes(5)), 5 * c.interval, 5 * c.step});
-  o.max_series = static_cast<size_t>(c.max_series);
-  if (Status s = series::ValidateStoreOptions(o); !s) {
-    return MakeError(ErrorCode::kInvalidConfig, "detector \"" + c.name + "\": " + s.error().message);
-  }
-  return o;
-}
 
 Result<std::unique_ptr<DetectorRunner>> DetectorRunner::Create(const config::DetectorConfig& config,
                                                                std::shared_ptr<prom::RangeQueryClient> client,
                                                                exposition::SelfMetrics* metrics,
                                                                ShardFilter shard) {
-  Result<scoring::ModelParams> model = ModelParamsFor(config);
+  Result<scoring::ModelParams> model = config::ModelParamsFor(config);
   if (!model) return tl::unexpected(model.error());
-  Result<series::StoreOptions> store_options = StoreOptionsFor(config);
+  Result<series::StoreOptions> store_options = config::StoreOptionsFor(config);
   if (!store_options) return tl::unexpected(store_options.error());
   Result<series::SeriesStore> store = series::SeriesStore::Create(*store_options);
   if (!store) return tl::unexpected(store.error().WithContext("detector \"" + config.name + "\""));

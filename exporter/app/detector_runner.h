@@ -86,8 +86,4 @@ class DetectorRunner {
   std::atomic<int64_t> last_success_ms_{0};
 };
 
-// The model and store parameters a detector's config implies (exposed for tests and the backtest).
-[[nodiscard]] Result<scoring::ModelParams> ModelParamsFor(const config::DetectorConfig& config);
-[[nodiscard]] Result<series::StoreOptions> StoreOptionsFor(const config::DetectorConfig& config);
-
 }  // namespace anomaly::app

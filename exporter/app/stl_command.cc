@@ -11,13 +11,17 @@
 #include <vector>
 
 #include "anomaly/app/commands.h"
+#include "anomaly/backtest/series_input.h"
 #include "anomaly/base/result.h"
 #include "anomaly/scoring/stl.h"
 #include "exporter/app/flags.h"
-#include "exporter/app/series_input.h"
 
 namespace anomaly::app {
 namespace {
+
+using backtest::ReadSeries;
+using backtest::ReadSeriesFile;
+using backtest::SeriesInput;
 
 constexpr std::string_view kPrefix = "anomaly_exporter: stl: ";
 

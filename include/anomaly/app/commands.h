@@ -4,6 +4,7 @@
 //   anomaly_exporter [flags]               the daemon (see --help)
 //   anomaly_exporter stl [flags]           decompose one series, CSV out
 //   anomaly_exporter check-config FILE     validate a config file
+//   anomaly_exporter backtest [flags]      score history as the daemon would have (docs/backtest.md)
 #pragma once
 
 #include <iosfwd>
@@ -16,6 +17,9 @@ int Main(int argc, char** argv);
 
 // Subcommands; args exclude the program name and the subcommand word.
 int RunStlCommand(std::span<const std::string_view> args);
+
+// Replays a CSV file or a Prometheus range through the daemon's scoring; CSV, NAB CSV and an HTML report.
+int RunBacktestCommand(std::span<const std::string_view> args);
 
 // The daemon (anything that is not a subcommand): Prometheus-style flags, see --help.
 int RunDaemon(std::span<const std::string_view> args);

@@ -1,4 +1,4 @@
-#include "exporter/app/series_input.h"
+#include "anomaly/backtest/series_input.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,7 +13,7 @@
 #include <sstream>
 #include <system_error>
 
-namespace anomaly::app {
+namespace anomaly::backtest {
 namespace {
 
 // Built by appends: g++ 12 at -O3 reports a false -Wrestrict on `"literal" + std::string&&` (GCC bug 105329).
@@ -100,7 +100,7 @@ Result<double> ParseTimestamp(std::string_view text) {
                    Quote(text) + " is not a timestamp (Unix seconds or YYYY-MM-DD HH:MM:SS)");
 }
 
-Result<SeriesInput> ParseSeries(std::string_view text) {
+Result<SeriesInput> ParseSeries(std::string_view text, const ParseOptions& options) {
   SeriesInput series;
   std::optional<bool> csv;  // decided by the first non-blank line
   int line_number = 0;
@@ -140,30 +140,33 @@ Result<SeriesInput> ParseSeries(std::string_view text) {
     if (!timestamp) return LineError(line_number, timestamp.error());
     Result<double> value = ParseValue(Trim(line.substr(comma + 1)));
     if (!value) return LineError(line_number, value.error());
-    if (!series.timestamps_seconds.empty() && *timestamp <= series.timestamps_seconds.back()) {
+    if (!series.timestamps_seconds.empty() &&
+        (*timestamp < series.timestamps_seconds.back() ||
+         (*timestamp == series.timestamps_seconds.back() && !options.allow_repeated_timestamps))) {
       return LineError(line_number, Error{ErrorCode::kInvalidInput, "timestamp " + Quote(timestamp_text) +
                                                                         " is not after the previous one"});
     }
     series.timestamps_seconds.push_back(*timestamp);
+    series.timestamp_texts.emplace_back(timestamp_text);
     series.values.push_back(*value);
   }
   if (series.values.empty()) return MakeError(ErrorCode::kInvalidInput, "input has no values");
   return series;
 }
 
-Result<SeriesInput> ReadSeries(std::istream& in) {
+Result<SeriesInput> ReadSeries(std::istream& in, const ParseOptions& options) {
   std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) return MakeError(ErrorCode::kInternal, "reading input failed");
-  return ParseSeries(text);
+  return ParseSeries(text, options);
 }
 
-Result<SeriesInput> ReadSeriesFile(const std::string& path) {
-  if (path == "-") return ReadSeries(std::cin);
+Result<SeriesInput> ReadSeriesFile(const std::string& path, const ParseOptions& options) {
+  if (path == "-") return ReadSeries(std::cin, options);
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return MakeError(ErrorCode::kInvalidInput, "cannot open input file " + Quote(path) + ": " + std::strerror(errno));
   }
-  return ReadSeries(file);
+  return ReadSeries(file, options);
 }
 
-}  // namespace anomaly::app
+}  // namespace anomaly::backtest

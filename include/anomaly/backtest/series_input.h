@@ -1,8 +1,9 @@
-// Reads one series from text for the offline commands (`stl`, later the backtest). Two layouts:
+// Reads one series from text for the offline commands (`stl`, `backtest`). Two layouts:
 //   - one number per line;
 //   - CSV `timestamp,value` with a header line (any two names, e.g. "time,cpu"), detected by a comma on
 //     the first non-blank line. A timestamp is Unix seconds (fractions allowed) or `YYYY-MM-DD HH:MM:SS`
-//     in UTC (a `T` in place of the space and a trailing `Z` are accepted); timestamps strictly increase.
+//     in UTC (a `T` in place of the space and a trailing `Z` are accepted); timestamps strictly increase
+//     (ParseOptions::allow_repeated_timestamps admits equal ones, as in some NAB files).
 // Blank lines, surrounding spaces/tabs and CRLF line ends are ignored. NaN, Inf and non-numeric text are
 // refused: the series is used as it is, and a gap must be explicit to the user, not guessed here.
 // Pure functions except ReadSeriesFile; thread-safe.
@@ -15,11 +16,18 @@
 
 #include "anomaly/base/result.h"
 
-namespace anomaly::app {
+namespace anomaly::backtest {
 
 struct SeriesInput {
   std::vector<double> values;
   std::vector<double> timestamps_seconds;  // Unix seconds; empty for one-column input, else values' size
+  std::vector<std::string> timestamp_texts;  // each timestamp exactly as written (trimmed); same size
+};
+
+struct ParseOptions {
+  // Accept a timestamp equal to the previous one (a decreasing one is still refused). The rows are kept:
+  // the consumer decides what a repeated timestamp means.
+  bool allow_repeated_timestamps = false;
 };
 
 // kInvalidInput naming the 1-based line and the problem, e.g.
@@ -29,17 +37,17 @@ struct SeriesInput {
 //   input line 1: CSV input needs a header line such as "timestamp,value"
 //   input line 9: timestamp "1700000000" is not after the previous one
 //   input has no values
-[[nodiscard]] Result<SeriesInput> ParseSeries(std::string_view text);
+[[nodiscard]] Result<SeriesInput> ParseSeries(std::string_view text, const ParseOptions& options = {});
 
 // Reads all of `in`, then ParseSeries. kInternal if the stream fails before its end.
-[[nodiscard]] Result<SeriesInput> ReadSeries(std::istream& in);
+[[nodiscard]] Result<SeriesInput> ReadSeries(std::istream& in, const ParseOptions& options = {});
 
 // Reads the file at `path` ("-" is standard input). kInvalidInput if it cannot be opened.
-[[nodiscard]] Result<SeriesInput> ReadSeriesFile(const std::string& path);
+[[nodiscard]] Result<SeriesInput> ReadSeriesFile(const std::string& path, const ParseOptions& options = {});
 
 // Unix seconds from "1700000000", "1700000000.5" or "2023-11-14 22:13:20" (UTC). kInvalidInput
 // ("\"x\" is not a timestamp (Unix seconds or YYYY-MM-DD HH:MM:SS)") otherwise, including an
 // impossible date such as 2023-02-30 and a non-finite number.
 [[nodiscard]] Result<double> ParseTimestamp(std::string_view text);
 
-}  // namespace anomaly::app
+}  // namespace anomaly::backtest

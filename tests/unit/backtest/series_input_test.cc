@@ -1,4 +1,4 @@
-#include "exporter/app/series_input.h"
+#include "anomaly/backtest/series_input.h"
 
 #include <sstream>
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "support/result_matchers.h"
 
-namespace anomaly::app {
+namespace anomaly::backtest {
 namespace {
 
 using ::anomaly::testing::ErrorIs;
@@ -130,9 +130,27 @@ TEST(SeriesInputTest, MissingFileIsInvalidInput) {
                       "cannot open input file \"/nonexistent/series.txt\": No such file or directory"));
 }
 
+TEST(SeriesInputTest, KeepsTimestampsAsWritten) {
+  Result<SeriesInput> got = ParseSeries("timestamp,value\n2014-02-14 14:30:00 , 1\n1392388500,2\n");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_THAT(got->timestamp_texts, ElementsAre("2014-02-14 14:30:00", "1392388500"));
+}
+
+TEST(SeriesInputTest, RepeatedTimestampsOnlyWhenAllowed) {
+  const std::string text = "timestamp,value\n10,1\n10,2\n20,3\n";
+  EXPECT_THAT(ParseSeries(text), ErrorIs(ErrorCode::kInvalidInput, HasSubstr("line 3")));
+  Result<SeriesInput> got = ParseSeries(text, {.allow_repeated_timestamps = true});
+  ASSERT_THAT(got, IsOk());
+  EXPECT_THAT(got->values, ElementsAre(1, 2, 3));
+  EXPECT_THAT(got->timestamps_seconds, ElementsAre(10, 10, 20));
+  // Going back in time is refused either way.
+  EXPECT_THAT(ParseSeries("t,v\n10,1\n5,2\n", {.allow_repeated_timestamps = true}),
+              ErrorIs(ErrorCode::kInvalidInput, "input line 3: timestamp \"5\" is not after the previous one"));
+}
+
 TEST(SeriesInputTest, OneColumnInputHasNoTimestamps) {
   EXPECT_THAT(ParseSeries("1\n2\n"), IsOkAndHolds(::testing::Field(&SeriesInput::timestamps_seconds, IsEmpty())));
 }
 
 }  // namespace
-}  // namespace anomaly::app
+}  // namespace anomaly::backtest

@@ -1,0 +1,396 @@
+// `anomaly_exporter backtest`: scores history exactly as the daemon would have, from a CSV file or a
+// Prometheus range, and writes CSV, NAB's result layout and/or an HTML report. The scoring is the
+// backtest stage's RunBacktest (the daemon's series store + evaluate); this file is flags, sources and
+// output files only. Detector options come from --config.file/--detector or from flags, which are turned
+// into a one-detector config and go through the config loader: same defaults, same validation.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "anomaly/app/commands.h"
+#include "anomaly/backtest/backtest.h"
+#include "anomaly/backtest/output.h"
+#include "anomaly/backtest/report.h"
+#include "anomaly/backtest/series_input.h"
+#include "anomaly/base/duration.h"
+#include "anomaly/base/labels.h"
+#include "anomaly/base/result.h"
+#include "anomaly/config/config_loader.h"
+#include "anomaly/prom/range_query_client.h"
+#include "exporter/app/flags.h"
+
+namespace anomaly::app {
+namespace {
+
+constexpr std::string_view kPrefix = "anomaly_exporter: backtest: ";
+
+struct BacktestFlags {
+  std::string input;
+  std::string config_file;
+  std::string detector;
+  std::string from, to;
+  std::string output = "-";
+  std::string format = "csv";
+  std::string report;
+  bool no_progress = false;
+  bool help = false;
+  // Detector options; nullopt: the config's default (docs/configuration.md).
+  std::optional<std::string> step, history, seasonality, threshold_percentile, threshold_floor, threshold_window,
+      direction, persistence, refit_interval, max_gap, stl_periodic, stl_robust;
+};
+
+void DefineFlags(FlagSet& flags, BacktestFlags& f) {
+  auto opt = [&flags](std::string name, std::string value_name, std::string help, std::optional<std::string>* t) {
+    flags.Add(std::move(name), std::move(value_name), std::move(help), [t](std::string_view v) -> Status {
+      *t = std::string(v);
+      return {};
+    });
+  };
+  flags.AddString("input", "FILE", "CSV timestamp,value with a header (\"-\": standard input)", &f.input);
+  flags.AddString("config.file", "FILE", "take the detector (and for Prometheus the upstream) from this config",
+                  &f.config_file);
+  flags.AddString("detector", "NAME", "the detector of --config.file to use (default: its only one)", &f.detector);
+  flags.AddString("from", "TIME", "Prometheus: first time scored (Unix seconds or YYYY-MM-DD HH:MM:SS UTC);\n"
+                  "the history before it is fetched too, as the daemon's first cycle would", &f.from);
+  flags.AddString("to", "TIME", "Prometheus: last time scored", &f.to);
+  flags.AddString("output", "FILE", "where the CSV goes (default \"-\": standard output)", &f.output);
+  flags.AddString("format", "F", "csv (every verdict field) or nab (timestamp,value,anomaly_score)", &f.format);
+  flags.AddString("report", "FILE", "also write a self-contained HTML report (chart and summary)", &f.report);
+  flags.AddBool("no-progress", "no progress bar on standard error (off anyway when it is not a terminal)",
+                &f.no_progress);
+  opt("step", "D", "grid step (default: the CSV's median spacing)", &f.step);
+  opt("history", "D", "fit window (default 7d)", &f.history);
+  opt("seasonality", "S", "none (default), auto, or periods such as 1d or 1h,1d", &f.seasonality);
+  opt("threshold-percentile", "P", "percentile of past |z| for the threshold (default 99)", &f.threshold_percentile);
+  opt("threshold-floor", "Z", "lowest |z| threshold (default 3)", &f.threshold_floor);
+  opt("threshold-window", "D", "span of past |z| for the percentile (default: history)", &f.threshold_window);
+  opt("direction", "D", "both (default), up or down", &f.direction);
+  opt("persistence", "N", "consecutive anomalous samples before the flag (default 1)", &f.persistence);
+  opt("refit-interval", "D", "how often the model is refitted, in data time (default 1h)", &f.refit_interval);
+  opt("max-gap", "D", "gaps up to this long are interpolated (default 5 steps)", &f.max_gap);
+  opt("stl-periodic", "B", "true: the seasonal shape is the same in every period (default false)", &f.stl_periodic);
+  opt("stl-robust", "B", "robustness iterations (default true)", &f.stl_robust);
+  flags.AddBool("help", "show this help", &f.help);
+}
+
+std::string Usage(const FlagSet& flags) {
+  return "usage: anomaly_exporter backtest --input=FILE [detector flags] [--format=csv|nab] [--report=FILE]\n"
+         "       anomaly_exporter backtest --config.file=FILE --detector=NAME --from=TIME --to=TIME [...]\n"
+         "\n"
+         "Scores history exactly as the daemon would have seen it: sample by sample in time order, each\n"
+         "scored against a model fitted on earlier data only, refitted on the refit interval, with the\n"
+         "daemon's own series store and evaluation. CSV output columns:\n"
+         "  timestamp,value,expected,lower,upper,zscore,score,flag,state\n"
+         "(empty scores where there is no verdict yet). --format=nab writes timestamp,value,anomaly_score\n"
+         "with anomaly_score in [0,1] on the row where a flag rises, 0 elsewhere. See docs/backtest.md.\n"
+         "\n"
+         "Flags (--name=value or --name value):\n" +
+         flags.Usage() + "\nExit status: 0 success, 1 runtime failure, 2 bad flags or bad input.\n";
+}
+
+int Fail(const Error& error) {
+  std::cerr << kPrefix << error.message << "\n";
+  const bool user_error = error.code == ErrorCode::kInvalidConfig || error.code == ErrorCode::kInvalidInput;
+  return user_error ? 2 : 1;
+}
+
+Error Bad(std::string message) { return Error{ErrorCode::kInvalidConfig, std::move(message)}; }
+tl::unexpected<Error> Invalid(std::string message) { return tl::unexpected(Bad(std::move(message))); }
+
+std::string YamlQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+bool AnyDetectorFlag(const BacktestFlags& f) {
+  for (const auto* o : {&f.step, &f.history, &f.seasonality, &f.threshold_percentile, &f.threshold_floor,
+                        &f.threshold_window, &f.direction, &f.persistence, &f.refit_interval, &f.max_gap,
+                        &f.stl_periodic, &f.stl_robust}) {
+    if (o->has_value()) return true;
+  }
+  return false;
+}
+
+// The flags as a one-detector config, loaded by the config loader (defaults and validation included).
+Result<config::Config> ConfigFromFlags(const BacktestFlags& f, const std::string& step) {
+  std::string y = "prometheus:\n  url: \"http://127.0.0.1:9\"\ndetectors:\n  - name: backtest\n    query: \"csv\"\n";
+  y += "    step: " + YamlQuote(step) + "\n";
+  auto put = [&y](std::string_view key, const std::optional<std::string>& v, std::string_view indent = "    ") {
+    if (v) y += std::string(indent) + std::string(key) + ": " + YamlQuote(*v) + "\n";
+  };
+  put("history", f.history);
+  put("refit_interval", f.refit_interval);
+  if (f.seasonality) {
+    if (*f.seasonality == "auto" || *f.seasonality == "none") {
+      y += "    seasonality: " + *f.seasonality + "\n";
+    } else {
+      y += "    seasonality: [";
+      std::string_view rest = *f.seasonality;
+      for (bool first = true; !rest.empty(); first = false) {
+        const size_t comma = rest.find(',');
+        y += (first ? "" : ", ") + YamlQuote(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      y += "]\n";
+    }
+  }
+  if (f.stl_periodic || f.stl_robust) {
+    y += "    stl:\n";
+    if (f.stl_periodic) y += "      periodic: " + *f.stl_periodic + "\n";
+    if (f.stl_robust) y += "      robust: " + *f.stl_robust + "\n";
+  }
+  if (f.threshold_percentile || f.threshold_floor || f.threshold_window) {
+    y += "    threshold:\n";
+    if (f.threshold_percentile) y += "      percentile: " + *f.threshold_percentile + "\n";
+    if (f.threshold_floor) y += "      floor: " + *f.threshold_floor + "\n";
+    put("window", f.threshold_window, "      ");
+  }
+  put("direction", f.direction);
+  if (f.persistence) y += "    persistence: " + *f.persistence + "\n";
+  put("max_gap", f.max_gap);
+  return config::LoadConfigFromString(y, "<backtest flags>");
+}
+
+Result<config::DetectorConfig> PickDetector(const config::Config& c, const std::string& name) {
+  if (name.empty()) {
+    if (c.detectors.size() == 1) return c.detectors.front();
+    return Invalid("the config has " + std::to_string(c.detectors.size()) + " detectors; name one with --detector");
+  }
+  for (const config::DetectorConfig& d : c.detectors) {
+    if (d.name == name) return d;
+  }
+  return Invalid("no detector \"" + name + "\" in " + c.source_path);
+}
+
+// The CSV's median spacing in whole seconds (at least 1s).
+std::string MedianStep(const backtest::SeriesInput& in) {
+  std::vector<double> d;
+  for (size_t i = 1; i < in.timestamps_seconds.size(); ++i) {
+    if (in.timestamps_seconds[i] > in.timestamps_seconds[i - 1]) {
+      d.push_back(in.timestamps_seconds[i] - in.timestamps_seconds[i - 1]);
+    }
+  }
+  if (d.empty()) return "1m";
+  std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2), d.end());
+  return std::to_string(std::max<long long>(1, std::llround(d[d.size() / 2]))) + "s";
+}
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled, std::string label) : enabled_(enabled), label_(std::move(label)) {}
+  void operator()(size_t done, size_t total) {
+    if (!enabled_ || total == 0) return;
+    const int width = 40;
+    const int filled = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %zu/%zu", label_.c_str(), std::string(filled, '#').c_str(),
+                 std::string(width - filled, ' ').c_str(), static_cast<int>(100.0 * done / total), done, total);
+    if (done == total) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  std::string label_;
+};
+
+prom::ClientOptions ClientOptionsFor(const config::PrometheusConfig& p) {
+  prom::ClientOptions o;
+  o.url = p.url;
+  o.timeout = p.timeout;
+  o.bearer_token_file = p.bearer_token_file;
+  if (p.basic_auth) {
+    o.basic_auth_username = p.basic_auth->username;
+    o.basic_auth_password_file = p.basic_auth->password_file;
+  }
+  o.tls_ca_file = p.tls.ca_file;
+  o.tls_cert_file = p.tls.cert_file;
+  o.tls_key_file = p.tls.key_file;
+  o.tls_insecure_skip_verify = p.tls.insecure_skip_verify;
+  for (const auto& [name, value] : p.headers) o.headers.emplace_back(name, value);
+  o.user_agent = std::string("anomaly_exporter/") + ANOMALY_VERSION + " backtest";
+  return o;
+}
+
+struct SeriesRun {
+  std::string name;                // labels; empty for CSV
+  std::vector<std::string> texts;  // CSV timestamps as read; empty for Prometheus
+  backtest::BacktestResult result;
+};
+
+std::string SeasonalityText(const config::DetectorConfig& d) {
+  switch (d.seasonality.mode) {
+    case config::SeasonalityMode::kNone: return "none";
+    case config::SeasonalityMode::kAuto: return "auto";
+    case config::SeasonalityMode::kFixed: break;
+  }
+  std::string out;
+  for (Duration p : d.seasonality.periods) out += (out.empty() ? "" : ",") + FormatDuration(p);
+  return out;
+}
+
+Status WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << content;
+  file.close();
+  if (!file) return MakeError(ErrorCode::kInternal, "cannot write " + path);
+  return {};
+}
+
+int Run(BacktestFlags& f) {
+  if (f.format != "csv" && f.format != "nab") return Fail(Bad("flag --format: \"" + f.format + "\" is not csv or nab"));
+  const bool from_prometheus = f.input.empty();
+  if (from_prometheus && (f.config_file.empty() || f.from.empty() || f.to.empty())) {
+    return Fail(Bad("give --input=FILE, or --config.file, --from and --to to read from Prometheus"));
+  }
+  if (!f.config_file.empty() && AnyDetectorFlag(f)) {
+    return Fail(Bad("detector flags (--step, --seasonality, ...) and --config.file exclude each other: "
+                         "the config's detector is used as it is"));
+  }
+
+  std::optional<backtest::SeriesInput> csv;
+  if (!from_prometheus) {
+    Result<backtest::SeriesInput> in = backtest::ReadSeriesFile(f.input, {.allow_repeated_timestamps = true});
+    if (!in) return Fail(in.error());
+    if (in->timestamps_seconds.empty()) {
+      return Fail(Bad("--input needs CSV timestamp,value with a header line"));
+    }
+    csv = std::move(*in);
+  }
+
+  Result<config::Config> cfg = f.config_file.empty() ? ConfigFromFlags(f, f.step.value_or(MedianStep(*csv)))
+                                                     : config::LoadConfigFromFile(f.config_file);
+  if (!cfg) return Fail(cfg.error());
+  Result<config::DetectorConfig> detector = PickDetector(*cfg, f.detector);
+  if (!detector) return Fail(detector.error());
+  Result<backtest::BacktestParams> params = backtest::ParamsFor(*detector);
+  if (!params) return Fail(params.error());
+
+  const bool progress = !f.no_progress && isatty(STDERR_FILENO) == 1;
+  std::vector<SeriesRun> runs;
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (!from_prometheus) {
+    std::vector<series::Sample> samples(csv->values.size());
+    for (size_t i = 0; i < samples.size(); ++i) {
+      samples[i] = series::Sample{std::llround(csv->timestamps_seconds[i] * 1000.0), csv->values[i]};
+    }
+    ProgressBar bar(progress, "backtest");
+    Result<backtest::BacktestResult> r = backtest::RunBacktest(samples, *params, std::ref(bar));
+    if (!r) return Fail(r.error());
+    runs.push_back({"", std::move(csv->timestamp_texts), std::move(*r)});
+    settings.emplace_back("source", "CSV " + f.input);
+  } else {
+    Result<double> from = backtest::ParseTimestamp(f.from);
+    if (!from) return Fail(Bad("flag --from: " + from.error().message));
+    Result<double> to = backtest::ParseTimestamp(f.to);
+    if (!to) return Fail(Bad("flag --to: " + to.error().message));
+    const int64_t step = detector->step.count();
+    const int64_t from_ms = std::llround(*from * 1000) / step * step;
+    const int64_t to_ms = std::llround(*to * 1000) / step * step;
+    if (to_ms < from_ms) return Fail(Bad("--to is before --from"));
+    Result<std::unique_ptr<prom::RangeQueryClient>> client = prom::NewHttpClient(ClientOptionsFor(cfg->prometheus));
+    if (!client) return Fail(client.error());
+    Result<std::vector<prom::SeriesSamples>> answer = (*client)->QueryRange(
+        prom::RangeQuery{detector->query, from_ms - detector->history.count(), to_ms, detector->step});
+    if (!answer) return Fail(answer.error());
+    params->start_ms = from_ms;
+    for (const prom::SeriesSamples& s : *answer) {
+      std::vector<series::Sample> samples;
+      samples.reserve(s.samples.size());
+      for (const prom::Sample& p : s.samples) samples.push_back({p.timestamp_ms, p.value});
+      ProgressBar bar(progress, LabelsToString(s.labels));
+      Result<backtest::BacktestResult> r = backtest::RunBacktest(samples, *params, std::ref(bar));
+      if (!r) return Fail(r.error().WithContext(LabelsToString(s.labels)));
+      // Only the scored range is reported; the samples before it were the first cycle's history.
+      std::erase_if(r->rows, [from_ms](const backtest::ScoredRow& row) { return row.timestamp_ms < from_ms; });
+      runs.push_back({LabelsToString(s.labels), {}, std::move(*r)});
+    }
+    settings.emplace_back("source", "Prometheus query " + detector->query);
+    settings.emplace_back("range", f.from + " .. " + f.to);
+    if (runs.empty()) std::cerr << kPrefix << "the query returned no series\n";
+  }
+
+  for (const SeriesRun& run : runs) {
+    if (params->auto_seasonality) {
+      std::string chosen;
+      for (const std::vector<int>& p : run.result.detected_periods) {
+        chosen += (chosen.empty() ? "" : " -> ") + backtest::PeriodsText(p, detector->step);
+      }
+      std::cerr << kPrefix << (run.name.empty() ? "" : run.name + ": ") << "seasonality auto chose " << chosen
+                << (run.result.periods.empty() ? " (non-seasonal baseline at the end)" : "") << "\n";
+    }
+  }
+
+  if (f.format == "nab" && runs.size() != 1) {
+    return Fail(Bad("--format=nab takes exactly one series; the query returned " + std::to_string(runs.size())));
+  }
+  std::ostringstream out;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    if (f.format == "nab") {
+      backtest::WriteNab(runs[k].result, runs[k].texts, out);
+    } else {
+      backtest::WriteCsv(runs[k].result, runs[k].texts, out, from_prometheus ? runs[k].name : std::string(), k == 0);
+    }
+  }
+  if (f.output == "-") {
+    std::cout << out.str();
+    std::cout.flush();
+    if (!std::cout) return Fail(Error{ErrorCode::kInternal, "writing the output failed"});
+  } else if (Status s = WriteFile(f.output, out.str()); !s) {
+    return Fail(s.error());
+  }
+
+  if (!f.report.empty()) {
+    settings.emplace_back("detector", detector->name);
+    settings.emplace_back("step", FormatDuration(detector->step));
+    settings.emplace_back("history", FormatDuration(detector->history));
+    settings.emplace_back("refit interval", FormatDuration(detector->refit_interval));
+    settings.emplace_back("seasonality (configured)", SeasonalityText(*detector));
+    settings.emplace_back("threshold", "max(" + backtest::FormatNumber(detector->threshold.floor) + ", p" +
+                                           backtest::FormatNumber(detector->threshold.percentile) + " of past |z| over " +
+                                           FormatDuration(detector->threshold.window) + ")");
+    settings.emplace_back("persistence", std::to_string(detector->persistence));
+    std::vector<backtest::ReportSeries> series;
+    for (const SeriesRun& run : runs) series.push_back({run.name, &run.result});
+    const std::string title = from_prometheus ? detector->name : f.input;
+    if (Status s = WriteFile(f.report, backtest::RenderReport({title, settings, detector->step}, series)); !s) {
+      return Fail(s.error());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunBacktestCommand(std::span<const std::string_view> args) {
+  BacktestFlags f;
+  FlagSet flags;
+  DefineFlags(flags, f);
+  Result<std::vector<std::string_view>> positionals = flags.Parse(args);
+  if (!positionals) return Fail(positionals.error());
+  if (f.help) {
+    std::cout << Usage(flags);
+    return std::cout.flush() ? 0 : 1;
+  }
+  if (!positionals->empty()) {
+    return Fail(Bad("unexpected argument \"" + std::string(positionals->front()) + "\""));
+  }
+  return Run(f);
+}
+
+}  // namespace anomaly::app

@@ -1,0 +1,61 @@
+#include "anomaly/config/detector_params.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "anomaly/base/duration.h"
+
+namespace anomaly::config {
+namespace {
+
+scoring::Direction ToScoring(Direction d) {
+  switch (d) {
+    case Direction::kUp: return scoring::Direction::kUp;
+    case Direction::kDown: return scoring::Direction::kDown;
+    case Direction::kBoth: return scoring::Direction::kBoth;
+  }
+  return scoring::Direction::kBoth;
+}
+
+}  // namespace
+
+Result<scoring::ModelParams> ModelParamsFor(const DetectorConfig& c) {
+  const int64_t step = c.step.count();
+  scoring::ModelParams p;
+  if (c.seasonality.mode == SeasonalityMode::kFixed) {
+    for (Duration period : c.seasonality.periods) p.periods.push_back(static_cast<int>(period.count() / step));
+  }
+  p.stl.seasonal_window = c.stl.seasonal_window;
+  p.stl.periodic = c.stl.periodic;
+  p.stl.robust = c.stl.robust;
+  p.stl.trend_window = c.stl.trend_window;
+  p.stl.lowpass_window = c.stl.lowpass_window;
+  p.stl.inner_iterations = c.stl.inner_iterations;
+  p.stl.outer_iterations = c.stl.outer_iterations;
+  p.threshold_percentile = c.threshold.percentile;
+  p.threshold_floor = c.threshold.floor;
+  p.threshold_window = static_cast<int>(std::max<int64_t>(1, c.threshold.window.count() / step));
+  p.direction = ToScoring(c.direction);
+  p.persistence = c.persistence;
+  if (Status s = scoring::ValidateModelParams(p); !s) {
+    return MakeError(ErrorCode::kInvalidConfig, "detector \"" + c.name + "\": " + s.error().message);
+  }
+  return p;
+}
+
+Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& c) {
+  series::StoreOptions o;
+  o.step = c.step;
+  o.capacity_points = static_cast<size_t>(c.history.count() / c.step.count()) + 1;
+  o.max_gap_points = static_cast<int>(std::max<int64_t>(0, c.max_gap.count() / c.step.count()));
+  // A series absent from the answers for this long leaves /metrics: long enough to ride out a few failed
+  // or empty cycles, short enough that churned series do not linger.
+  o.stale_after = std::max({Duration(std::chrono::minutes(5)), 5 * c.interval, 5 * c.step});
+  o.max_series = static_cast<size_t>(c.max_series);
+  if (Status s = series::ValidateStoreOptions(o); !s) {
+    return MakeError(ErrorCode::kInvalidConfig, "detector \"" + c.name + "\": " + s.error().message);
+  }
+  return o;
+}
+
+}  // namespace anomaly::config

@@ -1,0 +1,35 @@
+// Writing a backtest's rows: the full CSV (every verdict field) and NAB's result layout
+// (timestamp,value,anomaly_score). Pure formatting; thread-safe.
+//
+//   WriteCsv(result, input.timestamp_texts, std::cout);
+//   WriteNab(result, input.timestamp_texts, std::cout);
+#pragma once
+
+#include <ostream>
+#include <span>
+#include <string>
+
+#include "anomaly/backtest/backtest.h"
+
+namespace anomaly::backtest {
+
+// Header `timestamp,value,expected,lower,upper,zscore,score,flag,state`, one line per row. expected ..
+// score are empty where the row was not scored itself ("no verdict yet" never reads as 0); flag is 0/1;
+// state is SeriesStateName, or "repeated" for a repeated timestamp that was not scored. `timestamps`:
+// the input's texts, written exactly as read; empty: Unix seconds. `series`, when not empty, is written
+// as a first column `series` (Prometheus sources with several series).
+void WriteCsv(const BacktestResult& result, std::span<const std::string> timestamps, std::ostream& out,
+              const std::string& series = {}, bool header = true);
+
+// NAB's anomaly_score in [0, 1]. An alert speaks once per event: only the row where the flag rises (the
+// first flagged sample of an episode) carries a score, 1 - 1/(1 + score), which is >= 0.5 there and
+// increasing in our score; every other row, the warm-up and the rows NAB's probation ignores, is 0.
+double NabScore(const ScoredRow& row);
+
+// Header `timestamp,value,anomaly_score`, one line per row in input order, timestamps as in WriteCsv.
+void WriteNab(const BacktestResult& result, std::span<const std::string> timestamps, std::ostream& out);
+
+// Shortest text that reads back to the same double ("" never: NaN is "NaN").
+std::string FormatNumber(double x);
+
+}  // namespace anomaly::backtest

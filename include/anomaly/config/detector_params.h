@@ -1,0 +1,24 @@
+// What a detector's config means to the scoring and series stages: the ModelParams and StoreOptions it
+// implies. One mapping, used by the daemon (app/detector_runner) and the backtest, so that a backtest
+// scores history with exactly the parameters the daemon would use. Pure functions; thread-safe.
+//
+//   Result<scoring::ModelParams> model = ModelParamsFor(detector);
+//   Result<series::StoreOptions> store = StoreOptionsFor(detector);
+#pragma once
+
+#include "anomaly/base/result.h"
+#include "anomaly/config/config.h"
+#include "anomaly/scoring/model.h"
+#include "anomaly/series/series_store.h"
+
+namespace anomaly::config {
+
+// Periods (kFixed only; kAuto leaves them empty for the caller to detect), STL options, threshold,
+// direction and persistence. kInvalidConfig naming the detector when the result is not a valid model.
+[[nodiscard]] Result<scoring::ModelParams> ModelParamsFor(const DetectorConfig& config);
+
+// Grid step, capacity (history / step + 1), the gap tolerance, stale_after and max_series.
+// kInvalidConfig naming the detector when the result is not valid.
+[[nodiscard]] Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& config);
+
+}  // namespace anomaly::config

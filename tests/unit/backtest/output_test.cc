@@ -1,0 +1,98 @@
+#include "anomaly/backtest/output.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace anomaly::backtest {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+ScoredRow Row(int64_t ms, double value, bool scored, double score, bool flagged, bool rose) {
+  ScoredRow r;
+  r.timestamp_ms = ms;
+  r.value = value;
+  r.scored = scored;
+  r.flag_rose = rose;
+  r.verdict.state = scored ? scoring::SeriesState::kOk : scoring::SeriesState::kInsufficientData;
+  r.verdict.expected = 10;
+  r.verdict.lower = 7;
+  r.verdict.upper = 13;
+  r.verdict.zscore = score * 3;
+  r.verdict.score = score;
+  r.verdict.anomalous = flagged;
+  return r;
+}
+
+BacktestResult Sample() {
+  BacktestResult r;
+  r.rows = {Row(1000, 1, false, 0, false, false), Row(2000, 2.5, true, 0.5, false, false),
+            Row(3000, 30, true, 4, true, true), Row(4000, 31, true, 5, true, false),
+            Row(4000, 31, false, 5, false, false)};
+  return r;
+}
+
+TEST(OutputTest, NabHasOneRowPerInputRowWithTimestampsAsRead) {
+  const std::vector<std::string> texts = {"2014-02-14 14:30:00", "2014-02-14 14:35:00", "2014-02-14 14:40:00",
+                                          "2014-02-14 14:45:00", "2014-02-14 14:45:00"};
+  std::ostringstream out;
+  WriteNab(Sample(), texts, out);
+  const std::vector<std::string> lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], "timestamp,value,anomaly_score");
+  EXPECT_EQ(lines[1], "2014-02-14 14:30:00,1,0");
+  EXPECT_EQ(lines[2], "2014-02-14 14:35:00,2.5,0");     // scored, not flagged: silent
+  EXPECT_EQ(lines[3], "2014-02-14 14:40:00,30,0.8");    // the flag rises: 1 - 1/(1+4)
+  EXPECT_EQ(lines[4], "2014-02-14 14:45:00,31,0");      // still flagged: the event already spoke
+  EXPECT_EQ(lines[5], "2014-02-14 14:45:00,31,0");
+}
+
+TEST(OutputTest, NabScoreIsInUnitIntervalAndMonotone) {
+  double previous = -1;
+  for (double s : {1.0, 1.01, 1.5, 2.0, 3.0, 10.0, 100.0, 1e6, std::numeric_limits<double>::infinity()}) {
+    const double x = NabScore(Row(0, 0, true, s, true, true));
+    EXPECT_GE(x, 0.5) << s;
+    EXPECT_LE(x, 1.0) << s;
+    EXPECT_GT(x, previous) << s;
+    previous = x;
+  }
+  EXPECT_EQ(NabScore(Row(0, 0, true, 7, true, false)), 0);   // not the onset
+  EXPECT_EQ(NabScore(Row(0, 0, false, 7, false, false)), 0);  // no verdict
+  EXPECT_EQ(NabScore(Row(0, 0, true, std::nan(""), true, true)), 0);
+}
+
+TEST(OutputTest, CsvHasEveryVerdictFieldAndEmptyScoresWithoutAVerdict) {
+  std::ostringstream out;
+  WriteCsv(Sample(), {}, out);
+  const std::vector<std::string> lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], "timestamp,value,expected,lower,upper,zscore,score,flag,state");
+  EXPECT_EQ(lines[1], "1,1,,,,,,0,insufficient_data");
+  EXPECT_EQ(lines[3], "3,30,10,7,13,12,4,1,ok");
+  EXPECT_EQ(lines[5], "4,31,,,,,,0,repeated");
+}
+
+TEST(OutputTest, CsvSeriesColumnIsQuoted) {
+  std::ostringstream out;
+  BacktestResult r;
+  r.rows = {Row(1500, 1, false, 0, false, false)};
+  WriteCsv(r, {}, out, "{job=\"x\"}");
+  EXPECT_THAT(Lines(out.str()), ElementsAre("series,timestamp,value,expected,lower,upper,zscore,score,flag,state",
+                                            "\"{job=\"\"x\"\"}\",1.5,1,,,,,,0,insufficient_data"));
+}
+
+}  // namespace
+}  // namespace anomaly::backtest
