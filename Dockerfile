@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# anomaly_exporter on Debian 12 (bookworm), the platform the project builds and tests on.
+#   docker build -t anomaly-exporter .
+#   docker run -p 10650:10650 -v $PWD/anomaly.yml:/etc/anomaly-exporter/config/anomaly.yml:ro anomaly-exporter
+# docs/kubernetes.md explains the image and the Helm chart that runs it.
+
+# Build stage: the project's own dependency script and Makefile, so the image builds what `make build`
+# builds and nothing drifts from the documented path. Tests and benchmarks are not built here.
+FROM debian:12-slim AS build
+WORKDIR /src
+COPY scripts/install-deps.sh scripts/install-deps.sh
+RUN scripts/install-deps.sh build
+COPY . .
+RUN make build BUILD_DIR=/build BUILD_TYPE=Release \
+      CMAKE_FLAGS="-DANOMALY_BUILD_TESTS=OFF -DANOMALY_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX=/usr" \
+ && DESTDIR=/out cmake --install /build
+# The runtime packages are the owners of the libraries the binary links directly (apt adds theirs), so
+# the final stage follows the build's dependencies instead of a hand-kept list.
+RUN objdump -p /out/usr/bin/anomaly_exporter | awk '/NEEDED/ {print $2}' | while read -r so; do \
+      lib=$(ldd /out/usr/bin/anomaly_exporter | awk -v so="$so" '$1 == so {print $3}'); \
+      dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib"; \
+    done | cut -d: -f1 | sort -u > /out/runtime-packages \
+ && test -s /out/runtime-packages && cat /out/runtime-packages
+
+# Runtime stage: the shared libraries, CA certificates for https upstreams, the binary, and the shipped
+# rules and dashboards. No compiler, no shell tools beyond the base image.
+FROM debian:12-slim
+COPY --from=build /out/runtime-packages /tmp/runtime-packages
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      ca-certificates $(cat /tmp/runtime-packages) \
+ && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages \
+ && groupadd --system --gid 10650 anomaly \
+ && useradd --system --uid 10650 --gid anomaly --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin anomaly
+COPY --from=build /out/usr/bin/anomaly_exporter /usr/bin/anomaly_exporter
+COPY --from=build /out/usr/share/anomaly_exporter /usr/share/anomaly_exporter
+# Fails the build if a library the binary needs did not come with the runtime packages.
+RUN ! ldd /usr/bin/anomaly_exporter | grep "not found"
+# Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
+USER 10650:10650
+EXPOSE 10650
+ENTRYPOINT ["/usr/bin/anomaly_exporter"]
+CMD ["--config.file=/etc/anomaly-exporter/config/anomaly.yml"]
