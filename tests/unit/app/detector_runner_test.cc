@@ -1,0 +1,163 @@
+#include "exporter/app/detector_runner.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace anomaly::app {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+constexpr int64_t kStepMs = 60'000;
+const int64_t kNowMs = 1'800'000'000'000 / kStepMs * kStepMs;  // on the step grid
+
+// The RangeQueryClient seam (STYLE.md B8): answers each PromQL string with fixed series, or fails.
+class FakeRangeQueryClient : public prom::RangeQueryClient {
+ public:
+  Result<std::vector<prom::SeriesSamples>> QueryRange(const prom::RangeQuery& q) override {
+    ++calls;
+    if (fail) return MakeError(ErrorCode::kUpstreamUnavailable, "injected");
+    std::vector<prom::SeriesSamples> out;
+    for (const prom::SeriesSamples& s : answers[q.query]) {
+      prom::SeriesSamples cut{s.labels, {}};
+      for (const prom::Sample& p : s.samples) {
+        if (p.timestamp_ms >= q.start_ms && p.timestamp_ms <= q.end_ms) cut.samples.push_back(p);
+      }
+      out.push_back(std::move(cut));
+    }
+    return out;
+  }
+  Status CheckQuery(std::string_view) override { return {}; }
+
+  std::map<std::string, std::vector<prom::SeriesSamples>> answers;
+  bool fail = false;
+  int calls = 0;
+};
+
+// One day of 1-minute samples with an hourly pattern and a little deterministic noise; `spike` is added to
+// the newest sample.
+prom::SeriesSamples Series(const std::string& name, double spike) {
+  prom::SeriesSamples s{MakeLabels({{"__name__", "load"}, {"host", name}}), {}};
+  for (int64_t t = kNowMs - 24 * 60 * kStepMs; t <= kNowMs; t += kStepMs) {
+    double v = 100 + 10 * std::sin(2 * M_PI * static_cast<double>(t / kStepMs % 60) / 60) +
+               std::sin(static_cast<double>(t / kStepMs) * 12.9898) * 0.5;
+    if (t == kNowMs) v += spike;
+    s.samples.push_back({t, v});
+  }
+  return s;
+}
+
+config::DetectorConfig Detector() {
+  config::DetectorConfig c;
+  c.name = "load";
+  c.query = "load";
+  c.step = milliseconds(kStepMs);
+  c.history = std::chrono::hours(24);
+  c.interval = minutes(1);
+  c.seasonality.mode = config::SeasonalityMode::kFixed;
+  c.seasonality.periods = {std::chrono::hours(1)};
+  c.threshold.window = c.history;
+  c.max_gap = 5 * c.step;
+  return c;
+}
+
+class DetectorRunnerTest : public ::testing::Test {
+ protected:
+  DetectorRunnerTest() : metrics_("test", "test") {
+    client_ = std::make_shared<FakeRangeQueryClient>();
+    client_->answers["load"] = {Series("a", 0), Series("b", 80)};
+  }
+
+  std::unique_ptr<DetectorRunner> Runner(const config::DetectorConfig& c, ShardFilter shard = {}) {
+    auto r = DetectorRunner::Create(c, client_, &metrics_, shard);
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+    return r ? std::move(*r) : nullptr;
+  }
+
+  static std::map<std::string, scoring::Verdict> ByHost(const std::vector<exposition::SeriesReport>& reports) {
+    std::map<std::string, scoring::Verdict> out;
+    for (const auto& r : reports) out[std::string(LabelValue(r.labels, "host"))] = r.verdict;
+    return out;
+  }
+
+  static std::chrono::system_clock::time_point Now() {
+    return std::chrono::system_clock::time_point(milliseconds(kNowMs + 5000));
+  }
+
+  exposition::SelfMetrics metrics_;
+  std::shared_ptr<FakeRangeQueryClient> client_;
+};
+
+TEST_F(DetectorRunnerTest, FlagsTheSpikeAndNotTheNormalSeries) {
+  auto runner = Runner(Detector());
+  auto v = ByHost(runner->RunCycle(Now()));
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v["a"].state, scoring::SeriesState::kOk);
+  EXPECT_FALSE(v["a"].anomalous) << v["a"].score;
+  EXPECT_EQ(v["b"].state, scoring::SeriesState::kOk);
+  EXPECT_TRUE(v["b"].anomalous) << v["b"].score;
+  EXPECT_EQ(v["b"].model, scoring::ModelKind::kStl);
+  EXPECT_TRUE(runner->first_cycle_done());
+  EXPECT_EQ(runner->series_count(), 2);
+}
+
+TEST_F(DetectorRunnerTest, FixedMaintenanceWindowCoveringNowReportsMaintenanceWithoutAFlag) {
+  config::DetectorConfig c = Detector();
+  c.maintenance.windows.push_back({config::TimePoint(milliseconds(kNowMs - 10 * kStepMs)),
+                                   config::TimePoint(milliseconds(kNowMs + 10 * kStepMs))});
+  auto v = ByHost(Runner(c)->RunCycle(Now()));
+  EXPECT_EQ(v["b"].state, scoring::SeriesState::kMaintenance);
+  EXPECT_FALSE(v["b"].anomalous);
+}
+
+TEST_F(DetectorRunnerTest, MaintenanceConditionCoveringNowReportsMaintenance) {
+  config::DetectorConfig c = Detector();
+  c.maintenance.condition = "deploying";
+  client_->answers["deploying"] = {prom::SeriesSamples{MakeLabels({{"job", "deploy"}}), {{kNowMs, 1}}}};
+  auto runner = Runner(c);
+  auto v = ByHost(runner->RunCycle(Now()));
+  EXPECT_EQ(v["b"].state, scoring::SeriesState::kMaintenance);
+  EXPECT_FALSE(v["b"].anomalous);
+  // Without the condition holding, the same data is scored.
+  client_->answers["deploying"].clear();
+  EXPECT_EQ(ByHost(Runner(c)->RunCycle(Now()))["b"].state, scoring::SeriesState::kOk);
+}
+
+TEST_F(DetectorRunnerTest, UpstreamFailureKeepsTheSeriesMarkedStale) {
+  auto runner = Runner(Detector());
+  (void)runner->RunCycle(Now());
+  client_->fail = true;
+  auto v = ByHost(runner->RunCycle(Now() + minutes(1)));
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v["a"].state, scoring::SeriesState::kStale);
+  EXPECT_EQ(v["b"].state, scoring::SeriesState::kStale);
+  EXPECT_GT(v["b"].score, 1.0);  // the last good verdict is kept underneath the stale state
+  client_->fail = false;
+  EXPECT_EQ(ByHost(runner->RunCycle(Now() + minutes(1)))["a"].state, scoring::SeriesState::kOk);
+}
+
+TEST_F(DetectorRunnerTest, ShardsSplitTheSeriesCompletelyAndDisjointly) {
+  std::map<std::string, int> owners;
+  for (int i = 0; i < 3; ++i) {
+    for (const auto& [host, verdict] : ByHost(Runner(Detector(), ShardFilter{i, 3})->RunCycle(Now()))) {
+      ++owners[host];
+    }
+  }
+  EXPECT_EQ(owners, (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
+}
+
+TEST_F(DetectorRunnerTest, SeriesOverTheCapAreDroppedNotScored) {
+  config::DetectorConfig c = Detector();
+  c.max_series = 1;
+  auto runner = Runner(c);
+  EXPECT_EQ(runner->RunCycle(Now()).size(), 1u);
+  EXPECT_EQ(runner->series_count(), 1);
+}
+
+}  // namespace
+}  // namespace anomaly::app
