@@ -1,6 +1,7 @@
 #include "anomaly/backtest/output.h"
 
 #include <charconv>
+#include <deque>
 #include <cmath>
 #include <system_error>
 
@@ -60,23 +61,41 @@ void WriteCsv(const BacktestResult& result, std::span<const std::string> timesta
   }
 }
 
-double NabScore(const ScoredRow& row) {
-  if (!row.scored || !row.flag_rose) return 0;
-  const double s = row.verdict.score;
-  if (!(s > 0)) return 0;
-  if (std::isinf(s)) return 1;
-  return 1.0 - 1.0 / (1.0 + s);
+double NabMap(double score) {
+  if (!(score > 0)) return 0;
+  if (std::isinf(score)) return 1;
+  return 1.0 - 1.0 / (1.0 + score);
+}
+
+std::vector<double> NabScores(const BacktestResult& result) {
+  std::vector<double> out(result.rows.size(), 0.0);
+  // Scored rows of the past day whose score no later row has exceeded: front is the day's maximum.
+  std::deque<size_t> maxima;
+  for (size_t i = 0; i < result.rows.size(); ++i) {
+    const ScoredRow& row = result.rows[i];
+    while (!maxima.empty() && result.rows[maxima.front()].timestamp_ms <= row.timestamp_ms - kNabGateMs) {
+      maxima.pop_front();
+    }
+    if (!row.scored) continue;
+    const double s = row.verdict.score;
+    const bool largest = maxima.empty() || s > result.rows[maxima.front()].verdict.score;
+    if (row.flag_rose && largest) out[i] = NabMap(s);
+    while (!maxima.empty() && result.rows[maxima.back()].verdict.score <= s) maxima.pop_back();
+    maxima.push_back(i);
+  }
+  return out;
 }
 
 void WriteNab(const BacktestResult& result, std::span<const std::string> timestamps, std::ostream& out) {
   out << "timestamp,value,anomaly_score\n";
+  const std::vector<double> scores = NabScores(result);
   std::string line;
   for (size_t i = 0; i < result.rows.size(); ++i) {
     line = TimestampText(result, timestamps, i);
     line += ',';
     line += FormatNumber(result.rows[i].value);
     line += ',';
-    line += FormatNumber(NabScore(result.rows[i]));
+    line += FormatNumber(scores[i]);
     line += '\n';
     out << line;
   }

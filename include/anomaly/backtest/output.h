@@ -8,6 +8,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "anomaly/backtest/backtest.h"
 
@@ -21,10 +22,19 @@ namespace anomaly::backtest {
 void WriteCsv(const BacktestResult& result, std::span<const std::string> timestamps, std::ostream& out,
               const std::string& series = {}, bool header = true);
 
-// NAB's anomaly_score in [0, 1]. An alert speaks once per event: only the row where the flag rises (the
-// first flagged sample of an episode) carries a score, 1 - 1/(1 + score), which is >= 0.5 there and
-// increasing in our score; every other row, the warm-up and the rows NAB's probation ignores, is 0.
-double NabScore(const ScoredRow& row);
+// Our score mapped into [0, 1]: 1 - 1/(1 + score), increasing, 0.5 at score 1 (the band's edge);
+// 0 for a score that is not a positive number, 1 for +Inf.
+double NabMap(double score);
+
+// How long the "largest surprise" gate of NabScores looks back.
+inline constexpr int64_t kNabGateMs = 24 * 3600 * 1000;
+
+// NAB's anomaly_score per row, in [0, 1]. An alert speaks once per event, so only the row where the
+// daemon's flag rises (the first flagged sample of an episode) may carry a score, and only when its score
+// is larger than every score of the past day (kNabGateMs, rows before it): the largest surprise of the
+// day, causal, so a series that keeps crossing its band does not alert all day. There the value is
+// NabMap(score); every other row, the warm-up included (NAB's probation), is 0.
+std::vector<double> NabScores(const BacktestResult& result);
 
 // Header `timestamp,value,anomaly_score`, one line per row in input order, timestamps as in WriteCsv.
 void WriteNab(const BacktestResult& result, std::span<const std::string> timestamps, std::ostream& out);

@@ -60,18 +60,36 @@ TEST(OutputTest, NabHasOneRowPerInputRowWithTimestampsAsRead) {
   EXPECT_EQ(lines[5], "2014-02-14 14:45:00,31,0");
 }
 
-TEST(OutputTest, NabScoreIsInUnitIntervalAndMonotone) {
+TEST(OutputTest, NabMapIsInUnitIntervalAndMonotone) {
   double previous = -1;
-  for (double s : {1.0, 1.01, 1.5, 2.0, 3.0, 10.0, 100.0, 1e6, std::numeric_limits<double>::infinity()}) {
-    const double x = NabScore(Row(0, 0, true, s, true, true));
-    EXPECT_GE(x, 0.5) << s;
+  for (double s : {0.0, 0.1, 0.99, 1.0, 1.01, 1.5, 2.0, 3.0, 10.0, 100.0, 1e6, std::numeric_limits<double>::infinity()}) {
+    const double x = NabMap(s);
+    EXPECT_GE(x, 0.0) << s;
     EXPECT_LE(x, 1.0) << s;
-    EXPECT_GT(x, previous) << s;
+    if (s > 0) {
+      EXPECT_GT(x, previous) << s;
+    }
     previous = x;
   }
-  EXPECT_EQ(NabScore(Row(0, 0, true, 7, true, false)), 0);   // not the onset
-  EXPECT_EQ(NabScore(Row(0, 0, false, 7, false, false)), 0);  // no verdict
-  EXPECT_EQ(NabScore(Row(0, 0, true, std::nan(""), true, true)), 0);
+  EXPECT_DOUBLE_EQ(NabMap(1), 0.5);
+  EXPECT_EQ(NabMap(std::nan("")), 0);
+  EXPECT_EQ(NabMap(-2), 0);
+}
+
+// Onsets speak only when they are the largest score of the past day; everything else is 0.
+TEST(OutputTest, NabScoresGateOnsetsByThePastDaysLargestScore) {
+  const int64_t h = 3600 * 1000;
+  BacktestResult r;
+  r.rows = {Row(0, 0, false, 0, false, false),        // no verdict
+            Row(1 * h, 0, true, 6, true, true),       // onset, first score: speaks
+            Row(2 * h, 0, true, 0.3, false, false),
+            Row(3 * h, 0, true, 2, true, true),       // onset, but 6 an hour ago was larger: silent
+            Row(4 * h, 0, true, 7, true, false),      // larger, but not an onset: silent
+            Row(5 * h, 0, true, 0.1, false, false),
+            Row(6 * h, 0, true, 8, true, true),       // onset above the day's 7: speaks
+            Row(31 * h, 0, true, 0.2, false, false),
+            Row(32 * h, 0, true, 1.5, true, true)};   // the 8 is over a day old: speaks
+  EXPECT_THAT(NabScores(r), ElementsAre(0, NabMap(6), 0, 0, 0, 0, NabMap(8), 0, NabMap(1.5)));
 }
 
 TEST(OutputTest, CsvHasEveryVerdictFieldAndEmptyScoresWithoutAVerdict) {
