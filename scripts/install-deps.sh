@@ -8,7 +8,7 @@ profile=${1:-test}
 
 build_pkgs=(
   cmake g++ make pkg-config
-  prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libeigen3-dev libyaml-cpp-dev
+  prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libsimdjson-dev libeigen3-dev libyaml-cpp-dev
   libcurl4-openssl-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libssl-dev

@@ -27,8 +27,13 @@ struct Received {
   std::optional<Duration> retry_after;
 };
 
+// Grows the body geometrically, always keeping kBodyPadding spare bytes, so
+// that the decoder parses it where it lies instead of copying it.
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<Received*>(user)->body.append(data, size * count);
+  std::string& body = static_cast<Received*>(user)->body;
+  const size_t want = body.size() + size * count + kBodyPadding;
+  if (body.capacity() < want) body.reserve(std::max(want, 2 * body.capacity()));
+  body.append(data, size * count);
   return size * count;
 }
 

@@ -17,6 +17,7 @@
 #include "api_response.h"
 #include "curl_transport.h"
 #include "paging.h"
+#include "query_range_decoder.h"
 
 namespace anomaly::prom {
 namespace {
@@ -295,7 +296,7 @@ Result<std::vector<SeriesSamples>> HttpRangeQueryClient::QueryRange(const RangeQ
         common + "&start=" + FormatSeconds(page.start_ms) + "&end=" + FormatSeconds(page.end_ms);
     Result<HttpResponse> response = Send(kQueryRangePath, form, &stats);
     if (!response) return fail(response.error(), page_context);
-    Result<QueryRangeResponse> decoded = DecodeQueryRange(response->body, response->status);
+    Result<QueryRangeResponse> decoded = DecodeQueryRangeInPlace(response->body, response->status);
     if (!decoded) return fail(decoded.error(), page_context);
     for (std::string& w : decoded->warnings) {
       if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));

@@ -4,6 +4,7 @@
 // to the prom stage.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,8 +20,14 @@ struct HttpRequest {
   std::vector<std::string> headers;  // "Name: value"; may hold secrets: never log them
 };
 
+// The spare capacity a transport leaves past the end of HttpResponse::body when
+// it can: the decoder's SIMD parser reads up to this many bytes past the end,
+// and parses the body in place when they are there (query_range_decoder.h).
+inline constexpr size_t kBodyPadding = 64;
+
 struct HttpResponse {
   long status = 0;
+  // capacity() >= size() + kBodyPadding where the transport can.
   std::string body;
   std::optional<Duration> retry_after;  // from a Retry-After header in delta-seconds
 };

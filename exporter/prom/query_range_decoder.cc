@@ -3,22 +3,40 @@
 // {...},"values":[[<unix seconds>,"<value>"],...]}]} (prometheus
 // docs/querying/api.md). Native histogram samples ("histograms", experimental
 // in 2.40+) are not read.
+//
+// Two decoders share that contract. The fast one reads a well-formed success
+// answer with simdjson's On-Demand API straight into SeriesSamples: no DOM, so
+// a 44 MiB answer costs its samples plus simdjson's index of it, not ~8x its
+// size. Anything else (an error envelope, a non-2xx status, a body simdjson
+// rejects, a field of the wrong shape, a duplicate key) goes to the DOM
+// decoder, which names the byte offset or the field exactly as it always has.
+// Errors thus cost a second parse, and only errors do.
+#include "query_range_decoder.h"
+
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
 
 #include "anomaly/prom/range_query.h"
 #include "api_response.h"
+#include "http_transport.h"
 
 namespace anomaly::prom {
 namespace {
 
+namespace od = simdjson::ondemand;
 using nlohmann::json;
+
+static_assert(kBodyPadding >= simdjson::SIMDJSON_PADDING,
+              "HttpResponse::body's spare capacity is simdjson's padding");
 
 tl::unexpected<Error> Malformed(long http_status, const std::string& what) {
   return MakeError(ErrorCode::kUpstreamMalformed,
@@ -26,7 +44,7 @@ tl::unexpected<Error> Malformed(long http_status, const std::string& what) {
 }
 
 // Sample values are strings because NaN and ±Inf are not JSON numbers.
-bool ParseSampleValue(const std::string& text, double* out) {
+bool ParseSampleValue(std::string_view text, double* out) {
   if (text == "NaN") {
     *out = std::numeric_limits<double>::quiet_NaN();
     return true;
@@ -46,7 +64,196 @@ bool ParseSampleValue(const std::string& text, double* out) {
   return ec == std::errc() && ptr == last && first != last;
 }
 
-Result<SeriesSamples> DecodeSeries(const json& item, size_t index, long http_status) {
+// Unix seconds to milliseconds; false when out of int64 range.
+bool ToTimestampMs(double seconds, int64_t* out) {
+  if (!std::isfinite(seconds) || std::fabs(seconds) > 9.2e15) return false;
+  *out = static_cast<int64_t>(std::llround(seconds * 1000.0));
+  return true;
+}
+
+// Ascending, the first of equal timestamps kept.
+void SortAndDedupe(std::vector<Sample>* samples) {
+  auto by_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms < b.timestamp_ms; };
+  if (!std::is_sorted(samples->begin(), samples->end(), by_time)) {
+    std::stable_sort(samples->begin(), samples->end(), by_time);
+  }
+  auto same_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms == b.timestamp_ms; };
+  samples->erase(std::unique(samples->begin(), samples->end(), same_time), samples->end());
+}
+
+void SortSeries(std::vector<SeriesSamples>* series) {
+  std::sort(series->begin(), series->end(),
+            [](const SeriesSamples& a, const SeriesSamples& b) { return a.labels < b.labels; });
+}
+
+// ---- The fast decoder: each function returns false to hand the body to the DOM decoder.
+
+// The key of the next field; false on a syntax error.
+bool NextField(simdjson::simdjson_result<od::field> result, od::field* field, std::string_view* key) {
+  return !std::move(result).get(*field) && !field->unescaped_key().get(*key);
+}
+
+bool FastReadLabels(od::value value, Labels* labels) {
+  od::object metric;
+  if (value.get_object().get(metric)) return false;
+  std::vector<Label> list;
+  for (auto result : metric) {
+    od::field field;
+    std::string_view name;
+    std::string_view text;
+    if (!NextField(result, &field, &name) || field.value().get_string().get(text)) return false;
+    list.push_back(Label{std::string(name), std::string(text)});
+  }
+  *labels = MakeLabels(std::move(list));
+  // The DOM keeps the last of duplicate names.
+  auto same_name = [](const Label& a, const Label& b) { return a.name == b.name; };
+  return std::adjacent_find(labels->begin(), labels->end(), same_name) == labels->end();
+}
+
+// [<unix seconds>, "<value>"]. The value is read in place, without unescaping:
+// one with a backslash goes to the DOM decoder.
+bool FastReadSample(od::value value, Sample* sample) {
+  od::array pair;
+  if (value.get_array().get(pair)) return false;
+  int index = 0;
+  for (auto result : pair) {
+    od::value element;
+    if (std::move(result).get(element)) return false;
+    if (index == 0) {
+      double seconds = 0;
+      if (element.get_double().get(seconds) || !ToTimestampMs(seconds, &sample->timestamp_ms)) return false;
+    } else if (index == 1) {
+      od::raw_json_string raw;
+      if (element.get_raw_json_string().get(raw)) return false;
+      // The string is closed within the padded buffer: simdjson checked that.
+      const char* begin = raw.raw();
+      const char* end = begin;
+      while (*end != '"' && *end != '\\') ++end;
+      if (*end == '\\') return false;
+      if (!ParseSampleValue(std::string_view(begin, end - begin), &sample->value)) return false;
+    } else {
+      return false;
+    }
+    ++index;
+  }
+  return index == 2;
+}
+
+bool FastReadSeries(od::value value, SeriesSamples* series) {
+  od::object item;
+  if (value.get_object().get(item)) return false;
+  bool seen_metric = false;
+  bool seen_values = false;
+  for (auto result : item) {
+    od::field field;
+    std::string_view key;
+    if (!NextField(result, &field, &key)) return false;
+    if (key == "metric") {
+      if (std::exchange(seen_metric, true) || !FastReadLabels(field.value(), &series->labels)) return false;
+    } else if (key == "values") {
+      od::array values;
+      size_t count = 0;
+      if (std::exchange(seen_values, true) || field.value().get_array().get(values) ||
+          values.count_elements().get(count)) {
+        return false;
+      }
+      series->samples.reserve(count);
+      for (auto element : values) {
+        od::value pair;
+        Sample sample;
+        if (std::move(element).get(pair) || !FastReadSample(pair, &sample)) return false;
+        series->samples.push_back(sample);
+      }
+    }
+  }
+  SortAndDedupe(&series->samples);
+  return true;
+}
+
+bool FastReadData(od::value value, std::vector<SeriesSamples>* out) {
+  od::object data;
+  if (value.get_object().get(data)) return false;
+  bool matrix = false;
+  bool seen_type = false;
+  bool seen_result = false;
+  for (auto result : data) {
+    od::field field;
+    std::string_view key;
+    if (!NextField(result, &field, &key)) return false;
+    if (key == "resultType") {
+      std::string_view type;
+      if (std::exchange(seen_type, true) || field.value().get_string().get(type)) return false;
+      matrix = type == "matrix";
+    } else if (key == "result") {
+      od::array items;
+      size_t count = 0;
+      if (std::exchange(seen_result, true) || field.value().get_array().get(items) ||
+          items.count_elements().get(count)) {
+        return false;
+      }
+      out->reserve(count);
+      for (auto element : items) {
+        od::value item;
+        if (std::move(element).get(item)) return false;
+        out->emplace_back();
+        if (!FastReadSeries(item, &out->back())) return false;
+      }
+    }
+  }
+  return matrix && seen_result;
+}
+
+// Prometheus' `warnings`: the strings of an array; anything else is ignored.
+bool FastReadWarnings(od::value value, std::vector<std::string>* out) {
+  od::json_type type;
+  if (value.type().get(type)) return false;
+  if (type != od::json_type::array) return true;
+  for (auto result : value.get_array()) {
+    od::value element;
+    std::string_view text;
+    if (std::move(result).get(element) || element.type().get(type)) return false;
+    if (type != od::json_type::string) continue;
+    if (element.get_string().get(text)) return false;
+    out->emplace_back(text);
+  }
+  return true;
+}
+
+std::optional<QueryRangeResponse> FastDecode(simdjson::padded_string_view body) {
+  od::parser parser;  // per call: its index of a large answer is not kept between cycles
+  od::document doc;
+  od::object root;
+  if (parser.iterate(body).get(doc) || doc.get_object().get(root)) return std::nullopt;
+  QueryRangeResponse out;
+  bool success = false;
+  bool seen_status = false;
+  bool seen_data = false;
+  bool seen_warnings = false;
+  for (auto result : root) {
+    od::field field;
+    std::string_view key;
+    if (!NextField(result, &field, &key)) return std::nullopt;
+    if (key == "status") {
+      std::string_view status;
+      if (std::exchange(seen_status, true) || field.value().get_string().get(status)) return std::nullopt;
+      success = status == "success";
+    } else if (key == "data") {
+      if (std::exchange(seen_data, true) || !FastReadData(field.value(), &out.series)) return std::nullopt;
+    } else if (key == "warnings") {
+      if (std::exchange(seen_warnings, true) || !FastReadWarnings(field.value(), &out.warnings)) {
+        return std::nullopt;
+      }
+    }
+  }
+  // Nothing may follow the object: current_location() is out of bounds at the end.
+  if (!success || !seen_data || !doc.current_location().error()) return std::nullopt;
+  SortSeries(&out.series);
+  return out;
+}
+
+// ---- The DOM decoder: every answer the fast one does not take, errors above all.
+
+Result<SeriesSamples> DomDecodeSeries(const json& item, size_t index, long http_status) {
   const std::string where = "data.result[" + std::to_string(index) + "]";
   if (!item.is_object()) return Malformed(http_status, where + " is not an object");
   SeriesSamples series;
@@ -72,30 +279,21 @@ Result<SeriesSamples> DecodeSeries(const json& item, size_t index, long http_sta
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_string()) {
       return Malformed(http_status, at + " is not [<unix seconds>, \"<value>\"]");
     }
-    double seconds = pair[0].get<double>();
-    if (!std::isfinite(seconds) || std::fabs(seconds) > 9.2e15) {
+    Sample sample;
+    if (!ToTimestampMs(pair[0].get<double>(), &sample.timestamp_ms)) {
       return Malformed(http_status, at + ": timestamp out of range");
     }
-    Sample sample{static_cast<int64_t>(std::llround(seconds * 1000.0)), 0};
     const std::string& text = pair[1].get_ref<const std::string&>();
     if (!ParseSampleValue(text, &sample.value)) {
       return Malformed(http_status, at + ": value \"" + text + "\" is not a number");
     }
     series.samples.push_back(sample);
   }
-  auto by_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms < b.timestamp_ms; };
-  if (!std::is_sorted(series.samples.begin(), series.samples.end(), by_time)) {
-    std::stable_sort(series.samples.begin(), series.samples.end(), by_time);
-  }
-  auto same_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms == b.timestamp_ms; };
-  series.samples.erase(std::unique(series.samples.begin(), series.samples.end(), same_time),
-                       series.samples.end());
+  SortAndDedupe(&series.samples);
   return series;
 }
 
-}  // namespace
-
-Result<QueryRangeResponse> DecodeQueryRange(std::string_view body, long http_status) {
+Result<QueryRangeResponse> DomDecode(std::string_view body, long http_status) {
   Result<ApiResponse> api = DecodeApiResponse(body, http_status);
   if (!api) return tl::unexpected(api.error());
   const json& data = api->data;
@@ -116,13 +314,31 @@ Result<QueryRangeResponse> DecodeQueryRange(std::string_view body, long http_sta
   out.warnings = std::move(api->warnings);
   out.series.reserve(result->size());
   for (size_t i = 0; i < result->size(); ++i) {
-    Result<SeriesSamples> series = DecodeSeries((*result)[i], i, http_status);
+    Result<SeriesSamples> series = DomDecodeSeries((*result)[i], i, http_status);
     if (!series) return tl::unexpected(series.error());
     out.series.push_back(std::move(*series));
   }
-  std::sort(out.series.begin(), out.series.end(),
-            [](const SeriesSamples& a, const SeriesSamples& b) { return a.labels < b.labels; });
+  SortSeries(&out.series);
   return out;
+}
+
+Result<QueryRangeResponse> Decode(simdjson::padded_string_view padded, long http_status) {
+  if (http_status >= 200 && http_status < 300) {
+    if (std::optional<QueryRangeResponse> fast = FastDecode(padded)) return std::move(*fast);
+  }
+  return DomDecode(std::string_view(padded.data(), padded.length()), http_status);
+}
+
+}  // namespace
+
+Result<QueryRangeResponse> DecodeQueryRange(std::string_view body, long http_status) {
+  const simdjson::padded_string padded(body);
+  return Decode(padded, http_status);
+}
+
+Result<QueryRangeResponse> DecodeQueryRangeInPlace(const std::string& body, long http_status) {
+  if (body.capacity() - body.size() < simdjson::SIMDJSON_PADDING) return DecodeQueryRange(body, http_status);
+  return Decode(simdjson::padded_string_view(body), http_status);
 }
 
 Result<std::vector<SeriesSamples>> DecodeQueryRangeResponse(std::string_view body, long http_status) {

@@ -1,3 +1,5 @@
+#include "exporter/prom/query_range_decoder.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +10,7 @@
 #include <string>
 
 #include "anomaly/prom/range_query.h"
+#include "exporter/prom/http_transport.h"
 #include "support/result_matchers.h"
 
 namespace anomaly::prom {
@@ -173,6 +176,92 @@ TEST(DecodeQueryRangeTest, AcceptsPlusSignAndRejectsTrailingGarbage) {
           R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"4x"]]}]}})",
           200),
       ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("value \"4x\" is not a number")));
+}
+
+// Prometheus writes status, data, resultType, result, metric, values in that
+// order and no whitespace; other servers and proxies need not.
+TEST(DecodeQueryRangeTest, TakesAnyFieldOrderWhitespaceAndUnknownFields) {
+  auto response = DecodeQueryRange(R"( {
+    "data" : { "result" : [ { "values" : [ [ 2 , "2.5" ] , [ 1.5 , "1" ] ] , "histograms" : [ [ 3 , {"count":"1"} ] ],
+                              "metric" : { "job" : "b" } },
+                            { "metric" : { "job" : "a" } } ],
+               "resultType" : "matrix" },
+    "stats" : { "timings" : { "evalTotalTime" : 0.01 } },
+    "warnings" : [ 7 , "w" ], "infos" : [ "i" ],
+    "status" : "success" } )",
+                                   200);
+  ASSERT_THAT(response, IsOk());
+  ASSERT_EQ(response->series.size(), 2u);
+  EXPECT_EQ(LabelsToString(response->series[0].labels), R"({job="a"})");
+  EXPECT_THAT(response->series[0].samples, IsEmpty());
+  EXPECT_THAT(response->series[1].samples, ElementsAre(Sample{1500, 1}, Sample{2000, 2.5}));
+  EXPECT_THAT(response->warnings, ElementsAre("w"));
+}
+
+TEST(DecodeQueryRangeTest, UnescapesLabelsAndValues) {
+  auto series = DecodeQueryRangeResponse(
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"p\u0061th":"C:\\x \"y\" \u00e9"},"values":[[1,"\u0031.5"]]}]}})",
+      200);
+  ASSERT_THAT(series, IsOk());
+  ASSERT_EQ(series->size(), 1u);
+  EXPECT_EQ(LabelValue((*series)[0].labels, "path"), "C:\\x \"y\" \u00e9");
+  EXPECT_THAT((*series)[0].samples, ElementsAre(Sample{1000, 1.5}));
+}
+
+// As the JSON DOM has it: the last of duplicate keys wins.
+TEST(DecodeQueryRangeTest, DuplicateKeysKeepTheLast) {
+  auto series = DecodeQueryRangeResponse(
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"1","a":"2"},"values":[[1,"1"]],"values":[[2,"2"]]}]}})",
+      200);
+  ASSERT_THAT(series, IsOk());
+  ASSERT_EQ(series->size(), 1u);
+  EXPECT_EQ(LabelsToString((*series)[0].labels), R"({a="2"})");
+  EXPECT_THAT((*series)[0].samples, ElementsAre(Sample{2000, 2}));
+}
+
+TEST(DecodeQueryRangeTest, SortsSamplesAndKeepsTheFirstOfEqualTimestamps) {
+  auto series = DecodeQueryRangeResponse(
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[3,"3"],[1,"1"],[3,"4"],[2,"2"]]}]}})",
+      200);
+  ASSERT_THAT(series, IsOk());
+  EXPECT_THAT((*series)[0].samples, ElementsAre(Sample{1000, 1}, Sample{2000, 2}, Sample{3000, 3}));
+}
+
+TEST(DecodeQueryRangeTest, RejectsWhatFollowsTheObjectAndAnErrorEnvelopeWith200) {
+  std::string body = ReadTestdata("empty_result.json");
+  while (!body.empty() && body.back() != '}') body.pop_back();
+  EXPECT_THAT(DecodeQueryRangeResponse(body + " {}", 200),
+              ErrorIs(ErrorCode::kUpstreamMalformed,
+                      HasSubstr("body is not valid JSON at byte offset " + std::to_string(body.size() + 1) +
+                                " of " + std::to_string(body.size() + 3))));
+  EXPECT_THAT(DecodeQueryRangeResponse(R"({"status":"error","errorType":"bad_data","error":"x"})", 200),
+              ErrorIs(ErrorCode::kUpstreamRejected, "prometheus answered 200: bad_data: x"));
+  EXPECT_THAT(
+      DecodeQueryRangeResponse(
+          R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1e300,"1"]]}]}})",
+          200),
+      ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("data.result[0].values[0]: timestamp out of range")));
+}
+
+// The transport's body is parsed where it lies when its capacity holds the
+// parser's padding, and copied when not: the answers are the same.
+TEST(DecodeQueryRangeInPlaceTest, SameAnswerWithAndWithoutSpareCapacity) {
+  const std::string text = ReadTestdata("matrix_several_series.json");
+  std::string padded;
+  padded.reserve(text.size() + kBodyPadding);
+  padded = text;
+  std::string tight = text;
+  tight.shrink_to_fit();
+  for (const std::string* body : {&padded, &tight}) {
+    auto response = DecodeQueryRangeInPlace(*body, 200);
+    ASSERT_THAT(response, IsOk());
+    ASSERT_EQ(response->series.size(), 3u);
+    EXPECT_EQ(LabelsToString(response->series[2].labels), R"({__name__="up", instance="z:9187", job="db"})");
+    EXPECT_THAT(response->series[2].samples, ElementsAre(Sample{1700000000500, 1}, Sample{1700000030500, 0}));
+    EXPECT_THAT(response->warnings, ElementsAre("partial response: store 10.0.0.7:10901 unreachable"));
+  }
+  EXPECT_THAT(DecodeQueryRangeInPlace(ReadTestdata("truncated.json"), 200),
+              ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("byte offset 250 of 250")));
 }
 
 }  // namespace
