@@ -24,7 +24,11 @@ std::vector<PageRange> SplitRange(int64_t start_ms, int64_t end_ms, int64_t step
 void SeriesMerger::Add(std::vector<SeriesSamples> page) {
   for (SeriesSamples& series : page) {
     std::vector<Sample>& samples = by_labels_[std::move(series.labels)];
-    samples.insert(samples.end(), series.samples.begin(), series.samples.end());
+    if (samples.empty()) {
+      samples = std::move(series.samples);  // the one page of most queries: no copy
+    } else {
+      samples.insert(samples.end(), series.samples.begin(), series.samples.end());
+    }
   }
 }
 
@@ -32,23 +36,27 @@ std::vector<SeriesSamples> SeriesMerger::Finish() && {
   std::vector<SeriesSamples> out;
   out.reserve(by_labels_.size());
   auto by_time = [](const Sample& a, const Sample& b) { return a.timestamp_ms < b.timestamp_ms; };
-  for (auto& [labels, samples] : by_labels_) {
+  while (!by_labels_.empty()) {
+    auto node = by_labels_.extract(by_labels_.begin());
+    std::vector<Sample>& samples = node.mapped();
     // Pages arrive in time order, so this is a no-op sort unless the backend
     // overlapped pages.
-    std::stable_sort(samples.begin(), samples.end(), by_time);
-    // Keep the last of equal timestamps: the later page is the fresher answer.
-    std::vector<Sample> unique;
-    unique.reserve(samples.size());
+    if (!std::is_sorted(samples.begin(), samples.end(), by_time)) {
+      std::stable_sort(samples.begin(), samples.end(), by_time);
+    }
+    // Keep the last of equal timestamps, the later page being the fresher
+    // answer; in place.
+    size_t kept = 0;
     for (const Sample& s : samples) {
-      if (!unique.empty() && unique.back().timestamp_ms == s.timestamp_ms) {
-        unique.back() = s;
+      if (kept > 0 && samples[kept - 1].timestamp_ms == s.timestamp_ms) {
+        samples[kept - 1] = s;
       } else {
-        unique.push_back(s);
+        samples[kept++] = s;
       }
     }
-    out.push_back(SeriesSamples{labels, std::move(unique)});
+    samples.resize(kept);
+    out.push_back(SeriesSamples{std::move(node.key()), std::move(samples)});
   }
-  by_labels_.clear();
   return out;
 }
 
