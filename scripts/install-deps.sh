@@ -15,8 +15,8 @@ build_pkgs=(
 )
 # Real servers for integration tests and the demo (never mocked), and PyYAML for the rule linters.
 server_pkgs=(prometheus prometheus-alertmanager python3-yaml golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev nodejs chromium $(command -v npm >/dev/null || echo npm))  # npm: only where nodejs lacks it (NodeSource's bundles it and conflicts with Debian's)
-# The speed comparison against R's stl() (bench/stl_vs_r.sh) needs R itself.
-bench_pkgs=(r-base-core)
+# bench/stl_vs_r.sh needs R itself; bench/nab_score.sh runs shared/tools/nab_score.py, which needs numpy.
+bench_pkgs=(r-base-core python3-numpy)
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
