@@ -28,6 +28,7 @@
 #include "anomaly/base/labels.h"
 #include "anomaly/base/result.h"
 #include "anomaly/config/config_loader.h"
+#include "anomaly/config/detector_params.h"
 #include "anomaly/prom/range_query_client.h"
 #include "exporter/app/flags.h"
 
@@ -209,24 +210,6 @@ class ProgressBar {
   std::string label_;
 };
 
-prom::ClientOptions ClientOptionsFor(const config::PrometheusConfig& p) {
-  prom::ClientOptions o;
-  o.url = p.url;
-  o.timeout = p.timeout;
-  o.bearer_token_file = p.bearer_token_file;
-  if (p.basic_auth) {
-    o.basic_auth_username = p.basic_auth->username;
-    o.basic_auth_password_file = p.basic_auth->password_file;
-  }
-  o.tls_ca_file = p.tls.ca_file;
-  o.tls_cert_file = p.tls.cert_file;
-  o.tls_key_file = p.tls.key_file;
-  o.tls_insecure_skip_verify = p.tls.insecure_skip_verify;
-  for (const auto& [name, value] : p.headers) o.headers.emplace_back(name, value);
-  o.user_agent = std::string("anomaly_exporter/") + ANOMALY_VERSION + " backtest";
-  return o;
-}
-
 struct SeriesRun {
   std::string name;                // labels; empty for CSV
   std::vector<std::string> texts;  // CSV timestamps as read; empty for Prometheus
@@ -303,7 +286,8 @@ int Run(BacktestFlags& f) {
     const int64_t from_ms = std::llround(*from * 1000) / step * step;
     const int64_t to_ms = std::llround(*to * 1000) / step * step;
     if (to_ms < from_ms) return Fail(Bad("--to is before --from"));
-    Result<std::unique_ptr<prom::RangeQueryClient>> client = prom::NewHttpClient(ClientOptionsFor(cfg->prometheus));
+    Result<std::unique_ptr<prom::RangeQueryClient>> client = prom::NewHttpClient(
+        config::ClientOptionsFor(cfg->prometheus, std::string("anomaly_exporter/") + ANOMALY_VERSION + " backtest"));
     if (!client) return Fail(client.error());
     Result<std::vector<prom::SeriesSamples>> answer = (*client)->QueryRange(
         prom::RangeQuery{detector->query, from_ms - detector->history.count(), to_ms, detector->step});

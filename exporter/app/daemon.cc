@@ -5,6 +5,7 @@
 
 #include "anomaly/base/log.h"
 #include "anomaly/config/config_loader.h"
+#include "anomaly/config/detector_params.h"
 #include "exporter/app/signals.h"
 
 #ifndef ANOMALY_VERSION
@@ -18,24 +19,6 @@ namespace anomaly::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-prom::ClientOptions ClientOptionsFor(const config::PrometheusConfig& p) {
-  prom::ClientOptions o;
-  o.url = p.url;
-  o.timeout = p.timeout;
-  o.bearer_token_file = p.bearer_token_file;
-  if (p.basic_auth) {
-    o.basic_auth_username = p.basic_auth->username;
-    o.basic_auth_password_file = p.basic_auth->password_file;
-  }
-  o.tls_ca_file = p.tls.ca_file;
-  o.tls_cert_file = p.tls.cert_file;
-  o.tls_key_file = p.tls.key_file;
-  o.tls_insecure_skip_verify = p.tls.insecure_skip_verify;
-  for (const auto& [name, value] : p.headers) o.headers.emplace_back(name, value);
-  o.user_agent = std::string("anomaly_exporter/") + ANOMALY_VERSION;
-  return o;
-}
 
 // Asks Prometheus to parse `promql`. A refusal is a config error; an unreachable upstream is not (the
 // exporter must start, and survive, while Prometheus is down), so it is only logged.
@@ -121,7 +104,8 @@ Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
     old_slots = slots_;
   }
   if (!old || !(old->prometheus == config->prometheus)) {
-    Result<std::unique_ptr<prom::RangeQueryClient>> made = prom::NewHttpClient(ClientOptionsFor(config->prometheus));
+    Result<std::unique_ptr<prom::RangeQueryClient>> made = prom::NewHttpClient(
+        config::ClientOptionsFor(config->prometheus, std::string("anomaly_exporter/") + ANOMALY_VERSION));
     if (!made) return tl::unexpected(made.error().WithContext("prometheus"));
     client = std::move(*made);
   }

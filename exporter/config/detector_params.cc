@@ -58,4 +58,22 @@ Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& c) {
   return o;
 }
 
+prom::ClientOptions ClientOptionsFor(const PrometheusConfig& p, std::string user_agent) {
+  prom::ClientOptions o;
+  o.url = p.url;
+  o.timeout = p.timeout;
+  o.bearer_token_file = p.bearer_token_file;
+  if (p.basic_auth) {
+    o.basic_auth_username = p.basic_auth->username;
+    o.basic_auth_password_file = p.basic_auth->password_file;
+  }
+  o.tls_ca_file = p.tls.ca_file;
+  o.tls_cert_file = p.tls.cert_file;
+  o.tls_key_file = p.tls.key_file;
+  o.tls_insecure_skip_verify = p.tls.insecure_skip_verify;
+  for (const auto& [name, value] : p.headers) o.headers.emplace_back(name, value);
+  o.user_agent = std::move(user_agent);
+  return o;
+}
+
 }  // namespace anomaly::config

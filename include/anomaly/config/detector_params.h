@@ -8,6 +8,7 @@
 
 #include "anomaly/base/result.h"
 #include "anomaly/config/config.h"
+#include "anomaly/prom/range_query_client.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/series/series_store.h"
 
@@ -20,5 +21,9 @@ namespace anomaly::config {
 // Grid step, capacity (history / step + 1), the gap tolerance, stale_after and max_series.
 // kInvalidConfig naming the detector when the result is not valid.
 [[nodiscard]] Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& config);
+
+// The query client's options for the `prometheus` block (secrets stay file paths; the client reads them).
+// Retries, backoff and the breaker keep the client's defaults.
+prom::ClientOptions ClientOptionsFor(const PrometheusConfig& config, std::string user_agent);
 
 }  // namespace anomaly::config
