@@ -159,14 +159,17 @@ TEST_F(DaemonTest, FlagsIncidentSeriesAndNotNormalOnes) {
 
 TEST_F(DaemonTest, ExpectedValuesAreNearTheTruth) {
   std::vector<TextSample> m = Scrape();
+  // Base requests/s of each service (SERVICES in scripts/workload.py): the tolerance scales with the
+  // series' level, not with the current value, which is small near the daily trough.
+  const std::map<std::string, double> base = {{"search", 400}, {"login", 60}, {"catalog", 250}};
   for (const char* service : {"search", "login", "catalog"}) {
     auto value = SampleValue(m, "anomaly_value", {{"detector", "requests"}, {"service", service}});
     auto expected = SampleValue(m, "anomaly_expected", {{"detector", "requests"}, {"service", service}});
     auto lower = SampleValue(m, "anomaly_lower", {{"detector", "requests"}, {"service", service}});
     auto upper = SampleValue(m, "anomaly_upper", {{"detector", "requests"}, {"service", service}});
     ASSERT_TRUE(value && expected && lower && upper) << service;
-    // The workload's noise is 4-5% of the value; the seasonal fit must land within 15%.
-    EXPECT_NEAR(*expected, *value, 0.15 * *value) << service;
+    // The workload's noise is 4-5% of the value; the seasonal fit must land within 10% of the level.
+    EXPECT_NEAR(*expected, *value, 0.10 * base.at(service)) << service;
     EXPECT_LT(*lower, *value) << service;
     EXPECT_GT(*upper, *value) << service;
   }
