@@ -1,3 +1,4 @@
+#include "anomaly/base/html.h"
 #include "anomaly/backtest/report.h"
 
 #include <algorithm>
@@ -200,22 +201,6 @@ th{background:#f3f3f3;font-weight:normal}
 )";
 
 }  // namespace
-
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string PeriodsText(const std::vector<int>& periods, std::chrono::milliseconds step) {
   if (periods.empty()) return "none";

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "anomaly/base/html.h"
 #include "anomaly/base/labels.h"
 
 namespace anomaly::http {
@@ -58,25 +59,9 @@ std::string FormatTime(int64_t unix_ms) {
 
 }  // namespace
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapshot* snapshot,
                               std::string_view telemetry_path) {
-  const std::string path = HtmlEscape(telemetry_path);
+  const std::string path = EscapeHtml(telemetry_path);
   std::string html;
   html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   html += "<title>anomaly_exporter</title>\n";
@@ -84,8 +69,8 @@ std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapsho
           "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style>\n";
   html += "</head>\n<body>\n<h1>anomaly_exporter</h1>\n";
   html += "<p>Seasonal anomaly detection over Prometheus range queries (STL). Version " +
-          HtmlEscape(info.version.empty() ? "unknown" : info.version);
-  if (!info.revision.empty()) html += " (revision " + HtmlEscape(info.revision) + ")";
+          EscapeHtml(info.version.empty() ? "unknown" : info.version);
+  if (!info.revision.empty()) html += " (revision " + EscapeHtml(info.revision) + ")";
   html += ".</p>\n<ul>\n<li><a href=\"" + path + "\">" + path + "</a></li>\n";
   html += "<li><a href=\"/api/v1/anomalies\">/api/v1/anomalies</a> (<a href=\"/api/v1/anomalies?all=1\">all "
           "scored series</a>)</li>\n<li><a href=\"/-/healthy\">/-/healthy</a>, <a "
@@ -93,7 +78,7 @@ std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapsho
 
   html += "<h2>Detectors</h2>\n<table>\n<tr><th>detector</th><th>series</th><th>last cycle</th><th>ready</th></tr>\n";
   for (const DetectorSummary& d : info.detectors) {
-    html += "<tr><td>" + HtmlEscape(d.name) + "</td><td>" + std::to_string(d.series) + "</td><td>" +
+    html += "<tr><td>" + EscapeHtml(d.name) + "</td><td>" + std::to_string(d.series) + "</td><td>" +
             FormatTime(d.last_cycle_ms) + "</td><td>" + (d.ready ? "yes" : "no") + "</td></tr>\n";
   }
   html += "</table>\n";
@@ -105,7 +90,7 @@ std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapsho
           "<th>score</th><th>since</th></tr>\n";
   for (const SeriesReport* r : flagged) {
     const scoring::Verdict& v = r->verdict;
-    html += "<tr><td>" + HtmlEscape(r->detector) + "</td><td>" + HtmlEscape(LabelsToString(r->labels)) +
+    html += "<tr><td>" + EscapeHtml(r->detector) + "</td><td>" + EscapeHtml(LabelsToString(r->labels)) +
             "</td><td>" + FormatNumber(v.value) + "</td><td>" + FormatNumber(v.expected) + "</td><td>" +
             FormatNumber(v.lower) + " … " + FormatNumber(v.upper) + "</td><td>" + FormatNumber(v.score) +
             "</td><td>" + FormatTime(v.anomalous_since_ms) + "</td></tr>\n";

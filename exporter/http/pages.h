@@ -10,8 +10,6 @@
 
 namespace anomaly::http {
 
-// HTML-escapes & < > " ' so any text is safe inside an element or a quoted attribute.
-std::string HtmlEscape(std::string_view text);
 
 // The landing page: name, version, a link to the telemetry path, the detectors table and the flagged
 // series of `snapshot` (may be null: none yet). Every interpolated string is escaped.

@@ -32,7 +32,5 @@ std::string RenderReport(const ReportInfo& info, std::span<const ReportSeries> s
 // "1d" or "1h,1d" for periods in samples of `step`; "none" when empty.
 std::string PeriodsText(const std::vector<int>& periods, std::chrono::milliseconds step);
 
-// &, <, >, " and ' as entities.
-std::string EscapeHtml(std::string_view text);
 
 }  // namespace anomaly::backtest

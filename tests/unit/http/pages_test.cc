@@ -10,11 +10,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-TEST(PagesTest, HtmlEscapeCoversAttributeAndElementContext) {
-  EXPECT_EQ(HtmlEscape("<a href=\"x\" onclick='y'>&</a>"),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
-}
-
 TEST(PagesTest, LandingPageWithoutSnapshotSaysSo) {
   const std::string html = RenderLandingPage(LandingInfo{}, nullptr, "/m\"x");
   EXPECT_THAT(html, HasSubstr("No cycle has published yet."));
