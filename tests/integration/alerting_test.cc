@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
+#include "support/eventually.h"
 #include "support/free_port.h"
 #include "support/http_fetch.h"
 #include "support/metrics_text.h"
@@ -45,15 +46,6 @@ using ::testing::Not;
 using std::chrono::seconds;
 
 namespace {
-
-bool Eventually(const std::function<bool()>& check, seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return check();
-}
 
 // Replaces every `from` in `text`; how many there were.
 int ReplaceAll(std::string& text, const std::string& from, const std::string& to) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
+#include "support/eventually.h"
 #include "support/free_port.h"
 #include "support/http_fetch.h"
 #include "support/metrics_text.h"
@@ -27,16 +28,6 @@ using ::testing::HasSubstr;
 using std::chrono::seconds;
 
 const std::map<std::string, std::string> kRequests = {{"detector", "requests"}};
-
-// Polls `check` until it returns true or `timeout` passes; no fixed sleeps.
-bool Eventually(const std::function<bool()>& check, seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return check();
-}
 
 std::string Config(const std::string& upstream, const std::string& extra = "") {
   return "prometheus:\n"

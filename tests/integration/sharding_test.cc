@@ -16,6 +16,7 @@
 
 #include "anomaly/base/labels.h"
 #include "support/child_process.h"
+#include "support/eventually.h"
 #include "support/free_port.h"
 #include "support/http_fetch.h"
 #include "support/metrics_text.h"
@@ -32,15 +33,6 @@ constexpr int kShards = 3;
 constexpr int kProbeSeries = 40;
 // The workload's 8 demo_* series plus kProbeSeries more, so that every shard gets several.
 constexpr char kQuery[] = "{__name__=~\"demo_.*|shard_probe\"}";
-
-bool Eventually(const std::function<bool()>& check, seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return check();
-}
 
 // kProbeSeries small gauges over the same two days as the workload, ending with it at `end`.
 std::string ProbeOpenMetrics(long end) {
