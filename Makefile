@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all build test unit bench demo deps clean chart-files
+.PHONY: all build test unit bench demo deps clean chart-files fuzz test-asan test-tsan
 
 all: build
 
@@ -49,6 +49,23 @@ demo:
 	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target anomaly_exporter
 	scripts/demo.sh $(BUILD_DIR)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, and under ThreadSanitizer, each
+# in its own build directory (build-asan, build-tsan). Any sanitizer report fails the run.
+test-asan:
+	@scripts/install-deps.sh test
+	scripts/test-sanitized.sh asan
+
+test-tsan:
+	@scripts/install-deps.sh test
+	scripts/test-sanitized.sh tsan
+
+# Every libFuzzer target for FUZZ_SECONDS each (default 60), built with clang into build-fuzz; prints
+# executions and crashes per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps.sh fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 # The Helm chart ships the rules and dashboards from its own files/ dir (Helm reads nothing outside the
 # chart). rules/ and dashboards/ stay the one source: this copies them in, and the `helm` tests fail when

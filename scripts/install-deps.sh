@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the demo need, and nothing else.
 # Idempotent: packages already present are skipped without touching apt. Uses sudo only when not root.
-#   usage: scripts/install-deps.sh [build|test|demo|bench]   (default: test)
+#   usage: scripts/install-deps.sh [build|test|demo|bench|fuzz]   (default: test)
 set -euo pipefail
 
 profile=${1:-test}
@@ -13,16 +13,20 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libssl-dev
 )
-# Real servers for integration tests and the demo (never mocked), and PyYAML for the rule linters.
-server_pkgs=(prometheus prometheus-alertmanager python3-yaml golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev nodejs chromium $(command -v npm >/dev/null || echo npm))  # npm: only where nodejs lacks it (NodeSource's bundles it and conflicts with Debian's)
+# Real servers for integration tests and the demo (never mocked), PyYAML for the rule linters, and the
+# openssl CLI that makes the TLS tests' CA and certificates.
+server_pkgs=(prometheus prometheus-alertmanager openssl python3-yaml golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev nodejs chromium $(command -v npm >/dev/null || echo npm))  # npm: only where nodejs lacks it (NodeSource's bundles it and conflicts with Debian's)
 # bench/stl_vs_r.sh needs R itself; bench/nab_score.sh runs shared/tools/nab_score.py, which needs numpy.
 bench_pkgs=(r-base-core python3-numpy)
+# libFuzzer targets (make fuzz): clang and its runtime (libFuzzer, ASan, UBSan).
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test|demo) want=("${build_pkgs[@]}" "${server_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "install-deps: unknown profile '$profile' (build|test|demo|bench)" >&2; exit 2 ;;
+  fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "install-deps: unknown profile '$profile' (build|test|demo|bench|fuzz)" >&2; exit 2 ;;
 esac
 
 missing=()
