@@ -97,3 +97,145 @@ not mounted.
 {{- end -}}
 {{- toYaml $groups -}}
 {{- end -}}
+
+{{/*
+Secured endpoints (--web.config.file, docs/kubernetes.md "Secured endpoints"). The web config and the
+certificate files share one projected volume, mounted read-only at anomaly-exporter.web.dir, so the paths
+in the web config are bare file names that resolve against its folder (exporter-toolkit's rule):
+  web-config.yml  the chart's ConfigMap <fullname>-web, or key web.configSecret.key of web.configSecret.name
+  tls.crt/tls.key web.tls.existingSecret
+  ca.crt          web.tls.clientCA.existingSecret (default: web.tls.existingSecret), key web.tls.clientCA.key,
+                  only when client certificates are verified
+"true" or "" (false), as Go templates have no boolean results for include.
+*/}}
+{{- define "anomaly-exporter.web.dir" -}}/etc/anomaly-exporter/web{{- end -}}
+
+{{- define "anomaly-exporter.web.enabled" -}}
+{{- $w := .Values.web -}}
+{{- if or $w.tls.enabled $w.basicAuth.enabled $w.configSecret.name $w.headers -}}true{{- end -}}
+{{- end -}}
+
+{{/* The chart writes the web config (a ConfigMap) unless web.configSecret names one. */}}
+{{- define "anomaly-exporter.web.generated" -}}
+{{- if and (include "anomaly-exporter.web.enabled" .) (not .Values.web.configSecret.name) -}}true{{- end -}}
+{{- end -}}
+
+{{/* Client certificates are checked against ca.crt. */}}
+{{- define "anomaly-exporter.web.verifiesClientCert" -}}
+{{- if has .Values.web.tls.clientAuthType (list "VerifyClientCertIfGiven" "RequireAndVerifyClientCert") -}}true{{- end -}}
+{{- end -}}
+
+{{/* A connection without a client certificate is refused in the TLS handshake. */}}
+{{- define "anomaly-exporter.web.requiresClientCert" -}}
+{{- if has .Values.web.tls.clientAuthType (list "RequireAnyClientCert" "RequireAndVerifyClientCert") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Kubelet's httpGet probes send neither credentials nor a client certificate, so with basic auth or a
+required client certificate they would always fail: the probes then only check that the port accepts
+connections (tcpSocket).
+*/}}
+{{- define "anomaly-exporter.web.tcpProbes" -}}
+{{- if or .Values.web.basicAuth.enabled (include "anomaly-exporter.web.requiresClientCert" .) -}}true{{- end -}}
+{{- end -}}
+
+{{/* Refuses combinations that would deploy an exporter nobody can scrape, or values that would be ignored. */}}
+{{- define "anomaly-exporter.web.validate" -}}
+{{- $w := .Values.web -}}
+{{- if and $w.tls.enabled (not $w.tls.existingSecret) -}}
+{{- fail "web.tls.existingSecret is required with web.tls.enabled (a kubernetes.io/tls Secret)" -}}
+{{- end -}}
+{{- if and (ne $w.tls.clientAuthType "NoClientCert") (not $w.tls.enabled) -}}
+{{- fail "web.tls.clientAuthType needs web.tls.enabled" -}}
+{{- end -}}
+{{- if and $w.basicAuth.enabled (not $w.configSecret.name) -}}
+{{- fail "web.basicAuth.enabled needs web.configSecret: basic_auth_users (bcrypt hashes) come only from a Secret you create" -}}
+{{- end -}}
+{{- if and $w.configSecret.name (or $w.tls.minVersion $w.tls.cipherSuites $w.headers) -}}
+{{- fail "web.tls.minVersion, web.tls.cipherSuites and web.headers only build the chart's web config: with web.configSecret, write them in that file" -}}
+{{- end -}}
+{{- if include "anomaly-exporter.web.enabled" . -}}
+{{- range .Values.extraArgs -}}
+{{- if hasPrefix "--web.config.file" . -}}
+{{- fail "extraArgs: --web.config.file is set by the chart from web.*" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if .Values.serviceMonitor.enabled -}}
+{{- if and (include "anomaly-exporter.web.requiresClientCert" .) (not .Values.serviceMonitor.tlsConfig.clientCertSecret) -}}
+{{- fail (printf "serviceMonitor.tlsConfig.clientCertSecret is required: web.tls.clientAuthType %s refuses a scrape without a client certificate" $w.tls.clientAuthType) -}}
+{{- end -}}
+{{- if and $w.basicAuth.enabled (not .Values.serviceMonitor.basicAuth.existingSecret) -}}
+{{- fail "serviceMonitor.basicAuth.existingSecret is required with web.basicAuth.enabled (the user name and password Prometheus sends)" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The generated web config (exporter-toolkit format); no secret material, only file names and settings. */}}
+{{- define "anomaly-exporter.web.config" -}}
+{{- $w := .Values.web -}}
+{{- $cfg := dict -}}
+{{- if $w.tls.enabled -}}
+{{- $tls := dict "cert_file" "tls.crt" "key_file" "tls.key" -}}
+{{- if ne $w.tls.clientAuthType "NoClientCert" -}}
+{{- $_ := set $tls "client_auth_type" $w.tls.clientAuthType -}}
+{{- end -}}
+{{- if include "anomaly-exporter.web.verifiesClientCert" . -}}
+{{- $_ := set $tls "client_ca_file" "ca.crt" -}}
+{{- end -}}
+{{- with $w.tls.minVersion -}}
+{{- $_ := set $tls "min_version" . -}}
+{{- end -}}
+{{- with $w.tls.cipherSuites -}}
+{{- $_ := set $tls "cipher_suites" . -}}
+{{- end -}}
+{{- $_ := set $cfg "tls_server_config" $tls -}}
+{{- end -}}
+{{- with $w.headers -}}
+{{- $_ := set $cfg "http_server_config" (dict "headers" .) -}}
+{{- end -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
+{{/* The projected volume "web" (see anomaly-exporter.web.dir). */}}
+{{- define "anomaly-exporter.web.volume" -}}
+{{- $w := .Values.web -}}
+- name: web
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- if $w.configSecret.name }}
+      - secret:
+          name: {{ $w.configSecret.name }}
+          items:
+            - key: {{ $w.configSecret.key }}
+              path: web-config.yml
+      {{- else }}
+      - configMap:
+          name: {{ include "anomaly-exporter.fullname" . }}-web
+          items:
+            - key: web-config.yml
+              path: web-config.yml
+      {{- end }}
+      {{- if $w.tls.enabled }}
+      {{- $ownCA := and (include "anomaly-exporter.web.verifiesClientCert" .) (not $w.tls.clientCA.existingSecret) }}
+      - secret:
+          name: {{ $w.tls.existingSecret }}
+          items:
+            - key: tls.crt
+              path: tls.crt
+            - key: tls.key
+              path: tls.key
+            {{- if $ownCA }}
+            - key: {{ $w.tls.clientCA.key }}
+              path: ca.crt
+            {{- end }}
+      {{- if and (include "anomaly-exporter.web.verifiesClientCert" .) $w.tls.clientCA.existingSecret }}
+      - secret:
+          name: {{ $w.tls.clientCA.existingSecret }}
+          items:
+            - key: {{ $w.tls.clientCA.key }}
+              path: ca.crt
+      {{- end }}
+      {{- end }}
+{{- end -}}
