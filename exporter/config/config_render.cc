@@ -129,6 +129,7 @@ void EmitDetector(YAML::Emitter& out, const DetectorConfig& d) {
   out << YAML::Key << "persistence" << YAML::Value << d.persistence;
   out << YAML::Key << "max_series" << YAML::Value << d.max_series;
   out << YAML::Key << "max_gap" << YAML::Value << FormatDuration(d.max_gap);
+  out << YAML::Key << "series_ttl" << YAML::Value << FormatDuration(d.series_ttl);
   if (!d.maintenance.windows.empty() || !d.maintenance.condition.empty()) {
     out << YAML::Key << "maintenance" << YAML::Value << YAML::BeginMap;
     if (!d.maintenance.windows.empty()) {

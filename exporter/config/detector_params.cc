@@ -43,14 +43,17 @@ Result<scoring::ModelParams> ModelParamsFor(const DetectorConfig& c) {
   return p;
 }
 
+Duration DefaultSeriesTtl(const DetectorConfig& c) {
+  return std::max({Duration(std::chrono::minutes(5)), 5 * c.interval, 5 * c.step});
+}
+
 Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& c) {
   series::StoreOptions o;
   o.step = c.step;
   o.capacity_points = static_cast<size_t>(c.history.count() / c.step.count()) + 1;
   o.max_gap_points = static_cast<int>(std::max<int64_t>(0, c.max_gap.count() / c.step.count()));
-  // A series absent from the answers for this long leaves /metrics: long enough to ride out a few failed
-  // or empty cycles, short enough that churned series do not linger.
-  o.stale_after = std::max({Duration(std::chrono::minutes(5)), 5 * c.interval, 5 * c.step});
+  // A series absent from the answers for series_ttl leaves /metrics (config.h; the loader fills it in).
+  o.stale_after = c.series_ttl > Duration(0) ? c.series_ttl : DefaultSeriesTtl(c);
   o.max_series = static_cast<size_t>(c.max_series);
   if (Status s = series::ValidateStoreOptions(o); !s) {
     return MakeError(ErrorCode::kInvalidConfig, "detector \"" + c.name + "\": " + s.error().message);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "anomaly/base/duration.h"
+#include "anomaly/config/detector_params.h"
 #include "exporter/config/rfc3339.h"
 
 namespace anomaly::config {
@@ -283,6 +284,13 @@ void CheckDetector(const MapView& view, DetectorConfig& d, bool window_given, Di
               step_text);
   }
   if (!view.Find("max_gap")) d.max_gap = 5 * d.step;
+  if (!view.Find("series_ttl")) {
+    d.series_ttl = DefaultSeriesTtl(d);
+  } else if (d.series_ttl > Duration(0) && d.series_ttl < d.interval) {
+    AddAt(diag, LocateKey(view, "series_ttl"),
+          "series_ttl " + text_of(view, "series_ttl", d.series_ttl) + " must be >= interval " +
+              text_of(view, "interval", d.interval));
+  }
 }
 
 }  // namespace
@@ -291,11 +299,11 @@ DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostic
   const bool whole = block == DetectorBlock::kDetector;
   if (whole) {
     view.CheckKeys({"name", "query", "step", "history", "interval", "refit_interval", "seasonality", "stl",
-                    "threshold", "direction", "persistence", "max_series", "max_gap", "maintenance"},
+                    "threshold", "direction", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
                    diag);
   } else {
     view.CheckKeys({"step", "history", "interval", "refit_interval", "seasonality", "stl", "threshold",
-                    "direction", "persistence", "max_series", "max_gap", "maintenance"},
+                    "direction", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
                    diag);
   }
   DetectorConfig d;
@@ -372,6 +380,9 @@ DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostic
   }
   if (std::optional<Value> v = view.Find("max_gap")) {
     if (auto g = ReadDuration(*v, diag)) d.max_gap = *g;
+  }
+  if (std::optional<Value> v = view.Find("series_ttl")) {
+    if (auto t = ReadPositiveDuration(*v, Duration(1), diag)) d.series_ttl = *t;
   }
   ReadMaintenance(view.Child("maintenance"), d.maintenance, diag);
   if (whole) CheckDetector(view, d, window.has_value(), diag);

@@ -156,6 +156,12 @@ struct DetectorConfig {
   // Gaps up to this long are interpolated; longer ones put the series in state `gap`. >= 0.
   // Default 5 * step.
   Duration max_gap = Duration(0);
+  // A series absent from every successful answer for this long leaves /metrics (and the store). >= interval.
+  // Default max(5m, 5 * interval, 5 * step): long enough to ride out a few empty answers, short enough
+  // that churned series do not linger. Shorter frees memory and clears /metrics sooner under churn; a
+  // TTL near interval drops a series at its first missed sample. Failed queries never age series: they
+  // only mark them stale. 0 here (a DetectorConfig built in code) means that same default.
+  Duration series_ttl = Duration(0);
   MaintenanceConfig maintenance;
   friend bool operator==(const DetectorConfig&, const DetectorConfig&) = default;
 };

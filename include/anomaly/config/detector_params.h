@@ -18,7 +18,10 @@ namespace anomaly::config {
 // direction and persistence. kInvalidConfig naming the detector when the result is not a valid model.
 [[nodiscard]] Result<scoring::ModelParams> ModelParamsFor(const DetectorConfig& config);
 
-// Grid step, capacity (history / step + 1), the gap tolerance, stale_after and max_series.
+// series_ttl when the YAML leaves it out: max(5m, 5 * interval, 5 * step).
+Duration DefaultSeriesTtl(const DetectorConfig& config);
+
+// Grid step, capacity (history / step + 1), the gap tolerance, stale_after (series_ttl) and max_series.
 // kInvalidConfig naming the detector when the result is not valid.
 [[nodiscard]] Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& config);
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "anomaly/config/detector_params.h"
 #include "support/result_matchers.h"
 
 namespace anomaly::config {
@@ -69,6 +70,7 @@ TEST(ConfigLoaderTest, LoadsTheMinimalExampleWithDefaults) {
   EXPECT_EQ(d.persistence, 1);
   EXPECT_EQ(d.max_series, 1000);
   EXPECT_EQ(d.max_gap, 25min) << "defaults to 5 * step";
+  EXPECT_EQ(d.series_ttl, 25min) << "defaults to max(5m, 5 * interval, 5 * step)";
   EXPECT_EQ(d.maintenance, MaintenanceConfig{});
 }
 
@@ -263,7 +265,7 @@ TEST(ConfigLoaderTest, RejectsInvalidFilesWithFileLineAndKey) {
       {"invalid-defaults.yaml",
        {":4: defaults.name: unknown key (known keys here: step, history, interval, refit_interval, "
         "seasonality, "
-        "stl, threshold, direction, persistence, max_series, max_gap, maintenance)",
+        "stl, threshold, direction, persistence, max_series, max_gap, series_ttl, maintenance)",
         ":6: defaults.persistence: expected an integer, got \"many\"",
         ":9: detectors[0].seasonality[0]: 1d is not a whole multiple of step 7m (inherited from defaults at "
         "line 7)",
@@ -292,6 +294,76 @@ TEST(ConfigLoaderTest, RejectsInvalidFilesWithFileLineAndKey) {
         << c.file << " gave:\n"
         << (config ? "" : config.error().message);
   }
+}
+
+// series_ttl: the default follows interval and step, a given value (own or inherited) is kept, and one
+// shorter than interval is refused where it was written.
+TEST(ConfigLoaderTest, SeriesTtlDefaultsInheritsAndIsCheckedAgainstInterval) {
+  struct Case {
+    const char* what;
+    std::string detector;  // the keys after name/query, flow style
+    std::string defaults;  // the `defaults:` block's keys, flow style
+    Duration want;
+  } cases[] = {
+      {"default, 5m floor", "step: 10s, interval: 10s", "{}", 5min},
+      {"default, 5 * interval", "step: 10s, interval: 2m", "{}", 10min},
+      {"default, 5 * step", "step: 1h, interval: 1m", "{}", 5h},
+      {"own value", "step: 10s, interval: 10s, series_ttl: 30s", "{}", 30s},
+      {"equal to interval", "step: 10s, interval: 1m, series_ttl: 1m", "{}", 1min},
+      {"inherited", "step: 10s, interval: 10s", "{series_ttl: 45s}", 45s},
+      {"own beats inherited", "step: 10s, interval: 10s, series_ttl: 1h", "{series_ttl: 45s}", 1h},
+  };
+  for (const Case& c : cases) {
+    std::string yaml = "prometheus: {url: \"http://p:9090\"}\ndefaults: " + c.defaults +
+                       "\ndetectors:\n  - {name: a, query: q, " + c.detector + "}\n";
+    Result<Config> config = LoadConfigFromString(yaml, "c.yml");
+    ASSERT_THAT(config, IsOk()) << c.what;
+    EXPECT_EQ(config->detectors[0].series_ttl, c.want) << c.what;
+  }
+
+  struct Bad {
+    std::string yaml;
+    std::string message;
+  } bad[] = {
+      {"prometheus: {url: \"http://p:9090\"}\ndetectors:\n  - name: a\n    query: q\n    step: 10s\n"
+       "    interval: 1m\n    series_ttl: 30s\n",
+       "c.yml:7: detectors[0].series_ttl: series_ttl 30s must be >= interval 1m"},
+      {"prometheus: {url: \"http://p:9090\"}\ndefaults:\n  series_ttl: 20s\ndetectors:\n  - name: a\n"
+       "    query: q\n    step: 10s\n    interval: 1m\n",
+       "c.yml:5: detectors[0].series_ttl: series_ttl 20s must be >= interval 1m (inherited from defaults at "
+       "line 3)"},
+      {"prometheus: {url: \"http://p:9090\"}\ndetectors:\n  - name: a\n    query: q\n    step: 10s\n"
+       "    series_ttl: 0s\n",
+       "c.yml:6: detectors[0].series_ttl: must be > 0, got 0s"},
+      {"prometheus: {url: \"http://p:9090\"}\ndetectors:\n  - name: a\n    query: q\n    step: 10s\n"
+       "    series_ttl: soon\n",
+       "c.yml:6: detectors[0].series_ttl: invalid duration \"soon\""},
+  };
+  for (const Bad& b : bad) {
+    EXPECT_THAT(LoadConfigFromString(b.yaml, "c.yml"), ErrorIs(ErrorCode::kInvalidConfig, HasSubstr(b.message)))
+        << b.yaml;
+  }
+}
+
+// The store drops a series after exactly series_ttl; a DetectorConfig built in code (series_ttl 0, as the
+// backtest's) gets the loader's default.
+TEST(ConfigLoaderTest, SeriesTtlIsTheStoresStaleAfter) {
+  Result<Config> config = LoadConfigFromString(
+      "prometheus: {url: \"http://p:9090\"}\ndetectors:\n  - {name: a, query: q, step: 1s, interval: 1s, "
+      "series_ttl: 7s}\n",
+      "c.yml");
+  ASSERT_THAT(config, IsOk());
+  Result<series::StoreOptions> store = StoreOptionsFor(config->detectors[0]);
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ(store->stale_after, 7s);
+
+  DetectorConfig in_code = config->detectors[0];
+  in_code.series_ttl = Duration(0);
+  in_code.interval = 2min;
+  store = StoreOptionsFor(in_code);
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ(store->stale_after, 10min);
+  EXPECT_EQ(DefaultSeriesTtl(in_code), 10min);
 }
 
 TEST(ConfigLoaderTest, ReportsAMissingConfigFile) {
