@@ -107,7 +107,9 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
     store_.MarkAllStale();
   }
 
-  store_.Expire(now_ms);
+  // Only an answer can show that a series vanished: a failed query marks series stale but never ages them
+  // out, so an upstream outage longer than series_ttl keeps every series' state (docs/reliability.md).
+  if (answer) store_.Expire(now_ms);
   std::vector<exposition::SeriesReport> reports = Reports(now_ms, InMaintenance(end, condition_times));
 
   series_count_.store(static_cast<int64_t>(store_.size()));

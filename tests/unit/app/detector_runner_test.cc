@@ -141,6 +141,36 @@ TEST_F(DetectorRunnerTest, UpstreamFailureKeepsTheSeriesMarkedStale) {
   EXPECT_EQ(ByHost(runner->RunCycle(Now() + minutes(1)))["a"].state, scoring::SeriesState::kOk);
 }
 
+TEST_F(DetectorRunnerTest, VanishedSeriesLeaveAfterTheSeriesTtlAndNewOnesArePickedUp) {
+  config::DetectorConfig c = Detector();
+  c.series_ttl = minutes(3);
+  auto runner = Runner(c);
+  ASSERT_EQ(runner->RunCycle(Now()).size(), 2u);
+  client_->answers["load"] = {Series("a", 0)};
+  EXPECT_EQ(runner->RunCycle(Now() + minutes(3)).size(), 2u) << "b is kept until series_ttl has passed";
+  client_->answers["load"] = {Series("a", 0), Series("c", 0)};
+  auto v = ByHost(runner->RunCycle(Now() + minutes(3) + milliseconds(1)));
+  EXPECT_EQ(v.size(), 2u);
+  EXPECT_EQ(v.count("b"), 0u) << "b left once series_ttl had passed";
+  EXPECT_EQ(v.count("c"), 1u) << "a new series is picked up at the next cycle";
+}
+
+TEST_F(DetectorRunnerTest, Issue8OutageLongerThanTheSeriesTtlKeepsEverySeries) {
+  config::DetectorConfig c = Detector();
+  c.series_ttl = minutes(2);
+  auto runner = Runner(c);
+  (void)runner->RunCycle(Now());
+  client_->fail = true;
+  for (int m = 1; m <= 4; ++m) {
+    EXPECT_EQ(runner->RunCycle(Now() + minutes(m)).size(), 2u) << "failed queries never age series out";
+  }
+  client_->fail = false;
+  // The fake's samples end at kNowMs: 4 minutes later is still within max_gap, so the kept model scores.
+  auto v = ByHost(runner->RunCycle(Now() + minutes(4)));
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v["a"].state, scoring::SeriesState::kOk) << "no warm-up after the outage";
+}
+
 TEST_F(DetectorRunnerTest, ShardsSplitTheSeriesCompletelyAndDisjointly) {
   std::map<std::string, int> owners;
   for (int i = 0; i < 3; ++i) {
