@@ -122,6 +122,7 @@ const SCENARIOS = {
                 web: null, noPortForward: true },
   tls: {
     shards: 1, objects: ["ServiceMonitor", "NetworkPolicy"], dashboards: false, secretFiles: [],
+    workloadAnnotations: { "secret.reloader.stakater.com/reload": "anomaly-exporter-tls" },
     web: { source: { configMap: true }, tls: "anomaly-exporter-tls", clientCA: null, tcpProbes: false,
            config: { tls_server_config: { cert_file: "tls.crt", key_file: "tls.key", min_version: "TLS13" },
                      http_server_config: { headers: { "Strict-Transport-Security": "max-age=31536000",
@@ -335,6 +336,8 @@ function checkRender(args) {
   const w = workloads[0];
   check(w.kind === (sharded ? "StatefulSet" : "Deployment"), `workload kind ${w.kind}`);
   check(w.spec.replicas === want.shards, `replicas ${w.spec.replicas}`);
+  check(JSON.stringify(w.metadata.annotations) === JSON.stringify(want.workloadAnnotations),
+        `workload annotations ${JSON.stringify(w.metadata.annotations)}`);
   const pod = w.spec.template.spec;
   const c = pod.containers[0];
   const selector = w.spec.selector.matchLabels;
