@@ -6,6 +6,7 @@
 #include "anomaly/base/log.h"
 #include "anomaly/config/config_loader.h"
 #include "anomaly/config/detector_params.h"
+#include "anomaly/config/web_config.h"
 #include "exporter/app/signals.h"
 
 #ifndef ANOMALY_VERSION
@@ -35,6 +36,24 @@ Status CheckQuery(prom::RangeQueryClient& client, const std::string& detector, s
   return {};
 }
 
+// The web config file, or null when none is set. Its messages already name the file; the context says
+// which file it is.
+Result<std::shared_ptr<const config::WebConfig>> LoadWebConfig(const std::string& path) {
+  if (path.empty()) return std::shared_ptr<const config::WebConfig>();
+  Result<config::WebConfig> web = config::LoadWebConfigFromFile(path);
+  if (!web) return tl::unexpected(web.error().WithContext("web config"));
+  return std::make_shared<const config::WebConfig>(std::move(*web));
+}
+
+// What a web config turns on, for the log: never a user name's hash or any key material.
+void LogWebConfig(std::string_view msg, const std::string& path, const config::WebConfig* web) {
+  if (path.empty() || web == nullptr) return;
+  log::Info(msg, {{"file", path},
+                  {"tls", web->tls_server_config ? "on" : "off"},
+                  {"basic_auth_users", std::to_string(web->basic_auth_users.size())},
+                  {"headers", std::to_string(web->headers.size())}});
+}
+
 }  // namespace
 
 struct Daemon::Slot {
@@ -54,6 +73,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   std::unique_ptr<Daemon> d(new Daemon(options));
   d->collector_->Publish(std::make_shared<const exposition::Snapshot>());
 
+  // The web config first: a broken one stops start-up before anything contacts Prometheus.
+  Result<std::shared_ptr<const config::WebConfig>> web_config = LoadWebConfig(options.web_config_file);
+  if (!web_config) return tl::unexpected(web_config.error());
+
   Result<config::Config> cfg = config::LoadConfigFromFile(options.config_file);
   if (!cfg) return tl::unexpected(cfg.error());
   for (const std::string& w : cfg->warnings) log::Warn("config", {{"warning", w}});
@@ -68,6 +91,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   web.listen_addresses = options.listen_addresses;
   web.telemetry_path = options.telemetry_path;
   web.max_requests = options.max_requests;
+  web.web_config = *web_config;
+  web.tls_shim_dirs = options.tls_shim_dirs;
   http::Callbacks callbacks;
   Daemon* self = d.get();
   callbacks.ready = [self] { return self->ready(); };
@@ -76,8 +101,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   callbacks.snapshot = [self] { return self->collector_->Current(); };
   Result<std::unique_ptr<http::WebServer>> server =
       http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
-  if (!server) return tl::unexpected(server.error());
+  if (!server) {
+    // A certificate or key the web config names that cannot be used is the web config's error.
+    if (server.error().code == ErrorCode::kInvalidConfig && *web_config) {
+      return tl::unexpected(server.error().WithContext("web config " + options.web_config_file));
+    }
+    return tl::unexpected(server.error());
+  }
   d->web_ = std::move(*server);
+  LogWebConfig("web config loaded", options.web_config_file, web_config->get());
 
   d->scheduler_ = std::jthread([self](std::stop_token stop) { self->SchedulerLoop(stop); });
   return d;
@@ -158,9 +190,30 @@ Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
 Status Daemon::Reload() {
   std::lock_guard<std::mutex> reload_lock(reload_mu_);
   const auto now = std::chrono::system_clock::now();
-  Result<config::Config> cfg = config::LoadConfigFromFile(options_.config_file);
-  Status applied = cfg ? Apply(std::make_shared<const config::Config>(std::move(*cfg)))
-                       : Status(tl::unexpected(cfg.error()));
+  // The web config is read and built (its certificates and keys parsed) before the config is touched,
+  // and installed only once the config is applied: either failing keeps both running ones.
+  std::shared_ptr<const http::PreparedWebConfig> web;
+  std::shared_ptr<const config::WebConfig> web_config_read;
+  Status applied;
+  if (!options_.web_config_file.empty()) {
+    Result<std::shared_ptr<const config::WebConfig>> web_config = LoadWebConfig(options_.web_config_file);
+    if (!web_config) {
+      applied = tl::unexpected(web_config.error());
+    } else if (auto prepared = web_->PrepareWebConfig(*web_config); !prepared) {
+      applied = tl::unexpected(prepared.error().WithContext("web config " + options_.web_config_file));
+    } else {
+      web = std::move(*prepared);
+      web_config_read = *web_config;
+    }
+  }
+  if (applied) {
+    Result<config::Config> cfg = config::LoadConfigFromFile(options_.config_file);
+    applied = cfg ? Apply(std::make_shared<const config::Config>(std::move(*cfg))) : Status(tl::unexpected(cfg.error()));
+  }
+  if (applied && web) {
+    web_->InstallWebConfig(std::move(web));
+    LogWebConfig("web config reloaded", options_.web_config_file, web_config_read.get());
+  }
   metrics_->ObserveReload(applied.has_value(), now);
   if (!applied) {
     log::Error("config reload failed; the running config is kept", {{"err", applied.error().message}});

@@ -31,6 +31,11 @@ struct DaemonOptions {
   int max_requests = 40;
   int shard_index = -1;  // -1: take the config's shard
   int shard_count = -1;
+  // --web.config.file: TLS, basic auth and headers for every endpoint (exporter-toolkit's format). Empty:
+  // plain HTTP, open. Re-read by every Reload.
+  std::string web_config_file;
+  // Where the OpenSSL shims for civetweb are (http::WebOptions::tls_shim_dirs); next to the binary.
+  std::vector<std::string> tls_shim_dirs;
 };
 
 class Daemon {
@@ -44,7 +49,8 @@ class Daemon {
   // Blocks until SIGTERM/SIGINT; handles SIGHUP reloads meanwhile. Returns the exit code.
   int Run();
 
-  // Re-reads the config file; on success swaps it in, keeping the state of unchanged detectors.
+  // Re-reads the web config file (when set) and the config file; on success swaps both in, keeping the
+  // state of unchanged detectors. Either one failing keeps both running ones.
   [[nodiscard]] Status Reload();
 
   bool ready() const;

@@ -1,4 +1,5 @@
 // The daemon's command line (Prometheus flag conventions) and `check-config`.
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -27,6 +28,16 @@ std::string DaemonUsage(const FlagSet& flags) {
          flags.Usage();
 }
 
+// The OpenSSL shims TLS needs (http/tls_context.h) sit in lib/anomaly_exporter beside the binary in a
+// build tree and in ../lib/anomaly_exporter when installed (<prefix>/bin and <prefix>/lib).
+std::vector<std::string> TlsShimDirs() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const std::filesystem::path dir = exe.parent_path();
+  return {(dir / "lib/anomaly_exporter").string(), (dir / "../lib/anomaly_exporter").lexically_normal().string()};
+}
+
 }  // namespace
 
 int RunDaemon(std::span<const std::string_view> args) {
@@ -43,6 +54,10 @@ int RunDaemon(std::span<const std::string_view> args) {
                   "addresses to listen on, comma-separated HOST:PORT or :PORT (default :10650)", &listen);
   flags.AddString("web.telemetry-path", "PATH", "path under which metrics are served (default /metrics)",
                   &options.telemetry_path);
+  flags.AddString("web.config.file", "FILE",
+                  "web config (exporter-toolkit format): TLS, mutual TLS, basic auth and headers for every\n"
+                  "endpoint; re-read on reload (see docs/security.md)",
+                  &options.web_config_file);
   flags.AddInt("web.max-requests", "N", "maximum number of parallel HTTP requests (default 40)",
                &options.max_requests);
   flags.AddInt("shard.index", "I", "this replica's shard, 0 <= I < shard.count (overrides the config)",
@@ -98,6 +113,7 @@ int RunDaemon(std::span<const std::string_view> args) {
     pos = comma + 1;
   }
 
+  options.tls_shim_dirs = TlsShimDirs();
   InstallSignalHandlers();
   Result<std::unique_ptr<Daemon>> daemon = Daemon::Create(options);
   if (!daemon) {

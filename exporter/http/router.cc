@@ -79,10 +79,19 @@ Router::Router(WebOptions options, std::shared_ptr<prometheus::Collectable> self
       callbacks_(std::move(callbacks)) {}
 
 Response Router::Serve(const Request& request) const noexcept {
-  // The single entry point of every request: the web config's access check (TLS client names, basic
-  // auth) belongs here, before Route.
+  // The single entry point of every request: the web config's basic auth runs here, before Route, so no
+  // endpoint (metrics, landing page, /api, /-/reload, health and readiness) escapes it.
   try {
-    return Route(request);
+    const std::shared_ptr<const Access> access = access_.load();
+    Response r;
+    if (access && access->auth && !access->auth->Check(request.authorization)) {
+      r = Text(401, "Unauthorized\n");
+      r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"anomaly_exporter\"");
+    } else {
+      r = Route(request);
+    }
+    if (access) r.headers.insert(r.headers.end(), access->headers.begin(), access->headers.end());
+    return r;
   } catch (const std::exception& e) {
     log::Error("http handler failed", {{"path", request.path}, {"err", e.what()}});
   } catch (...) {

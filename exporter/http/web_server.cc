@@ -15,10 +15,42 @@
 #include <civetweb.h>
 
 #include "anomaly/base/log.h"
+#include "exporter/http/basic_auth.h"
 #include "exporter/http/router.h"
+#include "exporter/http/tls_context.h"
 
 namespace anomaly::http {
+
+struct PreparedWebConfig {
+  std::shared_ptr<const Access> access;     // never null
+  std::shared_ptr<const TlsMaterial> tls;   // null: plain HTTP
+};
+
 namespace {
+
+// Builds what `web` asks for. `current` (may be null) lends its authenticator when the users are the
+// same, so a reload that changes nothing else keeps the basic auth cache warm.
+Result<std::shared_ptr<const PreparedWebConfig>> Prepare(const config::WebConfig* web, const Access* current) {
+  auto prepared = std::make_shared<PreparedWebConfig>();
+  auto access = std::make_shared<Access>();
+  if (web != nullptr) {
+    if (!web->basic_auth_users.empty()) {
+      if (current != nullptr && current->auth && current->auth->users() == web->basic_auth_users) {
+        access->auth = current->auth;
+      } else {
+        access->auth = std::make_shared<const BasicAuthenticator>(web->basic_auth_users);
+      }
+    }
+    access->headers = web->headers;
+    if (web->tls_server_config) {
+      Result<std::shared_ptr<const TlsMaterial>> tls = BuildTlsMaterial(*web->tls_server_config);
+      if (!tls) return tl::unexpected(tls.error());
+      prepared->tls = std::move(*tls);
+    }
+  }
+  prepared->access = std::move(access);
+  return std::shared_ptr<const PreparedWebConfig>(std::move(prepared));
+}
 
 constexpr std::string_view kReservedPaths[] = {"/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies"};
 
@@ -103,7 +135,9 @@ void Send(mg_connection* conn, const Request& request, const Response& response)
 }  // namespace
 
 struct WebServer::Impl {
-  explicit Impl(Router r) : router(std::move(r)) {}
+  Impl(WebOptions options, std::shared_ptr<prometheus::Collectable> self_metrics,
+       std::shared_ptr<exposition::AnomalyCollector> anomalies, Callbacks callbacks)
+      : router(std::move(options), std::move(self_metrics), std::move(anomalies), std::move(callbacks)) {}
 
   // mg_stop joins civetweb's threads, so no handler runs after it. Its master thread notices the stop
   // only when its poll() on the listening sockets returns, which takes up to 2 s when idle; connecting
@@ -137,6 +171,7 @@ struct WebServer::Impl {
       request.path = info->local_uri != nullptr ? info->local_uri : "";
       request.query = info->query_string != nullptr ? info->query_string : "";
       request.accept_encoding = Header(conn, "Accept-Encoding");
+      request.authorization = Header(conn, "Authorization");
       const Response response = self->router.Serve(request);
       Send(conn, request, response);
       return response.status;
@@ -147,6 +182,12 @@ struct WebServer::Impl {
     }
   }
 
+  // civetweb's init_ssl: the SSL_CTX it made for the HTTPS listeners, configured by TlsServer.
+  static int InitSsl(void* ssl_ctx, void* user_data) noexcept {
+    auto* self = static_cast<Impl*>(user_data);
+    return self->tls ? self->tls->Install(ssl_ctx) : -1;
+  }
+
   static int LogMessage(const mg_connection* /*conn*/, const char* message) noexcept {
     try {
       log::Warn("web server", {{"err", message != nullptr ? message : ""}});
@@ -155,7 +196,8 @@ struct WebServer::Impl {
     return 1;  // logged by us; civetweb prints nothing
   }
 
-  const Router router;             // constant after construction
+  Router router;                   // thread-safe (router.h)
+  std::unique_ptr<TlsServer> tls;  // set once by Create when the web config has TLS; null: plain HTTP
   std::vector<std::string> hosts;  // loopback-reachable host of each listener, in order; set by Create
   mg_context* context = nullptr;   // set once by Create; civetweb owns its threads
 };
@@ -193,9 +235,26 @@ Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options,
   }
   const std::string threads = std::to_string(options.max_requests == 0 ? 50 : options.max_requests);
 
-  auto impl = std::make_unique<Impl>(
-      Router(std::move(options), std::move(self_metrics), std::move(anomalies), std::move(callbacks)));
+  Result<std::shared_ptr<const PreparedWebConfig>> prepared = Prepare(options.web_config.get(), nullptr);
+  if (!prepared) return tl::unexpected(prepared.error());
+  if ((*prepared)->tls) {
+    if (Status shims = LoadTlsShims(options.tls_shim_dirs); !shims) return tl::unexpected(shims.error());
+    // civetweb serves TLS on a listening port written with an "s" suffix.
+    std::string tls_ports;
+    for (size_t start = 0; start <= ports.size();) {
+      size_t comma = ports.find(',', start);
+      if (comma == std::string::npos) comma = ports.size();
+      tls_ports += (tls_ports.empty() ? "" : ",") + ports.substr(start, comma - start) + "s";
+      start = comma + 1;
+    }
+    ports = std::move(tls_ports);
+  }
+
+  auto impl =
+      std::make_unique<Impl>(std::move(options), std::move(self_metrics), std::move(anomalies), std::move(callbacks));
   impl->hosts = std::move(hosts);
+  impl->router.SetAccess((*prepared)->access);
+  if ((*prepared)->tls) impl->tls = std::make_unique<TlsServer>((*prepared)->tls);
   const char* civet_options[] = {
       "listening_ports", ports.c_str(),
       "num_threads", threads.c_str(),
@@ -206,6 +265,8 @@ Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options,
   mg_callbacks civet_callbacks{};
   civet_callbacks.begin_request = &Impl::BeginRequest;
   civet_callbacks.log_message = &Impl::LogMessage;
+  // Only with TLS on: civetweb loads OpenSSL when an init_ssl callback is set.
+  if (impl->tls) civet_callbacks.init_ssl = &Impl::InitSsl;
   mg_init_data init{};
   init.callbacks = &civet_callbacks;
   init.user_data = impl.get();
@@ -222,6 +283,24 @@ Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options,
                      "starting web server on " + ports + ": " + (error_text[0] != '\0' ? error_text : "unknown error"));
   }
   return std::unique_ptr<WebServer>(new WebServer(std::move(impl)));
+}
+
+Result<std::shared_ptr<const PreparedWebConfig>> WebServer::PrepareWebConfig(
+    std::shared_ptr<const config::WebConfig> web) const {
+  const bool wants_tls = web && web->tls_server_config.has_value();
+  if (wants_tls != (impl_->tls != nullptr)) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     std::string("tls_server_config: turning TLS ") + (wants_tls ? "on" : "off") +
+                         " needs a restart (the listeners are HTTPS or not from the start)");
+  }
+  const std::shared_ptr<const Access> current = impl_->router.access();
+  return Prepare(web.get(), current.get());
+}
+
+void WebServer::InstallWebConfig(std::shared_ptr<const PreparedWebConfig> prepared) {
+  if (!prepared) return;
+  if (impl_->tls && prepared->tls) impl_->tls->Set(prepared->tls);
+  impl_->router.SetAccess(prepared->access);
 }
 
 std::vector<int> WebServer::GetListeningPorts() const {

@@ -14,6 +14,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,6 +70,17 @@ struct WebConfig {
   std::string source_path;
   friend bool operator==(const WebConfig&, const WebConfig&) = default;
 };
+
+// A TLS parameter as the web config names it (Go's crypto/tls name) and as OpenSSL names it. The
+// loader accepts only names in these tables; the web server builds its OpenSSL settings from them.
+struct TlsParameterName {
+  std::string_view go_name;
+  std::string_view openssl_name;  // "" for a TLS 1.3 suite: accepted, but like Go not configurable
+};
+// Go's tls.CipherSuites() (exporter-toolkit accepts exactly these), TLS 1.2 and 1.3.
+std::span<const TlsParameterName> TlsCipherSuiteNames();
+// Go's curve names that exporter-toolkit accepts: CurveP256, CurveP384, CurveP521, X25519.
+std::span<const TlsParameterName> TlsCurveNames();
 
 // Parses and validates `yaml`; `filename` names it in messages and its folder is the base for relative
 // paths. An empty document is a valid WebConfig that protects nothing (exporter-toolkit does the same).

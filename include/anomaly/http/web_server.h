@@ -2,6 +2,10 @@
 // /-/ready, POST /-/reload and /api/v1/anomalies (ARCHITECTURE.md, http). Scrapes never wait for a
 // cycle: they serialize the self-metrics and the last snapshot published to the AnomalyCollector.
 //
+// With a web config (--web.config.file) every endpoint is protected alike: TLS (optionally mutual),
+// basic auth and extra response headers; docs/security.md. Reload swaps it with PrepareWebConfig +
+// InstallWebConfig, and the next handshakes and requests use the new one without a restart.
+//
 // Threads: civetweb workers (at most WebOptions::max_requests at once) run every handler and call the
 // Callbacks concurrently, so the callbacks must be thread-safe. Handlers never throw into civetweb: an
 // exception from a callback becomes a 500 and a log line.
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "anomaly/base/result.h"
+#include "anomaly/config/web_config.h"
 #include "anomaly/exposition/anomaly_collector.h"
 #include "anomaly/exposition/snapshot.h"
 
@@ -34,7 +39,16 @@ struct WebOptions {
   // --web.max-requests: requests served in parallel (civetweb worker threads). 0 means civetweb's own
   // default (50). More allows more concurrent scrapes at the cost of one thread each.
   int max_requests = 40;
+  // --web.config.file, loaded: TLS, basic auth and headers. Null: plain HTTP, open to every client.
+  // Whether TLS is on is fixed for the server's lifetime (InstallWebConfig cannot turn it on or off).
+  std::shared_ptr<const config::WebConfig> web_config;
+  // Where the OpenSSL shims civetweb needs for TLS live (tls_context.h), tried in order; only read when
+  // web_config turns TLS on. The daemon passes the folders next to its binary.
+  std::vector<std::string> tls_shim_dirs;
 };
+
+// A web config checked and built (TLS material read from its files), ready to install. Opaque.
+struct PreparedWebConfig;
 
 // One detector's line on the landing page.
 struct DetectorSummary {
@@ -80,6 +94,14 @@ class WebServer {
 
   // The ports bound, one per listen address, in order (the real port for a requested port 0).
   std::vector<int> GetListeningPorts() const;
+
+  // Builds `web` without installing it: reads its certificate, key and CA files. kInvalidConfig naming the
+  // key and file for a bad one, or when `web` would turn TLS on or off (that needs a restart: the
+  // listeners are HTTPS or not from the start). Thread-safe; blocks on file I/O.
+  [[nodiscard]] Result<std::shared_ptr<const PreparedWebConfig>> PrepareWebConfig(
+      std::shared_ptr<const config::WebConfig> web) const;
+  // The next handshakes and requests use `prepared`; connections up keep their TLS session.
+  void InstallWebConfig(std::shared_ptr<const PreparedWebConfig> prepared);
 
  private:
   struct Impl;  // the routing and the civetweb context; exporter/http/web_server.cc
