@@ -50,22 +50,29 @@ ErrorCode ErrorCodeForErrorType(std::string_view error_type, long http_status) {
 
 Result<ApiResponse> DecodeApiResponse(std::string_view body, long http_status) {
   json doc;
-  try {
-    doc = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
+  // nlohmann reports a syntax error as parse_error and a number beyond a
+  // double's range (1e400) as out_of_range (406): both are bodies we cannot
+  // decode, never an exception for the caller.
+  auto undecodable = [&](const json::exception& e, std::string where) -> tl::unexpected<Error> {
     if (!IsSuccessStatus(http_status)) {
       return MakeError(ErrorCodeForErrorType("", http_status),
                        StatusPrefix(http_status) + ": " + Excerpt(body));
     }
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    return MakeError(ErrorCode::kUpstreamMalformed,
+                     StatusPrefix(http_status) + ": body is not valid JSON" + where + ": " + what);
+  };
+  try {
+    doc = json::parse(body.begin(), body.end());
+  } catch (const json::parse_error& e) {
     // e.byte is 1-based and points just past the offending character; report
     // the 0-based offset of the byte where decoding stopped, bounded by the
     // body.
     size_t offset = std::min(e.byte > 0 ? e.byte - 1 : 0, body.size());
-    std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
-    return MakeError(ErrorCode::kUpstreamMalformed,
-                     StatusPrefix(http_status) + ": body is not valid JSON at byte offset " +
-                         std::to_string(offset) + " of " + std::to_string(body.size()) + ": " + what);
+    return undecodable(e, " at byte offset " + std::to_string(offset) + " of " + std::to_string(body.size()));
+  } catch (const json::out_of_range& e) {
+    return undecodable(e, "");
   }
   if (!doc.is_object()) {
     if (!IsSuccessStatus(http_status)) {

@@ -93,6 +93,46 @@ bool NextField(simdjson::simdjson_result<od::field> result, od::field* field, st
   return !std::move(result).get(*field) && !field->unescaped_key().get(*key);
 }
 
+// A value the decoder does not read (an unknown field, a non-string warning), checked all the same:
+// On-Demand checks only the structure of what it skips, so `"stats": tru` or `"x": 01` would pass
+// here while the DOM decoder refuses the body. Recursion is bounded by simdjson's depth limit.
+bool FastSkipValue(od::value value) {
+  od::json_type type;
+  if (value.type().get(type)) return false;
+  switch (type) {
+    case od::json_type::array:
+      for (auto result : value.get_array()) {
+        od::value element;
+        if (std::move(result).get(element) || !FastSkipValue(element)) return false;
+      }
+      return true;
+    case od::json_type::object:
+      for (auto result : value.get_object()) {
+        od::field field;
+        std::string_view key;
+        if (!NextField(result, &field, &key) || !FastSkipValue(field.value())) return false;
+      }
+      return true;
+    case od::json_type::number: {
+      od::number number;
+      return !value.get_number().get(number);
+    }
+    case od::json_type::string: {
+      std::string_view text;
+      return !value.get_string().get(text);
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return !value.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool null = false;
+      return !value.is_null().get(null) && null;
+    }
+  }
+  return false;
+}
+
 bool FastReadLabels(od::value value, Labels* labels) {
   od::object metric;
   if (value.get_object().get(metric)) return false;
@@ -164,6 +204,8 @@ bool FastReadSeries(od::value value, SeriesSamples* series) {
         if (std::move(element).get(pair) || !FastReadSample(pair, &sample)) return false;
         series->samples.push_back(sample);
       }
+    } else if (!FastSkipValue(field.value())) {
+      return false;
     }
   }
   SortAndDedupe(&series->samples);
@@ -198,6 +240,8 @@ bool FastReadData(od::value value, std::vector<SeriesSamples>* out) {
         out->emplace_back();
         if (!FastReadSeries(item, &out->back())) return false;
       }
+    } else if (!FastSkipValue(field.value())) {
+      return false;
     }
   }
   return matrix && seen_result;
@@ -207,12 +251,15 @@ bool FastReadData(od::value value, std::vector<SeriesSamples>* out) {
 bool FastReadWarnings(od::value value, std::vector<std::string>* out) {
   od::json_type type;
   if (value.type().get(type)) return false;
-  if (type != od::json_type::array) return true;
+  if (type != od::json_type::array) return FastSkipValue(value);
   for (auto result : value.get_array()) {
     od::value element;
     std::string_view text;
     if (std::move(result).get(element) || element.type().get(type)) return false;
-    if (type != od::json_type::string) continue;
+    if (type != od::json_type::string) {
+      if (!FastSkipValue(element)) return false;
+      continue;
+    }
     if (element.get_string().get(text)) return false;
     out->emplace_back(text);
   }
@@ -243,6 +290,8 @@ std::optional<QueryRangeResponse> FastDecode(simdjson::padded_string_view body) 
       if (std::exchange(seen_warnings, true) || !FastReadWarnings(field.value(), &out.warnings)) {
         return std::nullopt;
       }
+    } else if (!FastSkipValue(field.value())) {
+      return std::nullopt;
     }
   }
   // Nothing may follow the object: current_location() is out of bounds at the end.

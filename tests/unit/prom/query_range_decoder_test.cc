@@ -8,6 +8,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "anomaly/prom/range_query.h"
 #include "exporter/prom/http_transport.h"
@@ -241,6 +242,44 @@ TEST(DecodeQueryRangeTest, RejectsWhatFollowsTheObjectAndAnErrorEnvelopeWith200)
           R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1e300,"1"]]}]}})",
           200),
       ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("data.result[0].values[0]: timestamp out of range")));
+}
+
+// Found by tests/fuzz/fuzz_query_range_decoder (issue 8): nlohmann throws out_of_range, not parse_error,
+// for a number beyond a double's range, and that exception escaped the decoder.
+TEST(DecodeQueryRangeTest, Issue8NumberBeyondDoubleRangeIsMalformedNotAnException) {
+  const std::string digits(320, '4');
+  for (const std::string& number : {std::string("1e400"), std::string("-1e400"), digits}) {
+    const std::string in_unread_field =
+        R"({"status":"success","stats":)" + number + R"(,"data":{"resultType":"matrix","result":[]}})";
+    const std::string as_timestamp =
+        R"({"status":"success","data":{"resultType":"matrix","result":[{"values":[[)" + number + R"(,"1"]]}]}})";
+    for (const std::string& body : {in_unread_field, as_timestamp}) {
+      EXPECT_THAT(DecodeQueryRangeResponse(body, 200),
+                  ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("prometheus answered 200: body is not valid JSON")))
+          << body;
+      EXPECT_THAT(DecodeQueryRangeResponse(body, 503),
+                  ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("prometheus answered 503: ")))
+          << body;
+    }
+  }
+}
+
+// Found by tests/fuzz/fuzz_query_range_decoder (issue 8): simdjson's fast path checked only the structure
+// of the fields it skips, so it accepted bodies the JSON DOM refuses as not JSON.
+TEST(DecodeQueryRangeTest, Issue8InvalidJsonInAFieldNotReadIsMalformed) {
+  const std::string series = R"({"metric":{"job":"a"},"values":[[1,"1"]])";
+  for (const std::string& body : std::vector<std::string>{
+           R"({"status":"success","stats":tru,"data":{"resultType":"matrix","result":[]}})",
+           R"({"status":"success","stats":{"x":01},"data":{"resultType":"matrix","result":[]}})",
+           R"({"status":"success","warnings":nul,"data":{"resultType":"matrix","result":[]}})",
+           R"({"status":"success","warnings":[-,"w"],"data":{"resultType":"matrix","result":[]}})",
+           R"({"status":"success","data":{"resultType":"matrix","x":[+1],"result":[]}})",
+           R"({"status":"success","data":{"resultType":"matrix","result":[)" + series + R"(,"histograms":[fals]}]}})",
+       }) {
+    EXPECT_THAT(DecodeQueryRangeResponse(body, 200),
+                ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("body is not valid JSON at byte offset")))
+        << body;
+  }
 }
 
 // The transport's body is parsed where it lies when its capacity holds the
