@@ -1,5 +1,10 @@
 #include "exporter/http/router.h"
 
+#include <crypt.h>
+
+#include <map>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace anomaly::http {
@@ -34,6 +39,70 @@ TEST(RouterTest, HeadGetsHeadersOnlyEndpointsAndOtherMethods405) {
   EXPECT_EQ(r.status, 405);
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>("Allow", "POST")));
+}
+
+// "Basic " + base64("admin:pw").
+constexpr const char* kAdmin = "Basic YWRtaW46cHc=";
+
+std::shared_ptr<const Access> AdminOnly(std::vector<std::pair<std::string, std::string>> headers = {}) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  EXPECT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt), nullptr);
+  crypt_data data{};
+  auto access = std::make_shared<Access>();
+  access->auth = std::make_shared<const BasicAuthenticator>(
+      std::map<std::string, std::string>{{"admin", crypt_r("pw", salt, &data)}});
+  access->headers = std::move(headers);
+  return access;
+}
+
+TEST(RouterTest, BasicAuthGuardsEveryPathAndMethod) {
+  Callbacks callbacks;
+  int reloads = 0;
+  callbacks.reload = [&reloads]() -> Status {
+    ++reloads;
+    return {};
+  };
+  callbacks.ready = [] { return true; };
+  Router router(WebOptions{}, nullptr, nullptr, callbacks);
+  router.SetAccess(AdminOnly());
+  for (const char* method : {"GET", "HEAD", "POST", "DELETE"}) {
+    for (const char* path : {"/metrics", "/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies", "/nope"}) {
+      Request request{method, path, "", ""};
+      Response denied = router.Serve(request);
+      EXPECT_EQ(denied.status, 401) << method << " " << path;
+      EXPECT_THAT(denied.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                                      "WWW-Authenticate", "Basic realm=\"anomaly_exporter\"")));
+      request.authorization = "Basic YWRtaW46d3Jvbmc=";  // admin:wrong
+      EXPECT_EQ(router.Serve(request).status, 401) << method << " " << path;
+      request.authorization = kAdmin;
+      EXPECT_NE(router.Serve(request).status, 401) << method << " " << path;
+    }
+  }
+  EXPECT_EQ(reloads, 1) << "only the authorized POST /-/reload reaches the callback";
+}
+
+TEST(RouterTest, ConfiguredHeadersGoOnEveryResponse) {
+  Router router(WebOptions{}, nullptr, nullptr, {});
+  const std::pair<std::string, std::string> frame("X-Frame-Options", "deny");
+  router.SetAccess(AdminOnly({frame}));
+  EXPECT_THAT(router.Serve({"GET", "/-/healthy", "", ""}).headers, ::testing::Contains(frame));  // 401
+  Request ok{"GET", "/-/healthy", "", ""};
+  ok.authorization = kAdmin;
+  EXPECT_THAT(router.Serve(ok).headers, ::testing::Contains(frame));
+  Request not_allowed{"PUT", "/-/healthy", "", ""};
+  not_allowed.authorization = kAdmin;
+  Response r = router.Serve(not_allowed);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_THAT(r.headers, ::testing::Contains(frame));
+}
+
+TEST(RouterTest, SwappedAccessAppliesToTheNextRequest) {
+  Router router(WebOptions{}, nullptr, nullptr, {});
+  EXPECT_EQ(router.Serve({"GET", "/-/healthy", "", ""}).status, 200);
+  router.SetAccess(AdminOnly());
+  EXPECT_EQ(router.Serve({"GET", "/-/healthy", "", ""}).status, 401);
+  router.SetAccess(std::make_shared<const Access>());
+  EXPECT_EQ(router.Serve({"GET", "/-/healthy", "", ""}).status, 200);
 }
 
 }  // namespace

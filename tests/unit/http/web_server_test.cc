@@ -305,5 +305,62 @@ INSTANTIATE_TEST_SUITE_P(
         BadOptionCase{"PathTaken", {":0"}, "/-/ready", "web.telemetry-path \"/-/ready\": is another endpoint"}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
 
+// HTTPS with the test certificates (tests/testdata/web): verified by libcurl against the test CA.
+TEST(WebServerTlsTest, ServesHttpsAndRefusesToTurnTlsOffOnReload) {
+  const std::string dir = ANOMALY_TESTDATA_DIR "/web/";
+  auto web = std::make_shared<config::WebConfig>();
+  web->tls_server_config.emplace();
+  web->tls_server_config->cert_file = dir + "server.crt";
+  web->tls_server_config->key_file = dir + "server.key";
+  web->headers = {{"X-Frame-Options", "deny"}};
+  WebOptions options;
+  options.listen_addresses = {"127.0.0.1:0"};
+  options.web_config = web;
+  options.tls_shim_dirs = {ANOMALY_TLS_SHIM_DIR};
+  auto server = WebServer::Create(options, nullptr, nullptr, {});
+  ASSERT_THAT(server, testing::IsOk());
+  const std::string url = "https://localhost:" + std::to_string((*server)->GetListeningPorts()[0]) + "/-/healthy";
+
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, (dir + "ca.crt").c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+  EXPECT_EQ(curl_easy_perform(curl), CURLE_OK);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, "OK\n");
+
+  EXPECT_THAT((*server)->PrepareWebConfig(nullptr),
+              testing::ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("turning TLS off needs a restart")));
+  auto broken = std::make_shared<config::WebConfig>(*web);
+  broken->tls_server_config->key_file = dir + "other.key";
+  EXPECT_THAT((*server)->PrepareWebConfig(broken),
+              testing::ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("does not match the first certificate")));
+  EXPECT_THAT((*server)->PrepareWebConfig(web), testing::IsOk());
+}
+
+TEST(WebServerTlsTest, PlainServerRefusesToTurnTlsOn) {
+  WebOptions options;
+  options.listen_addresses = {"127.0.0.1:0"};
+  auto server = WebServer::Create(options, nullptr, nullptr, {});
+  ASSERT_THAT(server, testing::IsOk());
+  auto web = std::make_shared<config::WebConfig>();
+  web->tls_server_config.emplace();
+  EXPECT_THAT((*server)->PrepareWebConfig(web),
+              testing::ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("turning TLS on needs a restart")));
+  web->tls_server_config.reset();
+  web->basic_auth_users = {{"a", "$2b$04$isYqruMTttSL5wWhi.h.ku0UlmV9i.VJ5Sjv8GsOVA6P4UHKX9uym"}};
+  auto prepared = (*server)->PrepareWebConfig(web);
+  ASSERT_THAT(prepared, testing::IsOk());
+  (*server)->InstallWebConfig(*prepared);
+  HttpResult r = Fetch("http://127.0.0.1:" + std::to_string((*server)->GetListeningPorts()[0]) + "/-/healthy");
+  EXPECT_EQ(r.status, 401) << "basic auth installed by a reload applies to plain HTTP too";
+}
+
 }  // namespace
 }  // namespace anomaly::http
