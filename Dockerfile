@@ -14,13 +14,18 @@ COPY . .
 RUN make build BUILD_DIR=/build BUILD_TYPE=Release \
       CMAKE_FLAGS="-DANOMALY_BUILD_TESTS=OFF -DANOMALY_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX=/usr" \
  && DESTDIR=/out cmake --install /build
-# The runtime packages are the owners of the libraries the binary links directly (apt adds theirs), so
-# the final stage follows the build's dependencies instead of a hand-kept list.
-RUN objdump -p /out/usr/bin/anomaly_exporter | awk '/NEEDED/ {print $2}' | while read -r so; do \
-      lib=$(ldd /out/usr/bin/anomaly_exporter | awk -v so="$so" '$1 == so {print $3}'); \
-      dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib"; \
+# The runtime packages are the owners of the libraries the binary and the TLS shims link directly (apt
+# adds theirs), so the final stage follows the build's dependencies instead of a hand-kept list. The shims
+# (lib/anomaly_exporter/libssl.so, libcrypto.so: docs/security.md) let civetweb load OpenSSL 3 for
+# --web.config.file TLS without libssl-dev in the image.
+RUN for elf in /out/usr/bin/anomaly_exporter /out/usr/lib/anomaly_exporter/*.so; do \
+      objdump -p "$elf" | awk '/NEEDED/ {print $2}' | while read -r so; do \
+        lib=$(ldd "$elf" | awk -v so="$so" '$1 == so {print $3}'); \
+        dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib"; \
+      done; \
     done | cut -d: -f1 | sort -u > /out/runtime-packages \
- && test -s /out/runtime-packages && cat /out/runtime-packages
+ && test -s /out/runtime-packages && cat /out/runtime-packages \
+ && test -f /out/usr/lib/anomaly_exporter/libssl.so && test -f /out/usr/lib/anomaly_exporter/libcrypto.so
 
 # Runtime stage: the shared libraries, CA certificates for https upstreams, the binary, and the shipped
 # rules and dashboards. No compiler, no shell tools beyond the base image.
@@ -34,9 +39,10 @@ RUN apt-get update -qq \
  && useradd --system --uid 10650 --gid anomaly --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin anomaly
 COPY --from=build /out/usr/bin/anomaly_exporter /usr/bin/anomaly_exporter
+COPY --from=build /out/usr/lib/anomaly_exporter /usr/lib/anomaly_exporter
 COPY --from=build /out/usr/share/anomaly_exporter /usr/share/anomaly_exporter
-# Fails the build if a library the binary needs did not come with the runtime packages.
-RUN ! ldd /usr/bin/anomaly_exporter | grep "not found"
+# Fails the build if a library the binary or a shim needs did not come with the runtime packages.
+RUN ! ldd /usr/bin/anomaly_exporter /usr/lib/anomaly_exporter/*.so | grep "not found"
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10650:10650
 EXPOSE 10650

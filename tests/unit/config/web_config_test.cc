@@ -223,5 +223,18 @@ TEST(WebConfigTest, NameTablesMapToOpenSsl) {
   EXPECT_EQ(TlsCurveNames().size(), 4u);
 }
 
+// examples/web-config.yml names the certificate paths of a real deployment, which do not exist here:
+// those two are its only errors.
+TEST(WebConfigTest, ExampleIsValidButForItsDeploymentPaths) {
+  const std::string path = ANOMALY_EXAMPLES_DIR "/web-config.yml";
+  Result<WebConfig> web = LoadWebConfigFromFile(path);
+  ASSERT_THAT(web, Not(IsOk()));
+  EXPECT_EQ(web.error().message,
+            path + ":7: tls_server_config.cert_file: cannot read \"/etc/anomaly-exporter/tls/tls.crt\": No such file "
+                   "or directory\n" +
+                path + ":8: tls_server_config.key_file: cannot read \"/etc/anomaly-exporter/tls/tls.key\": No such file "
+                       "or directory");
+}
+
 }  // namespace
 }  // namespace anomaly::config
