@@ -40,11 +40,24 @@ void Diagnostics::Add(std::vector<Entry>& into, const YAML::Mark& mark, std::str
   std::string text = filename_;
   if (!mark.is_null() && mark.line >= 0) text += ":" + std::to_string(mark.line + 1);
   text += ": ";
+  // A key or value quoted from the YAML may hold a line break; written as \n or \r it keeps the
+  // promise of one error per line.
+  auto append_one_line = [&text](std::string_view s) {
+    for (char c : s) {
+      if (c == '\n') {
+        text += "\\n";
+      } else if (c == '\r') {
+        text += "\\r";
+      } else {
+        text += c;
+      }
+    }
+  };
   if (!path.empty()) {
-    text += path;
+    append_one_line(path);
     text += ": ";
   }
-  text += message;
+  append_one_line(message);
   into.push_back(Entry{mark.is_null() ? -1 : mark.line, std::move(text)});
 }
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -364,6 +365,24 @@ TEST(ConfigLoaderTest, SeriesTtlIsTheStoresStaleAfter) {
   ASSERT_THAT(store, IsOk());
   EXPECT_EQ(store->stale_after, 10min);
   EXPECT_EQ(DefaultSeriesTtl(in_code), 10min);
+}
+
+// Found by tests/fuzz/fuzz_config_loader (issue 8): a quoted key or value holding a line break split
+// its error over two lines, breaking "one error per line, each file:line: key.path: message".
+TEST(ConfigLoaderTest, Issue8LineBreaksInKeysAndValuesKeepOneErrorPerLine) {
+  Result<Config> config = LoadConfigFromString(R"(prometheus: {url: "http://p:9090"}
+detectors:
+  - name: a
+    query: x
+    step: "1\nm"
+    "seas\r\nality": 1d
+)",
+                                               "c.yml");
+  ASSERT_FALSE(config.has_value());
+  const std::string& message = config.error().message;
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << message;
+  EXPECT_THAT(message, HasSubstr("c.yml:5: detectors[0].step: invalid duration \"1\\nm\""));
+  EXPECT_THAT(message, HasSubstr("\nc.yml:6: detectors[0].seas\\r\\nality: unknown key"));
 }
 
 TEST(ConfigLoaderTest, ReportsAMissingConfigFile) {
