@@ -204,8 +204,10 @@ std::optional<TlsServerConfig> ReadTls(const Value& v, const fs::path& base_dir,
   }
   if (std::optional<Value> list = view.Find("cipher_suites")) {
     for (auto& [name, item] : ReadStringList(*list, diag)) {
-      const bool known = std::any_of(kCipherSuites.begin(), kCipherSuites.end(),
-                                     [&name](const TlsParameterName& c) { return c.go_name == name; });
+      // Init-captured: clang 14 cannot capture a structured binding (P1091, clang 16).
+      const bool known =
+          std::any_of(kCipherSuites.begin(), kCipherSuites.end(),
+                      [&wanted = name](const TlsParameterName& c) { return c.go_name == wanted; });
       if (!known) {
         diag.AddError(item.mark, item.path, "unknown cipher suite \"" + name + "\" (Go's names, e.g. " +
                                                 "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
@@ -216,8 +218,10 @@ std::optional<TlsServerConfig> ReadTls(const Value& v, const fs::path& base_dir,
   }
   if (std::optional<Value> list = view.Find("curve_preferences")) {
     for (auto& [name, item] : ReadStringList(*list, diag)) {
-      const bool known = std::any_of(kCurves.begin(), kCurves.end(),
-                                     [&name](const TlsParameterName& c) { return c.go_name == name; });
+      // Init-captured: clang 14 cannot capture a structured binding (P1091, clang 16).
+      const bool known =
+          std::any_of(kCurves.begin(), kCurves.end(),
+                      [&wanted = name](const TlsParameterName& c) { return c.go_name == wanted; });
       if (!known) {
         diag.AddError(item.mark, item.path, "unknown curve \"" + name + "\" (known: CurveP256, CurveP384, CurveP521, X25519)");
       } else {
