@@ -4,6 +4,7 @@
 # in build-fuzz/artifacts/<target>/), 2 on a build or usage error. `make fuzz` runs it after
 # `scripts/install-deps.sh fuzz`; tests/fuzz/README.md explains the targets and how to replay a crash.
 #   FUZZ_SECONDS   seconds per target (default 60)
+#   FUZZ_RUNS      also stop a target after this many executions (default: no limit), e.g. 10000000
 #   FUZZ_TARGETS   space-separated target names to run (default: every target built), e.g. "duration labels"
 #   FUZZ_PARALLEL  targets run at the same time (default 1; each is one process)
 #   FUZZ_BUILD_DIR build directory (default build-fuzz); FUZZ_JOBS: build parallelism (default nproc)
@@ -18,7 +19,8 @@ build=${FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${FUZZ_JOBS:-$(nproc)}
 rss_mb=${FUZZ_RSS_MB:-2048}
 timeout_s=${FUZZ_TIMEOUT:-10}
-case "$seconds$parallel" in *[!0-9]*) echo "fuzz.sh: FUZZ_SECONDS and FUZZ_PARALLEL must be whole numbers" >&2; exit 2 ;; esac
+runs=${FUZZ_RUNS:--1}
+case "$seconds$parallel${runs#-}" in *[!0-9]*) echo "fuzz.sh: FUZZ_SECONDS, FUZZ_PARALLEL and FUZZ_RUNS must be whole numbers" >&2; exit 2 ;; esac
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found; run scripts/install-deps.sh fuzz" >&2; exit 2; }
 if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -79,8 +81,8 @@ run_target() {
   local dict=()
   [ -f "$root/tests/fuzz/$t.dict" ] && dict=(-dict="$root/tests/fuzz/$t.dict")
   # A crash stops libFuzzer (exit 1, or 70-77 for a timeout or an out-of-memory): the table counts it.
-  (cd "$work" && "$root/$build/fuzz/fuzz_$t" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb="$rss_mb" \
-    -timeout="$timeout_s" -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1) || true
+  (cd "$work" && "$root/$build/fuzz/fuzz_$t" "${dict[@]}" -max_total_time="$seconds" -runs="$runs" \
+    -rss_limit_mb="$rss_mb" -timeout="$timeout_s" -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1) || true
 }
 
 echo "fuzz.sh: ${#targets[@]} targets, ${seconds}s each, $parallel at a time; logs in $build/logs/"
