@@ -208,7 +208,8 @@ Status Daemon::Reload() {
   }
   if (applied) {
     Result<config::Config> cfg = config::LoadConfigFromFile(options_.config_file);
-    applied = cfg ? Apply(std::make_shared<const config::Config>(std::move(*cfg))) : Status(tl::unexpected(cfg.error()));
+    applied = cfg ? Apply(std::make_shared<const config::Config>(std::move(*cfg)))
+                  : Status(tl::unexpected(cfg.error()));
   }
   if (applied && web) {
     web_->InstallWebConfig(std::move(web));

@@ -35,7 +35,8 @@ std::vector<std::string> TlsShimDirs() {
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return {};
   const std::filesystem::path dir = exe.parent_path();
-  return {(dir / "lib/anomaly_exporter").string(), (dir / "../lib/anomaly_exporter").lexically_normal().string()};
+  return {(dir / "lib/anomaly_exporter").string(),
+          (dir / "../lib/anomaly_exporter").lexically_normal().string()};
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 #include "exporter/http/basic_auth.h"
 
 #include <crypt.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <memory>
 #include <utility>
 #include <vector>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 namespace anomaly::http {
 namespace {

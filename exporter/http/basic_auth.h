@@ -51,7 +51,7 @@ class BasicAuthenticator {
   void Remember(const Key& key) const;
 
   const std::map<std::string, std::string> users_;  // constant after construction
-  const Clock clock_;                                // constant after construction
+  const Clock clock_;                               // constant after construction
   mutable std::atomic<uint64_t> bcrypt_checks_{0};
   mutable std::mutex mu_;
   mutable std::map<Key, std::chrono::steady_clock::time_point> cache_;  // guarded by mu_; key -> expiry

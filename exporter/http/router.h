@@ -19,12 +19,12 @@ struct Request {
   std::string path;             // decoded, without the query string
   std::string query;            // after '?', raw; empty when none
   std::string accept_encoding;  // the Accept-Encoding header; empty when absent
-  std::string authorization;    // the Authorization header; empty when absent. Never logged
+  std::string authorization = {};  // the Authorization header; empty when absent. Never logged
 };
 
 // What the web config asks of every request and response; immutable, swapped whole by a reload.
 struct Access {
-  std::shared_ptr<const BasicAuthenticator> auth;  // null: no basic auth
+  std::shared_ptr<const BasicAuthenticator> auth;            // null: no basic auth
   std::vector<std::pair<std::string, std::string>> headers;  // added to every response, in order
 };
 

@@ -2,17 +2,16 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <utility>
-
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 namespace anomaly::http {
 
@@ -35,16 +34,16 @@ using NameStackPtr = std::unique_ptr<STACK_OF(X509_NAME), OpenSslDeleter<STACK_O
 
 struct TlsMaterial {
   X509Ptr leaf;
-  CertStackPtr chain;          // intermediates after the leaf in cert_file; may be empty
+  CertStackPtr chain;  // intermediates after the leaf in cert_file; may be empty
   KeyPtr key;
-  StorePtr client_store;       // client_ca_file; null when not set
-  NameStackPtr client_names;   // the CA names sent in CertificateRequest; null when not set
+  StorePtr client_store;      // client_ca_file; null when not set
+  NameStackPtr client_names;  // the CA names sent in CertificateRequest; null when not set
   int verify_mode = SSL_VERIFY_NONE;
-  bool verify_chain = false;   // a client certificate must chain to client_store
+  bool verify_chain = false;  // a client certificate must chain to client_store
   int min_version = TLS1_2_VERSION;
   int max_version = TLS1_3_VERSION;
-  std::string ciphers;         // OpenSSL cipher list for TLS <= 1.2; empty: OpenSSL's default
-  std::string groups;          // OpenSSL groups list; empty: OpenSSL's default
+  std::string ciphers;  // OpenSSL cipher list for TLS <= 1.2; empty: OpenSSL's default
+  std::string groups;   // OpenSSL groups list; empty: OpenSSL's default
   bool prefer_server_ciphers = true;
   std::vector<std::string> allowed_sans;
 };
@@ -79,17 +78,22 @@ Result<std::vector<X509Ptr>> ReadCertificates(std::string_view key, const std::s
   // The loop ends with "no start line" after the last certificate; anything else is a broken PEM block.
   const unsigned long last = ERR_peek_last_error();
   if (ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE) ERR_clear_error();
-  if (ERR_peek_error() != 0) return tl::unexpected(Fail(key, path, "bad PEM certificate: " + OpenSslError()).error());
+  if (ERR_peek_error() != 0)
+    return tl::unexpected(Fail(key, path, "bad PEM certificate: " + OpenSslError()).error());
   if (certs.empty()) return tl::unexpected(Fail(key, path, "holds no PEM certificate").error());
   return certs;
 }
 
 int ToOpenSslVersion(config::TlsVersion v) {
   switch (v) {
-    case config::TlsVersion::kTls10: return TLS1_VERSION;
-    case config::TlsVersion::kTls11: return TLS1_1_VERSION;
-    case config::TlsVersion::kTls12: return TLS1_2_VERSION;
-    case config::TlsVersion::kTls13: return TLS1_3_VERSION;
+    case config::TlsVersion::kTls10:
+      return TLS1_VERSION;
+    case config::TlsVersion::kTls11:
+      return TLS1_1_VERSION;
+    case config::TlsVersion::kTls12:
+      return TLS1_2_VERSION;
+    case config::TlsVersion::kTls13:
+      return TLS1_3_VERSION;
   }
   return TLS1_2_VERSION;
 }
@@ -130,25 +134,29 @@ std::vector<std::string> SubjectAltNames(X509* cert) {
 // cannot mix two configs. Owned by the SSL object through ex_data; freed with it.
 using Holder = std::shared_ptr<const TlsMaterial>;
 
-void FreeHolder(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/, void* /*argp*/) {
+void FreeHolder(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/,
+                void* /*argp*/) {
   std::unique_ptr<Holder> owned(static_cast<Holder*>(ptr));
 }
 
 int HolderIndex() {
-  static const int index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, nullptr, nullptr, nullptr, &FreeHolder);
+  static const int index =
+      CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, nullptr, nullptr, nullptr, &FreeHolder);
   return index;
 }
 
 int VerifyClient(int preverify_ok, X509_STORE_CTX* store) noexcept {
   try {
     auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-    const auto* holder = ssl != nullptr ? static_cast<const Holder*>(SSL_get_ex_data(ssl, HolderIndex())) : nullptr;
+    const auto* holder =
+        ssl != nullptr ? static_cast<const Holder*>(SSL_get_ex_data(ssl, HolderIndex())) : nullptr;
     if (holder == nullptr || !*holder) return 0;
     const TlsMaterial& m = **holder;
     if (m.verify_chain && preverify_ok != 1) return 0;  // OpenSSL reports the reason (expired, unknown CA)
     if (X509_STORE_CTX_get_error_depth(store) == 0 && !m.allowed_sans.empty()) {
       X509* cert = X509_STORE_CTX_get_current_cert(store);
-      const std::vector<std::string> sans = cert != nullptr ? SubjectAltNames(cert) : std::vector<std::string>{};
+      const std::vector<std::string> sans =
+          cert != nullptr ? SubjectAltNames(cert) : std::vector<std::string>{};
       const bool allowed = std::any_of(sans.begin(), sans.end(), [&m](const std::string& san) {
         return std::find(m.allowed_sans.begin(), m.allowed_sans.end(), san) != m.allowed_sans.end();
       });
@@ -222,7 +230,8 @@ Result<std::shared_ptr<const TlsMaterial>> BuildTlsMaterial(const config::TlsSer
   m->chain.reset(sk_X509_new_null());
   if (!m->chain) return MakeError(ErrorCode::kInternal, "out of memory");
   for (size_t i = 1; i < certs->size(); ++i) {
-    if (sk_X509_push(m->chain.get(), (*certs)[i].get()) == 0) return MakeError(ErrorCode::kInternal, "out of memory");
+    if (sk_X509_push(m->chain.get(), (*certs)[i].get()) == 0)
+      return MakeError(ErrorCode::kInternal, "out of memory");
     (void)(*certs)[i].release();  // now owned by the stack
   }
 
@@ -297,11 +306,12 @@ Result<std::shared_ptr<const TlsMaterial>> BuildTlsMaterial(const config::TlsSer
   if (!probe) return MakeError(ErrorCode::kInternal, "creating an OpenSSL context: " + OpenSslError());
   if (SSL_CTX_set_min_proto_version(probe.get(), m->min_version) != 1 ||
       SSL_CTX_set_max_proto_version(probe.get(), m->max_version) != 1) {
-    return MakeError(ErrorCode::kInvalidConfig, "tls_server_config: min_version/max_version: " + OpenSslError());
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "tls_server_config: min_version/max_version: " + OpenSslError());
   }
   if (!m->ciphers.empty() && SSL_CTX_set_cipher_list(probe.get(), m->ciphers.c_str()) != 1) {
-    return MakeError(ErrorCode::kInvalidConfig, "tls_server_config.cipher_suites: OpenSSL supports none of them: " +
-                                                    OpenSslError());
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "tls_server_config.cipher_suites: OpenSSL supports none of them: " + OpenSslError());
   }
   if (!m->groups.empty() && SSL_CTX_set1_groups_list(probe.get(), m->groups.c_str()) != 1) {
     return MakeError(ErrorCode::kInvalidConfig, "tls_server_config.curve_preferences: " + OpenSslError());
@@ -321,7 +331,7 @@ Status LoadTlsShims(const std::vector<std::string>& dirs) {
     for (const std::string& dir : dirs) {
       const std::string crypto = dir + "/libcrypto.so";
       const std::string ssl = dir + "/libssl.so";
-      struct stat st{};
+      struct stat st {};
       if (stat(crypto.c_str(), &st) != 0 || stat(ssl.c_str(), &st) != 0) {
         tried += (tried.empty() ? "" : ", ") + dir;
         continue;
@@ -331,17 +341,18 @@ Status LoadTlsShims(const std::vector<std::string>& dirs) {
       if (dlopen(crypto.c_str(), RTLD_NOW | RTLD_LOCAL) == nullptr ||
           dlopen(ssl.c_str(), RTLD_NOW | RTLD_LOCAL) == nullptr) {
         const char* why = dlerror();
-        outcome = MakeError(ErrorCode::kInternal,
-                            "loading the OpenSSL shims for civetweb from " + dir + ": " + (why ? why : "unknown"));
+        outcome = MakeError(ErrorCode::kInternal, "loading the OpenSSL shims for civetweb from " + dir +
+                                                      ": " + (why ? why : "unknown"));
         return;
       }
       outcome = {};
       return;
     }
-    outcome = MakeError(ErrorCode::kInternal,
-                        "TLS needs the OpenSSL shims libssl.so and libcrypto.so (built in exporter/http/tls_shim, "
-                        "installed under lib/anomaly_exporter); not found in: " +
-                            (tried.empty() ? std::string("(no folder given)") : tried));
+    outcome =
+        MakeError(ErrorCode::kInternal,
+                  "TLS needs the OpenSSL shims libssl.so and libcrypto.so (built in exporter/http/tls_shim, "
+                  "installed under lib/anomaly_exporter); not found in: " +
+                      (tried.empty() ? std::string("(no folder given)") : tried));
   });
   return outcome;
 }

@@ -1,6 +1,7 @@
 #include "anomaly/http/web_server.h"
 
 #include <arpa/inet.h>
+#include <civetweb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,8 +13,6 @@
 #include <string_view>
 #include <thread>
 
-#include <civetweb.h>
-
 #include "anomaly/base/log.h"
 #include "exporter/http/basic_auth.h"
 #include "exporter/http/router.h"
@@ -22,15 +21,16 @@
 namespace anomaly::http {
 
 struct PreparedWebConfig {
-  std::shared_ptr<const Access> access;     // never null
-  std::shared_ptr<const TlsMaterial> tls;   // null: plain HTTP
+  std::shared_ptr<const Access> access;    // never null
+  std::shared_ptr<const TlsMaterial> tls;  // null: plain HTTP
 };
 
 namespace {
 
 // Builds what `web` asks for. `current` (may be null) lends its authenticator when the users are the
 // same, so a reload that changes nothing else keeps the basic auth cache warm.
-Result<std::shared_ptr<const PreparedWebConfig>> Prepare(const config::WebConfig* web, const Access* current) {
+Result<std::shared_ptr<const PreparedWebConfig>> Prepare(const config::WebConfig* web,
+                                                         const Access* current) {
   auto prepared = std::make_shared<PreparedWebConfig>();
   auto access = std::make_shared<Access>();
   if (web != nullptr) {
@@ -250,8 +250,8 @@ Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options,
     ports = std::move(tls_ports);
   }
 
-  auto impl =
-      std::make_unique<Impl>(std::move(options), std::move(self_metrics), std::move(anomalies), std::move(callbacks));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(self_metrics), std::move(anomalies),
+                                     std::move(callbacks));
   impl->hosts = std::move(hosts);
   impl->router.SetAccess((*prepared)->access);
   if ((*prepared)->tls) impl->tls = std::make_unique<TlsServer>((*prepared)->tls);

@@ -36,8 +36,9 @@ TEST(WebConfigTest, LoadsEveryKeyOfTheExample) {
   EXPECT_EQ(tls.client_ca_file, kDir + "/ca.crt");
   EXPECT_EQ(tls.min_version, TlsVersion::kTls12);
   EXPECT_EQ(tls.max_version, TlsVersion::kTls13);
-  EXPECT_THAT(tls.cipher_suites, ElementsAre("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-                                             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"));
+  EXPECT_THAT(tls.cipher_suites,
+              ElementsAre("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                          "TLS_AES_128_GCM_SHA256"));
   EXPECT_THAT(tls.curve_preferences, ElementsAre("X25519", "CurveP256"));
   EXPECT_FALSE(tls.prefer_server_cipher_suites);
   EXPECT_THAT(tls.client_allowed_sans, ElementsAre("scraper.example", "10.0.0.1"));
@@ -60,7 +61,8 @@ TEST(WebConfigTest, EmptyFileProtectsNothing) {
 }
 
 TEST(WebConfigTest, DefaultsFollowExporterToolkit) {
-  Result<WebConfig> web = LoadWebConfigFromString("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n", kFile);
+  Result<WebConfig> web =
+      LoadWebConfigFromString("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n", kFile);
   ASSERT_THAT(web, IsOk());
   TlsServerConfig expected;
   expected.cert_file = kDir + "/server.crt";
@@ -83,8 +85,8 @@ TEST(WebConfigTest, AcceptsEveryClientAuthType) {
   for (const auto& [name, type] : cases) {
     const bool ca = type != ClientAuthType::kNoClientCert;
     Result<WebConfig> web = LoadWebConfigFromString(
-        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: " + name + "\n" +
-            (ca ? "  client_ca_file: ca.crt\n" : ""),
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: " + name +
+            "\n" + (ca ? "  client_ca_file: ca.crt\n" : ""),
         kFile);
     ASSERT_THAT(web, IsOk()) << name;
     EXPECT_EQ(web->tls_server_config->client_auth_type, type) << name;
@@ -93,10 +95,12 @@ TEST(WebConfigTest, AcceptsEveryClientAuthType) {
 
 TEST(WebConfigTest, AbsolutePathsAreKept) {
   Result<WebConfig> web = LoadWebConfigFromString(
-      "tls_server_config:\n  cert_file: " + kDir + "/server.crt\n  key_file: ../web/server.key\n", "/nowhere/web.yml");
+      "tls_server_config:\n  cert_file: " + kDir + "/server.crt\n  key_file: ../web/server.key\n",
+      "/nowhere/web.yml");
   ASSERT_THAT(web, Not(IsOk()));
   EXPECT_THAT(web.error().message, Not(HasSubstr("cert_file")));
-  EXPECT_THAT(web.error().message, HasSubstr("/nowhere/web.yml:3: tls_server_config.key_file: cannot read \"/web/server.key\""));
+  EXPECT_THAT(web.error().message,
+              HasSubstr("/nowhere/web.yml:3: tls_server_config.key_file: cannot read \"/web/server.key\""));
 }
 
 struct BadCase {
@@ -111,22 +115,29 @@ TEST(WebConfigTest, RefusesEachMistakeWithFileLineAndKey) {
       {"a: 1\n---\nb: 2\n", "3: more than one YAML document; a web config file holds exactly one"},
       {"- a\n", "1: expected a mapping, got a sequence"},
       {"rate_limit: {}\n",
-       "1: rate_limit: unknown key (known keys here: tls_server_config, http_server_config, basic_auth_users)"},
+       "1: rate_limit: unknown key (known keys here: tls_server_config, http_server_config, "
+       "basic_auth_users)"},
       {tls + "  cert_fil: x\n",
        "4: tls_server_config.cert_fil: unknown key (known keys here: cert_file, key_file, client_auth_type, "
-       "client_ca_file, min_version, max_version, cipher_suites, curve_preferences, prefer_server_cipher_suites, "
+       "client_ca_file, min_version, max_version, cipher_suites, curve_preferences, "
+       "prefer_server_cipher_suites, "
        "client_allowed_sans, cert, key, client_ca)"},
-      {"tls_server_config:\n  key_file: server.key\n", "1: tls_server_config.cert_file: required when TLS is configured"},
-      {"tls_server_config:\n  cert_file: server.crt\n", "1: tls_server_config.key_file: required when TLS is configured"},
+      {"tls_server_config:\n  key_file: server.key\n",
+       "1: tls_server_config.cert_file: required when TLS is configured"},
+      {"tls_server_config:\n  cert_file: server.crt\n",
+       "1: tls_server_config.key_file: required when TLS is configured"},
       {"tls_server_config:\n  cert_file: missing.crt\n  key_file: server.key\n",
        "2: tls_server_config.cert_file: cannot read \"" + kDir + "/missing.crt\": No such file or directory"},
-      {"tls_server_config:\n  cert_file: ''\n  key_file: server.key\n", "2: tls_server_config.cert_file: must not be empty"},
+      {"tls_server_config:\n  cert_file: ''\n  key_file: server.key\n",
+       "2: tls_server_config.cert_file: must not be empty"},
       {"tls_server_config:\n  cert_file: .\n  key_file: server.key\n",
        "2: tls_server_config.cert_file: \"" + kDir + "/\" is a directory, not a file"},
       {tls + "  key: |\n    -----BEGIN PRIVATE KEY-----\n",
-       "4: tls_server_config.key: inline certificates and keys are refused: secrets come from files only; use key_file"},
+       "4: tls_server_config.key: inline certificates and keys are refused: secrets come from files only; "
+       "use key_file"},
       {tls + "  cert: x\n",
-       "4: tls_server_config.cert: inline certificates and keys are refused: secrets come from files only; use cert_file"},
+       "4: tls_server_config.cert: inline certificates and keys are refused: secrets come from files only; "
+       "use cert_file"},
       {tls + "  client_auth_type: RequireAndVerifyClientCert\n",
        "4: tls_server_config.client_auth_type: client_ca_file is required to verify client certificates"},
       {tls + "  client_auth_type: VerifyClientCertIfGiven\n",
@@ -135,18 +146,21 @@ TEST(WebConfigTest, RefusesEachMistakeWithFileLineAndKey) {
        "4: tls_server_config.client_auth_type: unknown client_auth_type \"Sometimes\" (known: NoClientCert, "
        "RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert)"},
       {tls + "  client_ca_file: ca.crt\n",
-       "4: tls_server_config.client_ca_file: set without a client_auth_type that asks for client certificates "
+       "4: tls_server_config.client_ca_file: set without a client_auth_type that asks for client "
+       "certificates "
        "(e.g. RequireAndVerifyClientCert)"},
       {tls + "  min_version: TLS14\n",
        "4: tls_server_config.min_version: unknown TLS version \"TLS14\" (known: TLS10, TLS11, TLS12, TLS13)"},
-      {tls + "  min_version: TLS13\n  max_version: TLS12\n", "4: tls_server_config.min_version: must not be above max_version"},
+      {tls + "  min_version: TLS13\n  max_version: TLS12\n",
+       "4: tls_server_config.min_version: must not be above max_version"},
       {tls + "  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, RC4]\n",
        "4: tls_server_config.cipher_suites[1]: unknown cipher suite \"RC4\" (Go's names, e.g. "
        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)"},
       {tls + "  cipher_suites: TLS_AES_128_GCM_SHA256\n",
        "4: tls_server_config.cipher_suites: expected a list of strings, got a scalar"},
       {tls + "  curve_preferences: [CurveP256, P-256]\n",
-       "4: tls_server_config.curve_preferences[1]: unknown curve \"P-256\" (known: CurveP256, CurveP384, CurveP521, X25519)"},
+       "4: tls_server_config.curve_preferences[1]: unknown curve \"P-256\" (known: CurveP256, CurveP384, "
+       "CurveP521, X25519)"},
       {tls + "  prefer_server_cipher_suites: maybe\n",
        "4: tls_server_config.prefer_server_cipher_suites: expected true or false, got \"maybe\""},
       {tls + "  client_allowed_sans: [a.example]\n",
@@ -161,25 +175,33 @@ TEST(WebConfigTest, RefusesEachMistakeWithFileLineAndKey) {
        "2: http_server_config.headers: expected a mapping of header name to value, got a sequence"},
       {"http_server_config:\n  headers:\n    Content-Type: text/html\n",
        "3: http_server_config.headers.Content-Type: this header can not be configured (allowed: "
-       "Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)"},
+       "Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, "
+       "Content-Security-Policy)"},
       {"http_server_config:\n  headers:\n    X-Frame-Options: allow\n",
-       "3: http_server_config.headers.X-Frame-Options: invalid value \"allow\" (expected one of: deny, sameorigin)"},
+       "3: http_server_config.headers.X-Frame-Options: invalid value \"allow\" (expected one of: deny, "
+       "sameorigin)"},
       {"http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n",
-       "3: http_server_config.headers.X-Content-Type-Options: invalid value \"sniff\" (expected one of: nosniff)"},
+       "3: http_server_config.headers.X-Content-Type-Options: invalid value \"sniff\" (expected one of: "
+       "nosniff)"},
       {"http_server_config:\n  headers:\n    X-XSS-Protection: \"1\\r\\nSet-Cookie: a=b\"\n",
        "3: http_server_config.headers.X-XSS-Protection: header value must be one line"},
-      {"basic_auth_users: [a]\n", "1: basic_auth_users: expected a mapping of user name to bcrypt hash, got a sequence"},
+      {"basic_auth_users: [a]\n",
+       "1: basic_auth_users: expected a mapping of user name to bcrypt hash, got a sequence"},
       {"basic_auth_users:\n  \"a:b\": '" + kHash + "'\n",
        "2: basic_auth_users.a:b: user name must be non-empty and hold no ':' or line break"},
-      {"basic_auth_users:\n  alice: {}\n", "2: basic_auth_users.alice: expected a bcrypt hash, got a mapping"},
+      {"basic_auth_users:\n  alice: {}\n",
+       "2: basic_auth_users.alice: expected a bcrypt hash, got a mapping"},
       {"basic_auth_users:\n  alice: plaintext-password\n",
-       "2: basic_auth_users.alice: not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04-31, 60 characters; make one with "
+       "2: basic_auth_users.alice: not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04-31, 60 characters; make "
+       "one with "
        "htpasswd -nBC 10 \"\" or see docs/security.md)"},
       {"basic_auth_users:\n  alice: '$2b$03$isYqruMTttSL5wWhi.h.ku0UlmV9i.VJ5Sjv8GsOVA6P4UHKX9uym'\n",
-       "2: basic_auth_users.alice: not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04-31, 60 characters; make one with "
+       "2: basic_auth_users.alice: not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04-31, 60 characters; make "
+       "one with "
        "htpasswd -nBC 10 \"\" or see docs/security.md)"},
       {"basic_auth_users:\n  alice: '$1$abcdefgh$abcdefghijklmnopqrstuv'\n",
-       "2: basic_auth_users.alice: not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04-31, 60 characters; make one with "
+       "2: basic_auth_users.alice: not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04-31, 60 characters; make "
+       "one with "
        "htpasswd -nBC 10 \"\" or see docs/security.md)"},
   };
   for (const BadCase& c : cases) {
@@ -229,11 +251,14 @@ TEST(WebConfigTest, ExampleIsValidButForItsDeploymentPaths) {
   const std::string path = ANOMALY_EXAMPLES_DIR "/web-config.yml";
   Result<WebConfig> web = LoadWebConfigFromFile(path);
   ASSERT_THAT(web, Not(IsOk()));
-  EXPECT_EQ(web.error().message,
-            path + ":7: tls_server_config.cert_file: cannot read \"/etc/anomaly-exporter/tls/tls.crt\": No such file "
-                   "or directory\n" +
-                path + ":8: tls_server_config.key_file: cannot read \"/etc/anomaly-exporter/tls/tls.key\": No such file "
-                       "or directory");
+  EXPECT_EQ(
+      web.error().message,
+      path +
+          ":7: tls_server_config.cert_file: cannot read \"/etc/anomaly-exporter/tls/tls.crt\": No such file "
+          "or directory\n" +
+          path +
+          ":8: tls_server_config.key_file: cannot read \"/etc/anomaly-exporter/tls/tls.key\": No such file "
+          "or directory");
 }
 
 }  // namespace

@@ -1,14 +1,13 @@
 #include "exporter/http/basic_auth.h"
 
 #include <crypt.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace anomaly::http {
 namespace {
@@ -29,7 +28,8 @@ std::string Basic(const std::string& credentials) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < credentials.size(); i += 3) {
-    const uint32_t n = (uint8_t(credentials[i]) << 16) | (uint8_t(credentials[i + 1]) << 8) | uint8_t(credentials[i + 2]);
+    const uint32_t n =
+        (uint8_t(credentials[i]) << 16) | (uint8_t(credentials[i + 1]) << 8) | uint8_t(credentials[i + 2]);
     for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
   }
   if (credentials.size() - i == 1) {
@@ -59,8 +59,9 @@ TEST(BasicAuthTest, ParsesBasicAuthorization) {
   ASSERT_TRUE(ParseBasicAuthorization("bAsIc " + Basic("bob:").substr(6), user, password));
   EXPECT_EQ(user, "bob");
   EXPECT_EQ(password, "");
-  for (const std::string& bad : {std::string(), std::string("Basic"), std::string("Basic "), std::string("Bearer abc"),
-                                 std::string("Basic !!!!"), Basic("no-colon"), std::string("Basic YQ")}) {
+  for (const std::string& bad :
+       {std::string(), std::string("Basic"), std::string("Basic "), std::string("Bearer abc"),
+        std::string("Basic !!!!"), Basic("no-colon"), std::string("Basic YQ")}) {
     EXPECT_FALSE(ParseBasicAuthorization(bad, user, password)) << bad;
   }
 }

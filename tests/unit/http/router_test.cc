@@ -1,11 +1,10 @@
 #include "exporter/http/router.h"
 
 #include <crypt.h>
-
-#include <map>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <map>
 
 namespace anomaly::http {
 namespace {
@@ -66,7 +65,8 @@ TEST(RouterTest, BasicAuthGuardsEveryPathAndMethod) {
   Router router(WebOptions{}, nullptr, nullptr, callbacks);
   router.SetAccess(AdminOnly());
   for (const char* method : {"GET", "HEAD", "POST", "DELETE"}) {
-    for (const char* path : {"/metrics", "/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies", "/nope"}) {
+    for (const char* path :
+         {"/metrics", "/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies", "/nope"}) {
       Request request{method, path, "", ""};
       Response denied = router.Serve(request);
       EXPECT_EQ(denied.status, 401) << method << " " << path;

@@ -1,11 +1,10 @@
 #include "exporter/http/tls_context.h"
 
 #include <dlfcn.h>
-
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "result_matchers.h"
 
@@ -40,8 +39,8 @@ TEST(TlsContextTest, BuildsFromTheTestCertificates) {
 TEST(TlsContextTest, RefusesAKeyThatDoesNotMatchTheCertificate) {
   EXPECT_THAT(BuildTlsMaterial(Tls("server.crt", "other.key")),
               ErrorIs(ErrorCode::kInvalidConfig,
-                      Eq("tls_server_config.key_file \"" + kDir + "other.key\": does not match the first certificate of " +
-                         kDir + "server.crt")));
+                      Eq("tls_server_config.key_file \"" + kDir +
+                         "other.key\": does not match the first certificate of " + kDir + "server.crt")));
 }
 
 TEST(TlsContextTest, RefusesFilesThatAreNotPem) {
@@ -49,18 +48,19 @@ TEST(TlsContextTest, RefusesFilesThatAreNotPem) {
   EXPECT_THAT(BuildTlsMaterial(Tls("good.yml")),
               ErrorIs(ErrorCode::kInvalidConfig,
                       Eq("tls_server_config.cert_file \"" + kDir + "good.yml\": holds no PEM certificate")));
-  EXPECT_THAT(BuildTlsMaterial(Tls("server.crt", "good.yml")),
-              ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("tls_server_config.key_file \"" + kDir +
-                                                           "good.yml\": not an unencrypted PEM private key")));
+  EXPECT_THAT(
+      BuildTlsMaterial(Tls("server.crt", "good.yml")),
+      ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("tls_server_config.key_file \"" + kDir +
+                                                   "good.yml\": not an unencrypted PEM private key")));
   EXPECT_THAT(BuildTlsMaterial(Tls("missing.crt")),
-              ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("tls_server_config.cert_file \"" + kDir +
-                                                           "missing.crt\": cannot open")));
+              ErrorIs(ErrorCode::kInvalidConfig,
+                      HasSubstr("tls_server_config.cert_file \"" + kDir + "missing.crt\": cannot open")));
   config::TlsServerConfig bad_ca = Tls();
   bad_ca.client_auth_type = config::ClientAuthType::kRequireAndVerifyClientCert;
   bad_ca.client_ca_file = kDir + "server.key";
   EXPECT_THAT(BuildTlsMaterial(bad_ca),
-              ErrorIs(ErrorCode::kInvalidConfig,
-                      Eq("tls_server_config.client_ca_file \"" + kDir + "server.key\": holds no PEM certificate")));
+              ErrorIs(ErrorCode::kInvalidConfig, Eq("tls_server_config.client_ca_file \"" + kDir +
+                                                    "server.key\": holds no PEM certificate")));
 }
 
 // What civetweb does after LoadTlsShims: dlopen("libssl.so") by its bare name must find the shim already

@@ -319,7 +319,8 @@ TEST(WebServerTlsTest, ServesHttpsAndRefusesToTurnTlsOffOnReload) {
   options.tls_shim_dirs = {ANOMALY_TLS_SHIM_DIR};
   auto server = WebServer::Create(options, nullptr, nullptr, {});
   ASSERT_THAT(server, testing::IsOk());
-  const std::string url = "https://localhost:" + std::to_string((*server)->GetListeningPorts()[0]) + "/-/healthy";
+  const std::string url =
+      "https://localhost:" + std::to_string((*server)->GetListeningPorts()[0]) + "/-/healthy";
 
   CURL* curl = curl_easy_init();
   std::string body;
@@ -358,7 +359,8 @@ TEST(WebServerTlsTest, PlainServerRefusesToTurnTlsOn) {
   auto prepared = (*server)->PrepareWebConfig(web);
   ASSERT_THAT(prepared, testing::IsOk());
   (*server)->InstallWebConfig(*prepared);
-  HttpResult r = Fetch("http://127.0.0.1:" + std::to_string((*server)->GetListeningPorts()[0]) + "/-/healthy");
+  HttpResult r =
+      Fetch("http://127.0.0.1:" + std::to_string((*server)->GetListeningPorts()[0]) + "/-/healthy");
   EXPECT_EQ(r.status, 401) << "basic auth installed by a reload applies to plain HTTP too";
 }
 
