@@ -17,6 +17,7 @@ run completed; judge the figures.
 import argparse
 import base64
 import http.client
+import os
 import queue
 import re
 import ssl
@@ -164,6 +165,8 @@ def main():
               f"requests; other seconds: p99 {percentile(other, 99):.2f} ms over {len(other)}")
     else:
         print("no refit seen during the run (fit count unchanged or not read)")
+    t = os.times()
+    print(f"load client CPU: {t.user + t.system:.1f} s")
     print(f"RESULT errors={errors + missing}")
 
 

@@ -78,10 +78,13 @@ until curl "${curl_opts[@]}" "$base/-/ready" >/dev/null 2>&1; do
 done
 metric() { curl "${curl_opts[@]}" "$base/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {print s + 0}'; }
 echo "exporter ready: $(metric 'anomaly_exporter_series\{') series scored; metrics body $(curl "${curl_opts[@]}" "$base/metrics" | wc -c) bytes"
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }  # the exporter's user + system CPU, in clock ticks
+cpu_before=$(cpu)
 fits_before=$(metric anomaly_exporter_fit_duration_seconds_count)
 cycles_before=$(metric anomaly_exporter_queries_total)
 python3 "$root/bench/load.py" --url "$base" --rps "$rps" --seconds "$seconds" ${gzip} "${share[@]}" "${client_opts[@]}"
 echo "during the run: $(python3 -c "print(int($(metric anomaly_exporter_queries_total) - $cycles_before))") cycles," \
   "$(python3 -c "print(int($(metric anomaly_exporter_fit_duration_seconds_count) - $fits_before))") series fits;" \
-  "last cycle $(metric anomaly_exporter_cycle_duration_seconds) s; exporter RSS $(awk '/VmRSS/{print $2}' /proc/$pid/status) KiB"
+  "last cycle $(metric anomaly_exporter_cycle_duration_seconds) s; exporter RSS $(awk '/VmRSS/{print $2}' /proc/$pid/status) KiB;" \
+  "exporter CPU $(python3 -c "print(round(($(cpu) - $cpu_before) / $(getconf CLK_TCK), 1))") s; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 kill -0 "$pid" || { echo "exporter died"; tail "$work/exporter.log"; exit 1; }

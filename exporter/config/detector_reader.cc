@@ -298,9 +298,10 @@ void CheckDetector(const MapView& view, DetectorConfig& d, bool window_given, Di
 DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostics& diag) {
   const bool whole = block == DetectorBlock::kDetector;
   if (whole) {
-    view.CheckKeys({"name", "query", "step", "history", "interval", "refit_interval", "seasonality", "stl",
-                    "threshold", "direction", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
-                   diag);
+    view.CheckKeys(
+        {"name", "query", "step", "history", "interval", "refit_interval", "seasonality", "stl", "threshold",
+         "direction", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
+        diag);
   } else {
     view.CheckKeys({"step", "history", "interval", "refit_interval", "seasonality", "stl", "threshold",
                     "direction", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},

@@ -5,17 +5,17 @@
 // 429 with Retry-After (honoured, measured at the proxy), series churn against series_ttl, and 100
 // reloads while cycles run. Each test starts its own exporter; Prometheus, the proxy and the churn
 // target serve the whole suite. docs/reliability.md lists what each fault gets.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <csignal>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
 #include "support/eventually.h"
@@ -28,9 +28,9 @@
 namespace anomaly::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 const std::map<std::string, std::string> kRequests = {{"detector", "requests"}};
 const char* const kServices[] = {"checkout", "search", "login", "catalog"};
@@ -40,7 +40,9 @@ const char* const kServices[] = {"checkout", "search", "login", "catalog"};
 std::string RequestsConfig(const std::string& upstream, const std::string& detector_extra = "",
                            const std::string& more_detectors = "") {
   return "prometheus:\n"
-         "  url: " + upstream + "\n"
+         "  url: " +
+         upstream +
+         "\n"
          "  timeout: 1s\n"
          "defaults:\n"
          "  step: 1m\n"
@@ -97,8 +99,10 @@ class FaultsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir("anomaly_faults_test");
     const std::string om = dir_->File("history.om");
-    std::string cmd = "python3 " ANOMALY_SOURCE_DIR "/scripts/workload.py backfill --days 3 --step 60 "
-                      "--recent-incident 15 --out " + om;
+    std::string cmd = "python3 " ANOMALY_SOURCE_DIR
+                      "/scripts/workload.py backfill --days 3 --step 60 "
+                      "--recent-incident 15 --out " +
+                      om;
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
     churn_ = StartHelper("churn", {ANOMALY_SOURCE_DIR "/tests/support/churn_target.py"}, &churn_url_);
@@ -106,15 +110,17 @@ class FaultsTest : public ::testing::Test {
     PrometheusOptions popts;
     popts.openmetrics_file = om;
     popts.scrape_interval = seconds(1);
-    popts.scrape_configs = "  - job_name: churn\n"
-                           "    static_configs:\n"
-                           "      - targets: ['" + churn_url_.substr(7) + "']\n";
+    popts.scrape_configs =
+        "  - job_name: churn\n"
+        "    static_configs:\n"
+        "      - targets: ['" +
+        churn_url_.substr(7) + "']\n";
     auto prom = PrometheusProcess::Start(popts);
     ASSERT_TRUE(prom.has_value()) << prom.error().message;
     prometheus_ = prom->release();
-    proxy_ = StartHelper("proxy", {ANOMALY_SOURCE_DIR "/tests/support/fault_proxy.py", "--upstream",
-                                   prometheus_->url()},
-                         &proxy_url_);
+    proxy_ = StartHelper(
+        "proxy", {ANOMALY_SOURCE_DIR "/tests/support/fault_proxy.py", "--upstream", prometheus_->url()},
+        &proxy_url_);
     ASSERT_NE(proxy_, nullptr);
   }
 
@@ -127,7 +133,8 @@ class FaultsTest : public ::testing::Test {
 
   void TearDown() override {
     SetMode("pass");
-    if (HasFailure() && exporter_.process) std::cerr << "exporter log:\n" << exporter_.process->LogTail() << "\n";
+    if (HasFailure() && exporter_.process)
+      std::cerr << "exporter log:\n" << exporter_.process->LogTail() << "\n";
     exporter_ = Exporter{};
   }
 
@@ -158,10 +165,13 @@ class FaultsTest : public ::testing::Test {
     auto e = ChildProcess::Start(o);
     ASSERT_TRUE(e.has_value()) << e.error().message;
     exporter_.process = std::move(*e);
-    ASSERT_TRUE(Eventually([&] {
-      auto r = HttpGet(exporter_.Url("/-/ready"));
-      return r && r->status == 200;
-    }, seconds(90))) << exporter_.process->LogTail();
+    ASSERT_TRUE(Eventually(
+        [&] {
+          auto r = HttpGet(exporter_.Url("/-/ready"));
+          return r && r->status == 200;
+        },
+        seconds(90)))
+        << exporter_.process->LogTail();
   }
 
   static void SetMode(const std::string& mode) {
@@ -170,7 +180,8 @@ class FaultsTest : public ::testing::Test {
   }
 
   size_t CountInState(const std::string& state) const {
-    return FindSamples(exporter_.Scrape(), "anomaly_state", {{"detector", "requests"}, {"state", state}}).size();
+    return FindSamples(exporter_.Scrape(), "anomaly_state", {{"detector", "requests"}, {"state", state}})
+        .size();
   }
 
   std::map<std::string, double> Expected() const {
@@ -212,25 +223,29 @@ TEST_F(FaultsTest, PrometheusKilledMidQueryAndRestartedRecoversKeepingState) {
   ASSERT_TRUE(Eventually([&] { return CountInState("ok") == 4; }, seconds(30)));
   const std::map<std::string, double> expected = Expected();
   const double ingested = exporter_.Value("anomaly_exporter_samples_ingested_total", kRequests);
-  const double unavailable_before = exporter_.Value("anomaly_exporter_query_errors_total",
-                                                    {{"detector", "requests"}, {"reason", "upstream_unavailable"}});
+  const double unavailable_before = exporter_.Value(
+      "anomaly_exporter_query_errors_total", {{"detector", "requests"}, {"reason", "upstream_unavailable"}});
 
   // Hold each query 300 ms in the proxy, and kill Prometheus while one is in flight.
   SetMode("delay:300");
-  ASSERT_TRUE(Eventually([&] {
-    auto r = HttpGet(proxy_url_ + "/__inflight");
-    return r && r->body != "0";
-  }, seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = HttpGet(proxy_url_ + "/__inflight");
+        return r && r->body != "0";
+      },
+      seconds(10)));
   prometheus_->Kill();
   SetMode("pass");
 
-  EXPECT_TRUE(Eventually([&] {
-    std::vector<TextSample> m = exporter_.Scrape();
-    return SampleValue(m, "anomaly_exporter_query_errors_total",
-                       {{"detector", "requests"}, {"reason", "upstream_unavailable"}})
-                   .value_or(0) > unavailable_before &&
-           FindSamples(m, "anomaly_state", {{"detector", "requests"}, {"state", "stale"}}).size() == 4;
-  }, seconds(30)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::vector<TextSample> m = exporter_.Scrape();
+        return SampleValue(m, "anomaly_exporter_query_errors_total",
+                           {{"detector", "requests"}, {"reason", "upstream_unavailable"}})
+                       .value_or(0) > unavailable_before &&
+               FindSamples(m, "anomaly_state", {{"detector", "requests"}, {"state", "stale"}}).size() == 4;
+      },
+      seconds(30)));
   // Stale: no score, no flag (docs/metrics.md); every series still there, past its series_ttl.
   std::this_thread::sleep_for(seconds(5));  // > series_ttl: a deliberate wait, not a synchronisation
   std::vector<TextSample> m = exporter_.Scrape();
@@ -269,18 +284,24 @@ TEST_F(FaultsTest, SlowAndCutAnswersAreCountedLoggedOnceAndKeepState) {
     const double before = exporter_.Value("anomaly_exporter_query_errors_total", reason);
     const size_t log_from = exporter_.Log().size();
     SetMode(f.mode);
-    EXPECT_TRUE(Eventually([&] {
-      return exporter_.Value("anomaly_exporter_query_errors_total", reason) >= before + f.failed_cycles &&
-             CountInState("stale") == 4;
-    }, seconds(60)));
+    EXPECT_TRUE(Eventually(
+        [&] {
+          return exporter_.Value("anomaly_exporter_query_errors_total", reason) >= before + f.failed_cycles &&
+                 CountInState("stale") == 4;
+        },
+        seconds(60)));
     if (std::string(f.mode) == "slow") {
-      EXPECT_TRUE(Eventually([&] {
-        return exporter_.Value("anomaly_exporter_query_errors_total",
-                               {{"detector", "requests"}, {"reason", "cancelled"}}) > 0;
-      }, seconds(30))) << "the breaker opens after 5 consecutive timeouts";
+      EXPECT_TRUE(Eventually(
+          [&] {
+            return exporter_.Value("anomaly_exporter_query_errors_total",
+                                   {{"detector", "requests"}, {"reason", "cancelled"}}) > 0;
+          },
+          seconds(30)))
+          << "the breaker opens after 5 consecutive timeouts";
     }
     const std::string log = exporter_.Log();
-    EXPECT_EQ(Count(log, "detector=requests reason=" + std::string(f.reason), log_from), 1) << log.substr(log_from);
+    EXPECT_EQ(Count(log, "detector=requests reason=" + std::string(f.reason), log_from), 1)
+        << log.substr(log_from);
     size_t line = log.find("reason=" + std::string(f.reason), log_from);
     ASSERT_NE(line, std::string::npos);
     EXPECT_THAT(log.substr(line, log.find('\n', line) - line), HasSubstr(f.cause));
@@ -357,7 +378,9 @@ TEST_F(FaultsTest, ChurnedSeriesLeaveAfterTheTtlAndNewOnesArePickedUp) {
 
   ASSERT_TRUE(HttpPost(churn_url_ + "/__set?ids=a,c", "").has_value());
   const auto removed = std::chrono::steady_clock::now();
-  auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - removed).count(); };
+  auto since = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - removed).count();
+  };
   EXPECT_TRUE(Eventually([&] { return has("c"); }, seconds(10))) << "new series not picked up";
   const double c_seen = since();
   EXPECT_LT(c_seen, 5.0) << "one scrape (1 s) and the next cycle (1 s), with slack";
@@ -374,8 +397,8 @@ TEST_F(FaultsTest, ChurnedSeriesLeaveAfterTheTtlAndNewOnesArePickedUp) {
 // 100 reloads while cycles run (after 50 that warm the allocator up), alternating SIGHUP and POST
 // /-/reload, cycling through two good configs and two broken ones: no crash, each reload counted once with
 // the right outcome, the last good config in force, and RSS flat. Measured over 600 reloads, RSS rose
-// 18.1 -> 18.5 (50) -> 19.1 (100) -> 19.7 (200) -> 20.3 MiB (400) and then stayed there: malloc arenas
-// settling, not a per-reload leak (which `make test-asan`'s leak checker would also report).
+// 17.7 MiB (10) -> 18.1 (50) -> 18.7 (100) -> 19.3 (200) -> 19.8 (400) and then stayed there: malloc
+// arenas settling, not a per-reload leak (which `make test-asan`'s leak checker would also report).
 TEST_F(FaultsTest, HundredReloadsWhileCyclesRunKeepTheLastGoodConfigAndFlatMemory) {
   const std::string good1 = RequestsConfig(proxy_url_);
   const std::string good2 = RequestsConfig(proxy_url_, "    threshold: {floor: 50}\n",
@@ -420,20 +443,23 @@ TEST_F(FaultsTest, HundredReloadsWhileCyclesRunKeepTheLastGoodConfigAndFlatMemor
     if (i == 49) rss_after_50 = RssKiB(exporter_.process->pid());
   }
   // The last reload (i = 149) was bad2, the last good one good2: floor 50 and the latency detector.
-  EXPECT_TRUE(Eventually([&] {
-    std::vector<TextSample> m = exporter_.Scrape();
-    std::vector<TextSample> thresholds = FindSamples(m, "anomaly_threshold", kRequests);
-    if (thresholds.size() != 4) return false;
-    for (const TextSample& t : thresholds) {
-      if (t.value < 50) return false;
-    }
-    return SampleValue(m, "anomaly_exporter_detector_ready", {{"detector", "latency"}}) == 1.0;
-  }, seconds(60)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::vector<TextSample> m = exporter_.Scrape();
+        std::vector<TextSample> thresholds = FindSamples(m, "anomaly_threshold", kRequests);
+        if (thresholds.size() != 4) return false;
+        for (const TextSample& t : thresholds) {
+          if (t.value < 50) return false;
+        }
+        return SampleValue(m, "anomaly_exporter_detector_ready", {{"detector", "latency"}}) == 1.0;
+      },
+      seconds(60)));
   // Let the last runners finish their first cycles, then compare resident memory.
   std::this_thread::sleep_for(seconds(3));
   const long rss_after_150 = RssKiB(exporter_.process->pid());
   std::cout << "reloads: RSS after 50 = " << rss_after_50 << " KiB, after 150 = " << rss_after_150
-            << " KiB, ratio " << static_cast<double>(rss_after_150) / static_cast<double>(rss_after_50) << "\n";
+            << " KiB, ratio " << static_cast<double>(rss_after_150) / static_cast<double>(rss_after_50)
+            << "\n";
   EXPECT_LE(rss_after_150, rss_after_50 * 11 / 10) << "RSS grew more than 10% over 100 reloads";
 }
 

@@ -341,7 +341,8 @@ TEST(ConfigLoaderTest, SeriesTtlDefaultsInheritsAndIsCheckedAgainstInterval) {
        "c.yml:6: detectors[0].series_ttl: invalid duration \"soon\""},
   };
   for (const Bad& b : bad) {
-    EXPECT_THAT(LoadConfigFromString(b.yaml, "c.yml"), ErrorIs(ErrorCode::kInvalidConfig, HasSubstr(b.message)))
+    EXPECT_THAT(LoadConfigFromString(b.yaml, "c.yml"),
+                ErrorIs(ErrorCode::kInvalidConfig, HasSubstr(b.message)))
         << b.yaml;
   }
 }
