@@ -33,6 +33,14 @@ using std::chrono::seconds;
 using ::testing::HasSubstr;
 
 const std::map<std::string, std::string> kRequests = {{"detector", "requests"}};
+
+#ifdef ANOMALY_SANITIZED
+constexpr bool kSanitized = true;  // slower binaries, RSS dominated by the sanitizer's own memory
+constexpr double kSlack = 3;       // time bounds widen by this factor
+#else
+constexpr bool kSanitized = false;
+constexpr double kSlack = 1;
+#endif
 const char* const kServices[] = {"checkout", "search", "login", "catalog"};
 
 // One detector over the workload's 4 request series; a cycle every second. Timeout 1 s keeps the
@@ -381,14 +389,15 @@ TEST_F(FaultsTest, ChurnedSeriesLeaveAfterTheTtlAndNewOnesArePickedUp) {
   auto since = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - removed).count();
   };
-  EXPECT_TRUE(Eventually([&] { return has("c"); }, seconds(10))) << "new series not picked up";
+  EXPECT_TRUE(Eventually([&] { return has("c"); }, seconds(static_cast<int>(10 * kSlack))))
+      << "new series not picked up";
   const double c_seen = since();
-  EXPECT_LT(c_seen, 5.0) << "one scrape (1 s) and the next cycle (1 s), with slack";
-  ASSERT_TRUE(Eventually([&] { return !has("b"); }, seconds(30)));
+  EXPECT_LT(c_seen, 5.0 * kSlack) << "one scrape (1 s) and the next cycle (1 s), with slack";
+  ASSERT_TRUE(Eventually([&] { return !has("b"); }, seconds(static_cast<int>(30 * kSlack))));
   const double b_gone = since();
   // b was last in an answer at most ~3 s after its removal (the fetch overlaps 2 steps), then 6 s of TTL.
   EXPECT_GE(b_gone, 5.0) << "b left before series_ttl";
-  EXPECT_LE(b_gone, 15.0);
+  EXPECT_LE(b_gone, 15.0 * kSlack);
   EXPECT_TRUE(has("a"));
   std::cout << "churn: new series scored after " << c_seen << " s, vanished one gone after " << b_gone
             << " s (series_ttl 6s)\n";
@@ -460,7 +469,9 @@ TEST_F(FaultsTest, HundredReloadsWhileCyclesRunKeepTheLastGoodConfigAndFlatMemor
   std::cout << "reloads: RSS after 50 = " << rss_after_50 << " KiB, after 150 = " << rss_after_150
             << " KiB, ratio " << static_cast<double>(rss_after_150) / static_cast<double>(rss_after_50)
             << "\n";
-  EXPECT_LE(rss_after_150, rss_after_50 * 11 / 10) << "RSS grew more than 10% over 100 reloads";
+  if (!kSanitized) {
+    EXPECT_LE(rss_after_150, rss_after_50 * 11 / 10) << "RSS grew more than 10% over 100 reloads";
+  }
 }
 
 }  // namespace
