@@ -54,11 +54,11 @@ demo:
 # in its own build directory (build-asan, build-tsan). Any sanitizer report fails the run.
 test-asan:
 	@scripts/install-deps.sh test
-	scripts/test-sanitized.sh asan
+	JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" CTEST_FLAGS="$(CTEST_FLAGS)" scripts/test-sanitized.sh asan
 
 test-tsan:
 	@scripts/install-deps.sh test
-	scripts/test-sanitized.sh tsan
+	JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" CTEST_FLAGS="$(CTEST_FLAGS)" scripts/test-sanitized.sh tsan
 
 # Every libFuzzer target for FUZZ_SECONDS each (default 60), built with clang into build-fuzz; prints
 # executions and crashes per target.
