@@ -18,7 +18,9 @@
 // Function multiversioning for the hot loops: an x86-64-v3 (AVX2 + FMA) clone chosen at load time where the
 // CPU has it, and the baseline x86-64 code otherwise. The build itself never uses -march (the binary must
 // run on any x86-64). Results differ between the clones by rounding only (FMA contraction).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: the clones' ifunc resolver runs during relocation, before the TSan runtime is
+// initialised, and GCC instruments it, so every binary died with SIGSEGV at load (found by make test-tsan).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define ANOMALY_SCORING_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define ANOMALY_SCORING_MULTIVERSION
