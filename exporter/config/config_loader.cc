@@ -258,18 +258,18 @@ void ReadGlobalAndShard(const MapView& root, Config& config, Diagnostics& diag) 
 
 Result<Config> LoadConfigFromString(std::string_view yaml, std::string_view filename) {
   Diagnostics diag{std::string(filename)};
-  std::vector<YAML::Node> documents;
+  Documents documents;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    documents = LoadDocuments(std::string(yaml));
   } catch (const YAML::Exception& e) {
     diag.AddError(e.mark, "", "invalid YAML: " + e.msg);
     return MakeError(ErrorCode::kInvalidConfig, diag.ErrorText());
   }
-  if (documents.size() > 1) {
-    diag.AddError(documents[1].Mark(), "", "more than one YAML document; a config file holds exactly one");
+  if (documents.count > 1) {
+    diag.AddError(documents.second, "", "more than one YAML document; a config file holds exactly one");
     return MakeError(ErrorCode::kInvalidConfig, diag.ErrorText());
   }
-  YAML::Node doc = documents.empty() ? YAML::Node() : documents.front();
+  YAML::Node doc = documents.first;
   Config config;
   config.source_path = std::string(filename);
   try {

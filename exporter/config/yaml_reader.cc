@@ -5,7 +5,11 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <sstream>
+#include <string>
 #include <utility>
+
+#include <yaml-cpp/eventhandler.h>
 
 namespace anomaly::config {
 namespace {
@@ -215,6 +219,66 @@ std::optional<Duration> ReadDuration(const Value& v, Diagnostics& diag) {
     return std::nullopt;
   }
   return *d;
+}
+
+namespace {
+
+// Counts documents and notes where the first two documents' content starts; ignores everything else.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  int count() const { return count_; }
+  const YAML::Mark& root(int index) const { return roots_[index]; }
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    ++count_;
+    awaiting_root_ = true;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (awaiting_root_ && count_ <= 2) roots_[count_ - 1] = mark;
+    awaiting_root_ = false;
+  }
+  int count_ = 0;
+  bool awaiting_root_ = false;
+  YAML::Mark roots_[2] = {YAML::Mark::null_mark(), YAML::Mark::null_mark()};
+};
+
+}  // namespace
+
+Documents LoadDocuments(const std::string& yaml) {
+  DocumentCounter counter;
+  {
+    std::istringstream in(yaml);
+    YAML::Parser parser(in);
+    while (counter.count() < 2 && parser.HandleNextDocument(counter)) {
+    }
+  }
+  // A second document starting where the first did is the parser stuck on a token it cannot consume
+  // (the LoadAll loop above): a syntax error at that token.
+  if (counter.count() == 2 && !counter.root(1).is_null() && counter.root(1).pos == counter.root(0).pos) {
+    throw YAML::ParserException(counter.root(1), "unexpected token");
+  }
+  Documents out;
+  out.count = counter.count();
+  out.second = counter.root(1);
+  if (out.count > 0) out.first = YAML::Load(yaml);  // one HandleNextDocument: never loops
+  return out;
 }
 
 }  // namespace anomaly::config

@@ -91,6 +91,18 @@ std::optional<int> ReadInt(const Value& v, Diagnostics& diag);
 std::optional<double> ReadDouble(const Value& v, Diagnostics& diag);
 std::optional<Duration> ReadDuration(const Value& v, Diagnostics& diag);
 
+// The first document of a YAML stream and how many documents it holds, counting no further than two
+// (a config file holds exactly one). This stands in for YAML::LoadAll, which in yaml-cpp 0.7 (Debian 12)
+// never returns on some malformed streams, e.g. one holding only ",": it appends a null document per
+// turn until memory runs out (jbeder/yaml-cpp#1040, fixed upstream by #1319; found by
+// tests/fuzz/fuzz_config_loader). Throws YAML::Exception on a syntax error, as LoadAll does.
+struct Documents {
+  YAML::Node first;   // null when there is no document
+  int count = 0;      // 0, 1 or 2 (two or more)
+  YAML::Mark second;  // where the second document's content starts, when count == 2
+};
+Documents LoadDocuments(const std::string& yaml);
+
 // "a mapping", "a sequence", "a scalar" or "nothing": for "expected X, got Y" messages.
 std::string_view KindName(const YAML::Node& node);
 

@@ -386,6 +386,19 @@ detectors:
   EXPECT_THAT(message, HasSubstr("\nc.yml:6: detectors[0].seas\\r\\nality: unknown key"));
 }
 
+// Found by tests/fuzz/fuzz_config_loader (issue 8): yaml-cpp 0.7's LoadAll never returns on a stream
+// with a stray ',' where a node should start (jbeder/yaml-cpp#1040); it appended null documents until
+// memory ran out, so a typo in the config hung start-up or a reload.
+TEST(ConfigLoaderTest, Issue8StrayCommaIsASyntaxErrorNotAHang) {
+  for (const std::string& yaml :
+       {std::string(","), std::string(",a\n"),
+        std::string(",prometheus: {url: \"http://p:9090\"}\ndetectors:090\ndetectors: []\n")}) {
+    EXPECT_THAT(LoadConfigFromString(yaml, "c.yml"),
+                ErrorIs(ErrorCode::kInvalidConfig, Eq("c.yml:1: invalid YAML: unexpected token")))
+        << yaml;
+  }
+}
+
 TEST(ConfigLoaderTest, ReportsAMissingConfigFile) {
   EXPECT_THAT(LoadConfigFromFile(Data("no-such-file.yaml")),
               ErrorIs(ErrorCode::kInvalidConfig, Eq(Data("no-such-file.yaml") +

@@ -113,6 +113,8 @@ TEST(WebConfigTest, RefusesEachMistakeWithFileLineAndKey) {
   const std::vector<BadCase> cases = {
       {"tls_server_config: [\n", "2: invalid YAML: end of sequence flow not found"},
       {"a: 1\n---\nb: 2\n", "3: more than one YAML document; a web config file holds exactly one"},
+      // Issue 8, found by tests/fuzz/fuzz_config_loader: yaml-cpp 0.7's LoadAll never returned on this.
+      {",\nbasic_auth_users: {}\n", "1: invalid YAML: unexpected token"},
       {"- a\n", "1: expected a mapping, got a sequence"},
       {"rate_limit: {}\n",
        "1: rate_limit: unknown key (known keys here: tls_server_config, http_server_config, "
