@@ -98,7 +98,6 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   callbacks.ready = [self] { return self->ready(); };
   callbacks.reload = [self] { return self->Reload(); };
   callbacks.landing = [self] { return self->Landing(); };
-  callbacks.snapshot = [self] { return self->collector_->Current(); };
   Result<std::unique_ptr<http::WebServer>> server =
       http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
   if (!server) {

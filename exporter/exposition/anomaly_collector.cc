@@ -165,9 +165,12 @@ void AnomalyCollector::Publish(std::shared_ptr<const Snapshot> snapshot) { snaps
 std::shared_ptr<const Snapshot> AnomalyCollector::Current() const { return snapshot_.load(); }
 
 std::vector<prometheus::MetricFamily> AnomalyCollector::Collect() const noexcept {
+  return CollectFrom(snapshot_.load().get());
+}
+
+std::vector<prometheus::MetricFamily> AnomalyCollector::CollectFrom(const Snapshot* snapshot) noexcept {
   try {
-    const std::shared_ptr<const Snapshot> snapshot = snapshot_.load();
-    if (!snapshot) return {};
+    if (snapshot == nullptr) return {};
     std::array<prometheus::MetricFamily, kFamilyCount> families;
     for (size_t i = 0; i < kFamilyCount; ++i) {
       families[i].name = kFamilies[i].name;

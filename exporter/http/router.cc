@@ -112,25 +112,56 @@ Response Router::Route(const Request& request) const {
 }
 
 Response Router::Metrics(const Request& request) const {
-  std::vector<prometheus::MetricFamily> families;
-  if (self_metrics_) families = self_metrics_->Collect();
-  if (anomalies_) {
-    std::vector<prometheus::MetricFamily> more = anomalies_->Collect();
-    families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  // The self-metrics change on every scrape and are small: rendered each time. The anomaly families
+  // change only when a cycle publishes: rendered (and compressed) once per snapshot, then reused.
+  std::string self_text;
+  if (self_metrics_) {
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out, self_metrics_->Collect());
+    self_text = std::move(out).str();
   }
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
+  const std::shared_ptr<Rendered> rendered =
+      anomalies_ ? RenderedFor(anomalies_->Current()) : nullptr;
+  if (rendered) {
+    std::call_once(rendered->text_once, [&rendered] {
+      std::ostringstream out;
+      prometheus::TextSerializer().Serialize(out, exposition::AnomalyCollector::CollectFrom(rendered->snapshot.get()));
+      rendered->text = std::move(out).str();
+    });
+  }
+  const std::string_view anomaly_text = rendered ? std::string_view(rendered->text) : std::string_view();
   Response r;
   r.content_type = kMetricsContentType;
-  r.body = std::move(out).str();
   if (AcceptsGzip(request.accept_encoding)) {
+    std::optional<DeflatedTail> empty_tail;
+    const std::optional<DeflatedTail>* tail = &empty_tail;
+    if (rendered) {
+      std::call_once(rendered->deflate_once, [&rendered] {
+        if (Result<DeflatedTail> t = DeflateTail(rendered->text)) rendered->deflated = std::move(*t);
+      });
+      tail = &rendered->deflated;
+    } else if (Result<DeflatedTail> t = DeflateTail("")) {
+      empty_tail = std::move(*t);
+    }
     // Out of memory while compressing: serve it plain rather than fail the scrape.
-    if (Result<std::string> gz = GzipCompress(r.body)) {
-      r.body = std::move(*gz);
-      r.headers.emplace_back("Content-Encoding", "gzip");
+    if (tail->has_value()) {
+      if (Result<std::string> gz = GzipSpliced(self_text, **tail)) {
+        r.body = std::move(*gz);
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        return r;
+      }
     }
   }
+  r.body.reserve(self_text.size() + anomaly_text.size());
+  r.body = std::move(self_text);
+  r.body += anomaly_text;
   return r;
+}
+
+std::shared_ptr<Router::Rendered> Router::RenderedFor(std::shared_ptr<const exposition::Snapshot> snapshot) const {
+  std::lock_guard<std::mutex> lock(rendered_mu_);
+  if (!rendered_ || rendered_->snapshot != snapshot) rendered_ = std::make_shared<Rendered>(std::move(snapshot));
+  return rendered_;
 }
 
 Response Router::Landing() const {
@@ -155,10 +186,14 @@ Response Router::Reload() const {
 }
 
 Response Router::Anomalies(const Request& request) const {
-  const std::shared_ptr<const exposition::Snapshot> snapshot = CurrentSnapshot();
+  const int all = QueryFlag(request.query, "all") ? 1 : 0;
   Response r;
   r.content_type = "application/json";
-  r.body = RenderAnomaliesJson(snapshot.get(), QueryFlag(request.query, "all"));
+  const std::shared_ptr<Rendered> rendered = RenderedFor(CurrentSnapshot());
+  std::call_once(rendered->json_once[all], [&rendered, all] {
+    rendered->json[all] = RenderAnomaliesJson(rendered->snapshot.get(), all == 1);
+  });
+  r.body = rendered->json[all];
   return r;
 }
 

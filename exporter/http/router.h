@@ -5,12 +5,15 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "anomaly/http/web_server.h"
 #include "exporter/http/basic_auth.h"
+#include "exporter/http/gzip.h"
 
 namespace anomaly::http {
 
@@ -59,12 +62,31 @@ class Router {
   Response Anomalies(const Request& request) const;
   std::shared_ptr<const exposition::Snapshot> CurrentSnapshot() const;
 
+  // What depends only on one published snapshot, rendered at most once per snapshot by the first request
+  // that needs each part and shared by all requests until the next publish: at 1,000 series the anomaly
+  // families are ~1 MB of text that take tens of milliseconds to build and compress, which a scrape
+  // should not pay each time. Each part is built under its own once_flag, so concurrent first requests
+  // wait for one build instead of each doing it.
+  struct Rendered {
+    explicit Rendered(std::shared_ptr<const exposition::Snapshot> s) : snapshot(std::move(s)) {}
+    const std::shared_ptr<const exposition::Snapshot> snapshot;
+    std::once_flag text_once;
+    std::string text;  // the anomaly_* families in the text format
+    std::once_flag deflate_once;
+    std::optional<DeflatedTail> deflated;  // `text` compressed; nullopt when zlib failed
+    std::once_flag json_once[2];
+    std::string json[2];  // /api/v1/anomalies: [0] flagged only, [1] ?all=1
+  };
+  std::shared_ptr<Rendered> RenderedFor(std::shared_ptr<const exposition::Snapshot> snapshot) const;
+
   // Constant after construction.
   const WebOptions options_;
   const std::shared_ptr<prometheus::Collectable> self_metrics_;
   const std::shared_ptr<exposition::AnomalyCollector> anomalies_;
   const Callbacks callbacks_;
   std::atomic<std::shared_ptr<const Access>> access_;
+  mutable std::mutex rendered_mu_;
+  mutable std::shared_ptr<Rendered> rendered_;  // guarded by rendered_mu_; the latest snapshot's
 };
 
 // True when `query` ("a=1&all=1") sets `key` to 1 or true.

@@ -260,6 +260,11 @@ Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options,
       "num_threads", threads.c_str(),
       // A scrape answers from memory; 30s covers a slow client and a reload's config parse.
       "request_timeout_ms", "30000",
+      // Keep-alive spares a frequent client (a dashboard, a load balancer's checks, a scraper with a short
+      // interval) a TCP and, with TLS, a full handshake per request. civetweb holds one worker per open
+      // connection, so idle connections are closed after 5 s to keep workers for new ones.
+      "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", "5000",
       nullptr,
   };
   mg_callbacks civet_callbacks{};

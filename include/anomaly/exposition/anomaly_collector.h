@@ -51,6 +51,9 @@ class AnomalyCollector : public prometheus::Collectable {
   // samples are left out. Never throws: on allocation failure it returns no families at all rather
   // than a partial set.
   std::vector<prometheus::MetricFamily> Collect() const noexcept override;
+  // The same families for a given snapshot (null: none). A pure function of `snapshot`, so a caller may
+  // render them once per published snapshot and reuse the result (the web server does).
+  static std::vector<prometheus::MetricFamily> CollectFrom(const Snapshot* snapshot) noexcept;
 
  private:
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;  // written by Publish, read by any thread
