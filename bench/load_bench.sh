@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Latency of the exporter's read endpoints under load while cycles run: a real local Prometheus with
 # SERIES series x 2,016 points (bench/bench_series.py, as bench/cycle_bench.sh), the real exporter
-# scoring them (a cycle every 5 s, a refit of every series every 30 s), and bench/load.py driving
+# scoring them (a cycle every 5 s, a refit of every series every 30 s), and anomaly_load_client
+# (bench/load_client.cc) driving
 # /metrics and /api/v1/anomalies open-loop at --rps for --seconds (loopback only). Prints p50 / p99 / max
 # latency and errors per endpoint and overall, and p99 during refits against the other seconds.
 # Goal (issue 8): p99 < 50 ms, no errors.
@@ -30,6 +31,8 @@ while [[ $# -gt 0 ]]; do
 done
 root=$(cd "$(dirname "$0")/.." && pwd)
 exporter=$(cd "$build" && pwd)/anomaly_exporter
+client=$(cd "$build" && pwd)/anomaly_load_client
+[[ -x "$client" ]] || { echo "build $client first: cmake --build $build --target anomaly_load_client" >&2; exit 2; }
 work=$(mktemp -d /tmp/anomaly-load-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -82,7 +85,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }  # the exporter's user + sy
 cpu_before=$(cpu)
 fits_before=$(metric anomaly_exporter_fit_duration_seconds_count)
 cycles_before=$(metric anomaly_exporter_queries_total)
-python3 "$root/bench/load.py" --url "$base" --rps "$rps" --seconds "$seconds" ${gzip} "${share[@]}" "${client_opts[@]}"
+"$client" --url "$base" --rps "$rps" --seconds "$seconds" ${gzip} "${share[@]}" "${client_opts[@]}"
 echo "during the run: $(python3 -c "print(int($(metric anomaly_exporter_queries_total) - $cycles_before))") cycles," \
   "$(python3 -c "print(int($(metric anomaly_exporter_fit_duration_seconds_count) - $fits_before))") series fits;" \
   "last cycle $(metric anomaly_exporter_cycle_duration_seconds) s; exporter RSS $(awk '/VmRSS/{print $2}' /proc/$pid/status) KiB;" \

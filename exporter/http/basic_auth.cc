@@ -109,10 +109,40 @@ bool BasicAuthenticator::Check(std::string_view authorization) const {
   }
 
   if (known && Cached(key)) return true;
-  bcrypt_checks_.fetch_add(1);
-  const bool ok = VerifyBcrypt(password, hash) && known;
+
+  // Single flight: the first miss for these credentials runs bcrypt; the others wait for its answer.
+  std::promise<bool> promise;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto running = inflight_.find(key);
+    if (running != inflight_.end()) {
+      std::shared_future<bool> answer = running->second;
+      lock.unlock();
+      OPENSSL_cleanse(password.data(), password.size());
+      return answer.get() && known;
+    }
+    // A check that finished between Cached() above and here has filled the cache.
+    const auto hit = cache_.find(key);
+    if (known && hit != cache_.end() && clock_() < hit->second) {
+      OPENSSL_cleanse(password.data(), password.size());
+      return true;
+    }
+    inflight_.emplace(key, promise.get_future().share());
+  }
+  bool ok = false;
+  try {
+    bcrypt_checks_.fetch_add(1);
+    ok = VerifyBcrypt(password, hash) && known;
+  } catch (...) {  // allocation failure: fail this check and the ones waiting, never leave them waiting
+    ok = false;
+  }
   OPENSSL_cleanse(password.data(), password.size());
   if (ok) Remember(key);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inflight_.erase(key);
+  }
+  promise.set_value(ok);
   return ok;
 }
 

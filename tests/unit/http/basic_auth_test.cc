@@ -157,5 +157,37 @@ TEST(BasicAuthTest, ConcurrentChecksAgree) {
   EXPECT_EQ(wrong_answers.load(), 0);
 }
 
+// A burst of requests with the same credentials on a cold (or just expired) cache pays one bcrypt check,
+// not one per request: without the single flight, 16 workers would each run bcrypt at once.
+TEST(BasicAuthTest, ConcurrentMissesShareOneBcryptCheck) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 12, nullptr, 0, salt, sizeof salt), nullptr);  // slow enough to overlap
+  crypt_data data{};
+  BasicAuthenticator auth({{"alice", crypt_r("secret", salt, &data)}});
+  std::atomic<int> accepted = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&auth, &accepted] {
+      if (auth.Check(Basic("alice:secret"))) ++accepted;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 16);
+  // Threads that start after the first check finished hit the cache; none runs a second bcrypt.
+  EXPECT_EQ(auth.bcrypt_checks(), 1u);
+  // Wrong passwords in a burst share one failing check too, and a failure is still not cached.
+  threads.clear();
+  std::atomic<int> refused = 0;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&auth, &refused] {
+      if (!auth.Check(Basic("alice:nope"))) ++refused;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(refused.load(), 8);
+  EXPECT_GE(auth.bcrypt_checks(), 2u);
+  EXPECT_LE(auth.bcrypt_checks(), 9u);
+}
+
 }  // namespace
 }  // namespace anomaly::http
