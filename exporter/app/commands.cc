@@ -17,6 +17,7 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"stl", &RunStlCommand},
     {"check-config", &RunCheckConfig},
+    {"check-web-config", &RunCheckWebConfig},
     {"backtest", &RunBacktestCommand},
 };
 

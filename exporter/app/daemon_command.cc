@@ -1,4 +1,4 @@
-// The daemon's command line (Prometheus flag conventions) and `check-config`.
+// The daemon's command line (Prometheus flag conventions), `check-config` and `check-web-config`.
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -6,6 +6,8 @@
 #include "anomaly/app/commands.h"
 #include "anomaly/base/log.h"
 #include "anomaly/config/config_loader.h"
+#include "anomaly/config/web_config.h"
+#include "anomaly/http/web_server.h"
 #include "exporter/app/daemon.h"
 #include "exporter/app/flags.h"
 #include "exporter/app/signals.h"
@@ -22,6 +24,7 @@ constexpr std::string_view kProgram = "anomaly_exporter";
 std::string DaemonUsage(const FlagSet& flags) {
   return "usage: anomaly_exporter --config.file=FILE [flags]\n"
          "       anomaly_exporter check-config FILE\n"
+         "       anomaly_exporter check-web-config FILE\n"
          "       anomaly_exporter stl --period=P --seasonal=S|periodic [flags]   (see stl --help)\n\n"
          "Runs the configured PromQL queries against Prometheus on their own intervals, scores every series\n"
          "with robust STL, and serves the results on the telemetry path.\n\nFlags:\n" +
@@ -145,6 +148,35 @@ int RunCheckConfig(std::span<const std::string_view> args) {
     return 2;
   }
   std::cout << config::DescribeConfig(*cfg);
+  return 0;
+}
+
+int RunCheckWebConfig(std::span<const std::string_view> args) {
+  const char* usage =
+      "usage: anomaly_exporter check-web-config FILE\n"
+      "Loads FILE as --web.config.file would, reading its certificate, key and CA files; exits 0 if\n"
+      "it is valid, else 2 with every error as file:line: key: message. Prints no secrets.\n";
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << usage;
+    return 0;
+  }
+  if (args.size() != 1) {
+    std::cerr << usage;
+    return 2;
+  }
+  const std::string path(args[0]);
+  Result<config::WebConfig> web = config::LoadWebConfigFromFile(path);
+  if (!web) {
+    std::cerr << web.error().message << "\n";
+    return 2;
+  }
+  if (Status s = http::CheckWebConfig(*web); !s) {
+    std::cerr << path << ": " << s.error().message << "\n";
+    return 2;
+  }
+  std::cout << "SUCCESS: " << path << " is valid: TLS "
+            << (web->tls_server_config ? "on" : "off") << ", " << web->basic_auth_users.size()
+            << " basic auth user(s), " << web->headers.size() << " header(s)\n";
   return 0;
 }
 

@@ -52,6 +52,16 @@ Result<std::shared_ptr<const PreparedWebConfig>> Prepare(const config::WebConfig
   return std::shared_ptr<const PreparedWebConfig>(std::move(prepared));
 }
 
+}  // namespace
+
+Status CheckWebConfig(const config::WebConfig& web) {
+  Result<std::shared_ptr<const PreparedWebConfig>> prepared = Prepare(&web, nullptr);
+  if (!prepared) return tl::unexpected(prepared.error());
+  return {};
+}
+
+namespace {
+
 constexpr std::string_view kReservedPaths[] = {"/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies"};
 
 // "HOST:PORT" / "[V6]:PORT" / ":PORT" -> civetweb's listening_ports item.

@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <csignal>
 #include <map>
 #include <string>
@@ -400,6 +402,30 @@ TEST_F(SecurityTest, BrokenWebConfigIsRefusedAtStartUpWithFileAndLine) {
   EXPECT_THAT(child->LogTail(),
               HasSubstr("broken.yml:4: tls_server_config.client_auth_type: client_ca_file is "
                         "required to verify client certificates"));
+}
+
+// check-web-config loads what start-up loads, certificate files included: a key that is not the
+// certificate's is refused naming the file, which promtool's check (YAML only) would pass.
+TEST_F(SecurityTest, CheckWebConfigLoadsTheCertificateFiles) {
+  auto run = [](const std::string& file, int* code) {
+    ChildOptions o;
+    o.argv = {ANOMALY_EXPORTER_BIN, "check-web-config", dir_->File(file)};
+    o.log_file = dir_->File("check-" + file + ".log");
+    auto child = ChildProcess::Start(o);
+    if (!child) return std::string("start failed: ") + child.error().message;
+    std::optional<int> status = (*child)->Wait(seconds(20));
+    *code = status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+    return ReadFile(o.log_file);
+  };
+  int code = -1;
+  std::string out = run("web.yml", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("TLS on, 1 basic auth user(s), 2 header(s)"));
+  EXPECT_THAT(out, Not(HasSubstr(hash_.substr(7))));
+  ASSERT_TRUE(WriteFile(dir_->File("mismatch.yml"), WebConfig("server.crt", "client.key")));
+  out = run("mismatch.yml", &code);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("client.key"));
 }
 
 }  // namespace

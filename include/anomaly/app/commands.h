@@ -27,6 +27,10 @@ int RunDaemon(std::span<const std::string_view> args);
 // Validates a config file without contacting Prometheus: 0, or 2 with every error as file:line: key: msg.
 int RunCheckConfig(std::span<const std::string_view> args);
 
+// Validates a web config (--web.config.file) as start-up would, certificate and key files included: 0,
+// or 2 with every error as file:line: key: msg (or the file that OpenSSL refused).
+int RunCheckWebConfig(std::span<const std::string_view> args);
+
 // The same on explicit streams (tests): `in` is read for `--input -` (the default), the CSV goes to
 // `out`, --help to `out`, and the one-line error to `err`. Nothing reaches `out` unless the whole
 // decomposition succeeded.

@@ -75,6 +75,10 @@ struct Callbacks {
   std::function<std::shared_ptr<const exposition::Snapshot>()> snapshot;
 };
 
+// Checks `web` as a start-up would, without a server: parses its certificate, key and CA files and
+// proves OpenSSL accepts them. kInvalidConfig naming the key and file. For `check-web-config`.
+[[nodiscard]] Status CheckWebConfig(const config::WebConfig& web);
+
 class WebServer {
  public:
   // Starts listening on every address and serving. kInvalidConfig for a malformed option (the message
