@@ -161,8 +161,45 @@ std::string_view KindName(const YAML::Node& node) {
   return "a scalar";
 }
 
+namespace {
+
+// YAML text is Unicode and excludes most control characters (YAML 1.2, 5.1); yaml-cpp reads such bytes
+// anyway but cannot write them back, so a config holding them would not survive RenderConfig (found by
+// fuzzing). Tab, line feed and carriage return are allowed (multi-line PromQL).
+std::string_view StringProblem(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return "holds a control character";
+      ++i;
+      continue;
+    }
+    const int extra = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+    if (extra < 0 || i + static_cast<size_t>(extra) >= s.size()) return "is not valid UTF-8";
+    uint32_t cp = c & (extra == 1 ? 0x1f : extra == 2 ? 0x0f : 0x07);
+    for (int k = 1; k <= extra; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+      if ((b & 0xc0) != 0x80) return "is not valid UTF-8";
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    const uint32_t min = extra == 1 ? 0x80 : extra == 2 ? 0x800 : 0x10000;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return "is not valid UTF-8";
+    if (cp >= 0x80 && cp <= 0x9f) return "holds a control character";
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
 std::optional<std::string> ReadString(const Value& v, Diagnostics& diag) {
-  return ScalarOf(v, "a string", diag);
+  std::optional<std::string> s = ScalarOf(v, "a string", diag);
+  if (!s) return s;
+  if (std::string_view problem = StringProblem(*s); !problem.empty()) {
+    diag.AddError(v.mark, v.path, "the value " + std::string(problem));
+    return std::nullopt;
+  }
+  return s;
 }
 
 std::optional<bool> ReadBool(const Value& v, Diagnostics& diag) {
