@@ -90,6 +90,13 @@ TEST(BasicAuthTest, AcceptsTheRightPasswordOnlyForKnownUsers) {
   EXPECT_FALSE(auth.Check("Bearer secret"));
 }
 
+TEST(BasicAuthTest, APasswordWithANulByteIsNeverRight) {
+  BasicAuthenticator auth({{"alice", Hash("secret")}});
+  EXPECT_TRUE(auth.Check(Basic("alice:secret")));
+  EXPECT_FALSE(auth.Check(Basic(std::string("alice:secret\0junk", 17))));
+  EXPECT_FALSE(VerifyBcrypt(std::string("secret\0", 7), Hash("secret")));
+}
+
 TEST(BasicAuthTest, CachesSuccessfulChecksOnly) {
   FakeClock clock;
   BasicAuthenticator auth({{"alice", Hash("secret")}}, clock.Fn());
