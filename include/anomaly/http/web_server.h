@@ -1,6 +1,8 @@
 // The exporter's web server: the telemetry path (default /metrics), the landing page `/`, /-/healthy,
 // /-/ready, POST /-/reload and /api/v1/anomalies (ARCHITECTURE.md, http). Scrapes never wait for a
-// cycle: they serialize the self-metrics and the last snapshot published to the AnomalyCollector.
+// cycle: they serialize the self-metrics and the last snapshot published to the AnomalyCollector. The
+// snapshot's part (and its gzip, and the API's JSON) is rendered once per published snapshot and shared by
+// every request until the next publish (exporter/http/router.h); connections are kept alive for 5 s.
 //
 // With a web config (--web.config.file) every endpoint is protected alike: TLS (optionally mutual),
 // basic auth and extra response headers; docs/security.md. Reload swaps it with PrepareWebConfig +
