@@ -86,6 +86,9 @@ run_target() {
 }
 
 echo "fuzz.sh: ${#targets[@]} targets, ${seconds}s each, $parallel at a time; logs in $build/logs/"
+# Artifacts from earlier runs stay for replaying; the table counts only the ones this run wrote.
+started="$build/.fuzz-run-started"
+touch "$started"
 running=0
 for t in "${targets[@]}"; do
   run_target "$t" &
@@ -104,7 +107,7 @@ for t in "${targets[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   corpus=$(find "$build/corpus/$t" -maxdepth 1 -type f | wc -l)
-  crashes=$(find "$build/artifacts/$t" -maxdepth 1 -type f | wc -l)
+  crashes=$(find "$build/artifacts/$t" -maxdepth 1 -type f -newer "$started" | wc -l)
   if [ -z "$execs" ]; then execs="?"; rate="?"; crashes=$((crashes > 0 ? crashes : 1)); fi  # no stats: it died
   [ "$crashes" -gt 0 ] && failed=1
   printf '%-22s %14s %10s %8s %8s\n' "$t" "$execs" "$rate" "$corpus" "$crashes"
