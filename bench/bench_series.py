@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """OpenMetrics backfill for the benches: N series `bench_load{series="s00000"}` x 2,016 points (7 days at
-5m), a daily sine per series plus 3% noise, newest sample 5 minutes before now. The same generator as
-bench/cycle_bench.sh, shared by bench/load_bench.sh.
+5m), a daily sine per series plus 3% noise, newest sample 5 minutes before now. bench/bench_lib.sh
+(start_bench_prometheus) runs it for bench/cycle_bench.sh and bench/load_bench.sh.
 
 Usage: bench_series.py N OUT.om
 """

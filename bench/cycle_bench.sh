@@ -12,37 +12,14 @@ work=$(mktemp -d /tmp/anomaly-cycle-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/bench/bench_lib.sh"
 metric() {  # first sample of a metric; the scrape is buffered so awk's early exit cannot break the pipe
   local body; body=$(curl -fs "http://127.0.0.1:$exp_port/metrics")
   awk -v m="$1" '$1 ~ "^"m {print $2; exit}' <<<"$body"
 }
 
-echo "generating $series series x 2016 points (7d at 5m)..."
-python3 - "$series" "$work/data.om" <<'PY'
-import math, random, sys, time
-n, out = int(sys.argv[1]), sys.argv[2]
-end = int(time.time()) // 300 * 300 - 300
-rng = random.Random(1)
-with open(out, "w") as f:
-    f.write("# TYPE bench_load gauge\n")
-    for i in range(n):
-        base, amp, phase = 50 + i % 100, 0.3 + (i % 7) / 20, (i % 24) / 24
-        lines = []
-        for k in range(2016):
-            t = end - (2015 - k) * 300
-            v = base * (1 + amp * math.sin(2 * math.pi * (t / 86400 + phase))) + rng.gauss(0, base * 0.03)
-            lines.append(f'bench_load{{series="s{i:05d}"}} {v:.4f} {t}\n')
-        f.writelines(lines)
-    f.write("# EOF\n")
-PY
-promtool tsdb create-blocks-from openmetrics --max-block-duration=24h -q "$work/data.om" "$work/tsdb" >/dev/null
-prom_port=$(free_port); exp_port=$(free_port)
-printf 'global: {scrape_interval: 1m}\n' >"$work/prometheus.yml"
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --storage.tsdb.retention.time=30d \
-  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break; sleep 0.5; done
+start_bench_prometheus "$series"
+exp_port=$(free_port)
 
 cat >"$work/exporter.yml" <<YAML
 prometheus: {url: "http://127.0.0.1:$prom_port", timeout: 2m}

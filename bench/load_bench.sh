@@ -37,7 +37,7 @@ work=$(mktemp -d /tmp/anomaly-load-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/bench/bench_lib.sh"
 
 scheme=http curl_opts=(-fs) client_opts=()
 if [[ -n "$web_config" ]]; then
@@ -47,15 +47,8 @@ if [[ -n "$web_config" ]]; then
   if [[ -n "$user" ]]; then curl_opts+=(-u "$user:$password"); client_opts+=(--user "$user" --password "$password"); fi
 fi
 
-echo "generating $series series x 2016 points (7d at 5m)..."
-python3 "$root/bench/bench_series.py" "$series" "$work/data.om"
-promtool tsdb create-blocks-from openmetrics --max-block-duration=24h -q "$work/data.om" "$work/tsdb" >/dev/null
-prom_port=$(free_port); exp_port=$(free_port)
-printf 'global: {scrape_interval: 1m}\n' >"$work/prometheus.yml"
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --storage.tsdb.retention.time=30d \
-  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break; sleep 0.5; done
+start_bench_prometheus "$series"
+exp_port=$(free_port)
 
 cat >"$work/exporter.yml" <<YAML
 prometheus: {url: "http://127.0.0.1:$prom_port", timeout: 2m}

@@ -18,23 +18,17 @@ work=$(mktemp -d /tmp/anomaly-rss-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/bench/bench_lib.sh"
 
 python3 "$root/tests/support/churn_target.py" --port-file "$work/target.port" --series "$series" >"$work/target.log" 2>&1 &
 pids+=($!)
 until [[ -s "$work/target.port" ]]; do sleep 0.1; done
 target="127.0.0.1:$(cat "$work/target.port")"
-prom_port=$(free_port); exp_port=$(free_port)
-cat >"$work/prometheus.yml" <<YAML
-global: {scrape_interval: 1s}
+exp_port=$(free_port)
+start_prometheus "global: {scrape_interval: 1s}
 scrape_configs:
   - job_name: churn
-    static_configs: [{targets: ['$target']}]
-YAML
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break; sleep 0.5; done
+    static_configs: [{targets: ['$target']}]"
 
 cat >"$work/exporter.yml" <<YAML
 prometheus: {url: "http://127.0.0.1:$prom_port", timeout: 10s}
