@@ -1,5 +1,6 @@
 // The daemon's command line (Prometheus flag conventions), `check-config` and `check-web-config`.
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -129,11 +130,12 @@ int RunDaemon(std::span<const std::string_view> args) {
   return code;
 }
 
-int RunCheckConfig(std::span<const std::string_view> args) {
-  const char* usage =
-      "usage: anomaly_exporter check-config FILE\n"
-      "Loads and validates FILE as the daemon would, without contacting Prometheus; exits 0 if it is\n"
-      "valid, else 2 with every error as file:line: key: message.\n";
+namespace {
+
+// The shape both check commands share: `--help`, exactly one FILE, then `check(path)`, which returns
+// the summary for stdout or the error for stderr. Exit 0, or 2 for a usage error or an invalid file.
+int RunFileCheck(std::span<const std::string_view> args, const char* usage,
+                 const std::function<Result<std::string>(const std::string&)>& check) {
   if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
     std::cout << usage;
     return 0;
@@ -142,42 +144,45 @@ int RunCheckConfig(std::span<const std::string_view> args) {
     std::cerr << usage;
     return 2;
   }
-  Result<config::Config> cfg = config::LoadConfigFromFile(std::string(args[0]));
-  if (!cfg) {
-    std::cerr << cfg.error().message << "\n";
+  Result<std::string> summary = check(std::string(args[0]));
+  if (!summary) {
+    std::cerr << summary.error().message << "\n";
     return 2;
   }
-  std::cout << config::DescribeConfig(*cfg);
+  std::cout << *summary;
   return 0;
 }
 
+}  // namespace
+
+int RunCheckConfig(std::span<const std::string_view> args) {
+  return RunFileCheck(args,
+                      "usage: anomaly_exporter check-config FILE\n"
+                      "Loads and validates FILE as the daemon would, without contacting Prometheus; exits 0 if it is\n"
+                      "valid, else 2 with every error as file:line: key: message.\n",
+                      [](const std::string& path) -> Result<std::string> {
+                        Result<config::Config> cfg = config::LoadConfigFromFile(path);
+                        if (!cfg) return tl::unexpected(cfg.error());
+                        return config::DescribeConfig(*cfg);
+                      });
+}
+
 int RunCheckWebConfig(std::span<const std::string_view> args) {
-  const char* usage =
+  return RunFileCheck(
+      args,
       "usage: anomaly_exporter check-web-config FILE\n"
       "Loads FILE as --web.config.file would, reading its certificate, key and CA files; exits 0 if\n"
-      "it is valid, else 2 with every error as file:line: key: message. Prints no secrets.\n";
-  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
-    std::cout << usage;
-    return 0;
-  }
-  if (args.size() != 1) {
-    std::cerr << usage;
-    return 2;
-  }
-  const std::string path(args[0]);
-  Result<config::WebConfig> web = config::LoadWebConfigFromFile(path);
-  if (!web) {
-    std::cerr << web.error().message << "\n";
-    return 2;
-  }
-  if (Status s = http::CheckWebConfig(*web); !s) {
-    std::cerr << path << ": " << s.error().message << "\n";
-    return 2;
-  }
-  std::cout << "SUCCESS: " << path << " is valid: TLS "
-            << (web->tls_server_config ? "on" : "off") << ", " << web->basic_auth_users.size()
-            << " basic auth user(s), " << web->headers.size() << " header(s)\n";
-  return 0;
+      "it is valid, else 2 with every error as file:line: key: message. Prints no secrets.\n",
+      [](const std::string& path) -> Result<std::string> {
+        Result<config::WebConfig> web = config::LoadWebConfigFromFile(path);
+        if (!web) return tl::unexpected(web.error());
+        if (Status s = http::CheckWebConfig(*web); !s) {
+          return MakeError(s.error().code, path + ": " + s.error().message);
+        }
+        return "SUCCESS: " + path + " is valid: TLS " + (web->tls_server_config ? "on" : "off") + ", " +
+               std::to_string(web->basic_auth_users.size()) + " basic auth user(s), " +
+               std::to_string(web->headers.size()) + " header(s)\n";
+      });
 }
 
 }  // namespace anomaly::app
