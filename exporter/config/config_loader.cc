@@ -292,20 +292,9 @@ Result<Config> LoadConfigFromString(std::string_view yaml, std::string_view file
 }
 
 Result<Config> LoadConfigFromFile(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    return MakeError(ErrorCode::kInvalidConfig, path + ": cannot read config file: is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return MakeError(ErrorCode::kInvalidConfig, path + ": cannot read config file: " + std::strerror(errno));
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) {
-    return MakeError(ErrorCode::kInvalidConfig, path + ": cannot read config file: " + std::strerror(errno));
-  }
-  return LoadConfigFromString(content.str(), path);
+  Result<std::string> content = ReadConfigFile(path, "config file");
+  if (!content) return tl::unexpected(content.error());
+  return LoadConfigFromString(*content, path);
 }
 
 }  // namespace anomaly::config

@@ -378,20 +378,9 @@ Result<WebConfig> LoadWebConfigFromString(std::string_view yaml, std::string_vie
 }
 
 Result<WebConfig> LoadWebConfigFromFile(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    return MakeError(ErrorCode::kInvalidConfig, path + ": cannot read web config file: is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return MakeError(ErrorCode::kInvalidConfig, path + ": cannot read web config file: " + std::strerror(errno));
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) {
-    return MakeError(ErrorCode::kInvalidConfig, path + ": cannot read web config file: " + std::strerror(errno));
-  }
-  return LoadWebConfigFromString(content.str(), path);
+  Result<std::string> content = ReadConfigFile(path, "web config file");
+  if (!content) return tl::unexpected(content.error());
+  return LoadWebConfigFromString(*content, path);
 }
 
 }  // namespace anomaly::config

@@ -1,6 +1,10 @@
 #include "exporter/config/yaml_reader.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -316,6 +320,18 @@ Documents LoadDocuments(const std::string& yaml) {
   out.second = counter.root(1);
   if (out.count > 0) out.first = YAML::Load(yaml);  // one HandleNextDocument: never loops
   return out;
+}
+
+Result<std::string> ReadConfigFile(const std::string& path, std::string_view what) {
+  const std::string prefix = path + ": cannot read " + std::string(what) + ": ";
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return MakeError(ErrorCode::kInvalidConfig, prefix + "is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorCode::kInvalidConfig, prefix + std::strerror(errno));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return MakeError(ErrorCode::kInvalidConfig, prefix + std::strerror(errno));
+  return std::move(content).str();
 }
 
 }  // namespace anomaly::config

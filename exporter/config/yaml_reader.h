@@ -13,8 +13,13 @@
 #include <vector>
 
 #include "anomaly/base/duration.h"
+#include "anomaly/base/result.h"
 
 namespace anomaly::config {
+
+// The whole content of `path`, for the loaders. kInvalidConfig "path: cannot read <what>: reason" when
+// it is a directory or cannot be read. Blocks on file I/O.
+[[nodiscard]] Result<std::string> ReadConfigFile(const std::string& path, std::string_view what);
 
 // Collects errors and warnings, each "file:line: key.path: message" (no ":line" when unknown).
 class Diagnostics {
