@@ -151,10 +151,15 @@ Result<config::Config> ConfigFromFlags(const BacktestFlags& f, const std::string
       y += "]\n";
     }
   }
-  if (f.stl_periodic || f.stl_robust) {
+  if (f.stl_periodic && *f.stl_periodic != "true" && *f.stl_periodic != "false") {
+    return Invalid("--stl-periodic: must be true or false, got " + YamlQuote(*f.stl_periodic));
+  }
+  const bool periodic = f.stl_periodic && *f.stl_periodic == "true";
+  if (periodic || f.stl_robust) {
     y += "    stl:\n";
-    if (f.stl_periodic) y += "      periodic: " + *f.stl_periodic + "\n";
-    if (f.stl_robust) y += "      robust: " + *f.stl_robust + "\n";
+    // The config spells R's s.window = "periodic" as seasonal_window: periodic.
+    if (periodic) y += "      seasonal_window: periodic\n";
+    put("robust", f.stl_robust, "      ");
   }
   if (f.threshold_percentile || f.threshold_floor || f.threshold_window) {
     y += "    threshold:\n";

@@ -186,5 +186,30 @@ TEST(StlCommandBinaryTest, UnknownCommandOrFlagExitsTwo) {
   EXPECT_EQ(flag.err, "anomaly_exporter: unknown flag --frobnicate\n");
 }
 
+
+// --stl-periodic is spelled in the config as seasonal_window: periodic; it once wrote an unknown key
+// (`periodic:`), so every run with the flag exited 2.
+TEST(BacktestBinaryTest, StlPeriodicFlagSelectsThePeriodicSeasonal) {
+  std::string csv = "timestamp,value\n";
+  for (int i = 0; i < 24 * 5; ++i) {
+    csv += std::to_string(i * 3600) + "," + std::to_string(10 + (i % 24 < 12 ? 1 : -1) + (i * 7 % 5) * 0.1) + "\n";
+  }
+  const std::vector<std::string> base = {"backtest", "--input=-", "--seasonality=1d", "--history=4d",
+                                         "--no-progress"};
+  auto with = [&](const std::string& flag) {
+    std::vector<std::string> args = base;
+    args.push_back(flag);
+    return RunBinary(args, csv);
+  };
+  Outcome periodic = with("--stl-periodic=true"), windowed = with("--stl-periodic=false");
+  EXPECT_EQ(periodic.code, 0) << periodic.err;
+  EXPECT_EQ(windowed.code, 0) << windowed.err;
+  EXPECT_THAT(periodic.out, StartsWith("timestamp,value,expected"));
+  EXPECT_NE(periodic.out, windowed.out);  // a different seasonal smoother, different expected values
+  Outcome bad = with("--stl-periodic=maybe");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--stl-periodic: must be true or false"));
+}
+
 }  // namespace
 }  // namespace anomaly::app
