@@ -14,6 +14,12 @@ namespace {
 
 Status Invalid(std::string message) { return MakeError(ErrorCode::kInvalidInput, std::move(message)); }
 
+// The fewest held-out points whose forecast error is worth a scale.
+constexpr size_t kMinHoldout = 8;
+// Held out when the shortest period is shorter: a robust scale from fewer errors is too noisy.
+constexpr size_t kTargetHoldout = 120;
+constexpr double kMaxForecastScaleRatio = 3.0;
+
 // A decomposition reduced to spans into the workspace or the MSTL result.
 struct Decomposition {
   ModelKind kind = ModelKind::kBaseline;
@@ -23,7 +29,17 @@ struct Decomposition {
   double slope = 0;
   // remainder[i] belongs to values[first_scored + i]; the baseline has no remainder for its first window.
   size_t first_scored = 0;
+  // The trend's and the remainder's last `tail` values (filled only when asked for, seasonal kinds only).
+  std::vector<double> trend_tail;
+  std::vector<double> remainder_tail;
 };
+
+void KeepTails(std::span<const double> trend, std::span<const double> remainder, size_t tail,
+               Decomposition& out) {
+  tail = std::min(tail, trend.size());
+  out.trend_tail.assign(trend.end() - static_cast<std::ptrdiff_t>(tail), trend.end());
+  out.remainder_tail.assign(remainder.end() - static_cast<std::ptrdiff_t>(tail), remainder.end());
+}
 
 // The trend's average change per step over the last k steps, k a quarter of the shortest period: long
 // enough to smooth the loess end effect, short enough to follow the recent direction.
@@ -39,7 +55,7 @@ std::vector<double> LastCycle(std::span<const double> seasonal, int period) {
   return std::vector<double>(seasonal.end() - static_cast<std::ptrdiff_t>(p), seasonal.end());
 }
 
-Status DecomposeStl(std::span<const double> values, int period, const ModelParams& params,
+Status DecomposeStl(std::span<const double> values, int period, const ModelParams& params, size_t trend_tail,
                     ModelWorkspace& ws, Decomposition& out) {
   StlParams stl = params.stl;
   stl.period = period;
@@ -51,13 +67,14 @@ Status DecomposeStl(std::span<const double> values, int period, const ModelParam
   out.seasonal_cycles = {LastCycle(ws.stl_result.seasonal, period)};
   out.level = ws.stl_result.trend.back();
   out.slope = EndSlope(ws.stl_result.trend, period);
+  KeepTails(ws.stl_result.trend, ws.stl_result.remainder, trend_tail, out);
   ws.remainder.assign(ws.stl_result.remainder.begin(), ws.stl_result.remainder.end());
   out.first_scored = 0;
   return {};
 }
 
 Status DecomposeMstl(std::span<const double> values, std::vector<int> periods, const ModelParams& params,
-                     ModelWorkspace& ws, Decomposition& out) {
+                     size_t trend_tail, ModelWorkspace& ws, Decomposition& out) {
   MstlParams mp;
   mp.periods = std::move(periods);
   mp.stl = params.stl;
@@ -75,6 +92,7 @@ Status DecomposeMstl(std::span<const double> values, std::vector<int> periods, c
   }
   out.level = r->trend.back();
   out.slope = EndSlope(r->trend, r->periods.front());
+  KeepTails(r->trend, r->remainder, trend_tail, out);
   ws.remainder = std::move(r->remainder);
   out.first_scored = 0;
   return {};
@@ -104,6 +122,72 @@ void DecomposeBaseline(std::span<const double> values, const ModelParams& params
   }
 }
 
+
+Status DecomposeSeasonal(std::span<const double> values, const std::vector<int>& periods,
+                         const ModelParams& params, size_t trend_tail, ModelWorkspace& ws, Decomposition& out) {
+  if (periods.size() == 1) return DecomposeStl(values, periods.front(), params, trend_tail, ws, out);
+  return DecomposeMstl(values, periods, params, trend_tail, ws, out);
+}
+
+// The seasonal part of the forecast h = 1, 2, ... steps past the end of `d`, as Expected() continues it.
+double SeasonalForecast(const Decomposition& d, size_t h) {
+  double sum = 0;
+  for (const std::vector<double>& cycle : d.seasonal_cycles) sum += cycle[(h - 1) % cycle.size()];
+  return sum;
+}
+
+// How many of the newest points the out-of-sample check holds out: one shortest period (every phase
+// once), as long as the rest still holds the longest period more than twice (so the held-out fit keeps
+// every period). 0 when too few points would be left to measure anything.
+size_t HoldoutLength(size_t n, const std::vector<int>& periods) {
+  const auto shortest = static_cast<size_t>(periods.front());
+  const auto longest = static_cast<size_t>(periods.back());
+  if (n <= 2 * longest + 1) return 0;
+  const size_t h = std::min(std::max(shortest, kTargetHoldout), n - 2 * longest - 1);
+  return h >= std::max<size_t>(kMinHoldout, shortest / 4) ? h : 0;
+}
+
+// The seasonal estimate is fitted on the very points whose remainder gives the scale, so the remainder
+// understates the error of a forecast: with few cycles, or R's s.window = 7, or robust weights that let
+// the fit follow the noise, by a factor of 1.3 to 2 (measured on Gaussian noise: STL.md-style period 24,
+// 3 to 28 cycles). Scoring new points against that scale flagged several percent of pure noise. So the
+// newest `holdout` points are forecast by the same model fitted without them, and the ratio of that
+// forecast error's robust scale to the in-sample one widens the scale. The held-out error uses the full
+// fit's trend (its window spans 1.5 periods or more, so its leverage is small): what it measures is the
+// seasonal estimate's error, not how far the level drifts over a whole period, which the daemon never
+// forecasts (it refits every refit_interval). Returns >= 1.
+Result<double> ForecastScaleRatio(std::span<const double> values, std::span<const uint8_t> observed,
+                                  const std::vector<int>& periods, const ModelParams& params,
+                                  const Decomposition& full, ModelWorkspace& ws) {
+  const size_t n = values.size();
+  const size_t holdout = full.trend_tail.size();
+  Decomposition held;
+  if (Status s = DecomposeSeasonal(values.first(n - holdout), periods, params, 0, ws, held); !s) {
+    return tl::unexpected(s.error().WithContext("out-of-sample check"));
+  }
+  ws.holdout_errors.clear();
+  ws.holdout_remainder.clear();
+  for (size_t j = 0; j < holdout; ++j) {
+    const size_t i = n - holdout + j;
+    if (!observed.empty() && observed[i] == 0) continue;
+    ws.holdout_errors.push_back(values[i] - full.trend_tail[j] - SeasonalForecast(held, j + 1));
+    ws.holdout_remainder.push_back(full.remainder_tail[j]);
+  }
+  if (ws.holdout_errors.size() < kMinHoldout) return 1.0;
+  // Both scales over the same points, so a noisier or quieter recent stretch moves neither the ratio
+  // nor, through it, the scale: the whole history's remainder still sets the level.
+  Result<double> out_of_sample = ScaledMad(ws.holdout_errors, ws.scratch);
+  Result<double> in_sample = ScaledMad(ws.holdout_remainder, ws.scratch);
+  if (!out_of_sample || !in_sample || !(*in_sample > 0)) return 1.0;
+  return std::clamp(*out_of_sample / *in_sample, 1.0, kMaxForecastScaleRatio);
+}
+
+// Where no points can be held out (between two and about three cycles of the longest period): the ratio
+// of a per-phase mean's forecast error to its in-sample remainder over k cycles, sqrt((k+1)/(k-1)).
+double FewCyclesScaleRatio(size_t n, int longest_period) {
+  const double k = std::max(2.0, static_cast<double>(n) / static_cast<double>(longest_period));
+  return std::sqrt((k + 1) / (k - 1));
+}
 }  // namespace
 
 Status ValidateModelParams(const ModelParams& params) {
@@ -154,10 +238,9 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   usable.erase(std::unique(usable.begin(), usable.end()), usable.end());
 
   Decomposition d;
-  if (usable.size() == 1) {
-    if (Status s = DecomposeStl(values, usable.front(), params, ws, d); !s) return tl::unexpected(s.error());
-  } else if (usable.size() > 1) {
-    if (Status s = DecomposeMstl(values, usable, params, ws, d); !s) return tl::unexpected(s.error());
+  const size_t holdout = usable.empty() ? 0 : HoldoutLength(n, usable);
+  if (!usable.empty()) {
+    if (Status s = DecomposeSeasonal(values, usable, params, holdout, ws, d); !s) return tl::unexpected(s.error());
   } else {
     DecomposeBaseline(values, params, ws, d);
   }
@@ -192,6 +275,17 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   ws.abs_z.clear();
   for (double r : tail) ws.abs_z.push_back(std::abs(r) / m.scale.scale);
   m.threshold = LearnThreshold(ws.abs_z, params.threshold_percentile, params.threshold_floor, ws.scratch);
+
+  // The percentile above describes the shape of the errors (in-sample |z|); their size is that of a
+  // forecast, which seasonal fits understate in-sample (ForecastScaleRatio). The baseline's remainder is
+  // already a one-step-ahead error.
+  if (!usable.empty()) {
+    Result<double> ratio = holdout > 0 ? ForecastScaleRatio(values, observed, usable, params, d, ws)
+                                       : FewCyclesScaleRatio(n, usable.back());
+    if (!ratio) return tl::unexpected(ratio.error());
+    m.forecast_scale_ratio = *ratio;
+    m.scale.scale *= *ratio;
+  }
   return m;
 }
 

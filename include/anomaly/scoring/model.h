@@ -72,7 +72,11 @@ struct FittedModel {
   double level = 0;         // trend at the last fitted point
   double slope = 0;         // trend change per step at the end (0 for kBaseline)
   double trend_damping = 0;
-  ScaleEstimate scale;      // scale of the robust z-score
+  ScaleEstimate scale;      // scale of the robust z-score: that of a forecast's error (see below)
+  // Seasonal kinds: how much wider a forecast's error is than the in-sample remainder, measured by
+  // forecasting the newest period from a fit without it (>= 1; 1 for kBaseline). `scale` includes it;
+  // `threshold` is learned from the in-sample |z| before it, so it describes the errors' shape.
+  double forecast_scale_ratio = 1;
   double threshold = 0;     // |z| threshold, >= threshold_floor
   Direction direction = Direction::kBoth;
   int64_t points = 0;       // samples fitted
@@ -86,6 +90,8 @@ struct ModelWorkspace {
   std::vector<double> remainder;
   std::vector<double> abs_z;
   std::vector<double> scratch;
+  std::vector<double> holdout_errors;
+  std::vector<double> holdout_remainder;
 };
 
 // Fits `values` (a regular grid, oldest first, no NaN: gaps filled before). `observed`, when not empty,
