@@ -18,6 +18,8 @@ Status Invalid(std::string message) { return MakeError(ErrorCode::kInvalidInput,
 constexpr size_t kMinHoldout = 8;
 // Held out when the shortest period is shorter: a robust scale from fewer errors is too noisy.
 constexpr size_t kTargetHoldout = 120;
+// The widest the scale is widened: a level shift inside the held-out stretch must not blind the series
+// for a day. Three covers the worst measured honest ratio (about 2.4: three cycles, s.window = 7).
 constexpr double kMaxForecastScaleRatio = 3.0;
 
 // A decomposition reduced to spans into the workspace or the MSTL result.
@@ -137,8 +139,8 @@ double SeasonalForecast(const Decomposition& d, size_t h) {
 }
 
 // How many of the newest points the out-of-sample check holds out: one shortest period (every phase
-// once), as long as the rest still holds the longest period more than twice (so the held-out fit keeps
-// every period). 0 when too few points would be left to measure anything.
+// once) but at least kTargetHoldout, as long as the rest still holds the longest period more than twice
+// (so the held-out fit keeps every period). 0 when too few points would be left to measure anything.
 size_t HoldoutLength(size_t n, const std::vector<int>& periods) {
   const auto shortest = static_cast<size_t>(periods.front());
   const auto longest = static_cast<size_t>(periods.back());
@@ -149,10 +151,10 @@ size_t HoldoutLength(size_t n, const std::vector<int>& periods) {
 
 // The seasonal estimate is fitted on the very points whose remainder gives the scale, so the remainder
 // understates the error of a forecast: with few cycles, or R's s.window = 7, or robust weights that let
-// the fit follow the noise, by a factor of 1.3 to 2 (measured on Gaussian noise: STL.md-style period 24,
-// 3 to 28 cycles). Scoring new points against that scale flagged several percent of pure noise. So the
+// the fit follow the noise, by a factor of 1.4 to 2.4 (bench/false_positive_rate.py: Gaussian noise,
+// period 24, 3 to 28 cycles). Scoring new points against that scale flagged 2-3% of pure noise. So the
 // newest `holdout` points are forecast by the same model fitted without them, and the ratio of that
-// forecast error's robust scale to the in-sample one widens the scale. The held-out error uses the full
+// forecast error's robust scale to the full fit's remainder over the same points widens the scale. The held-out error uses the full
 // fit's trend (its window spans 1.5 periods or more, so its leverage is small): what it measures is the
 // seasonal estimate's error, not how far the level drifts over a whole period, which the daemon never
 // forecasts (it refits every refit_interval). Returns >= 1.
@@ -188,6 +190,7 @@ double FewCyclesScaleRatio(size_t n, int longest_period) {
   const double k = std::max(2.0, static_cast<double>(n) / static_cast<double>(longest_period));
   return std::sqrt((k + 1) / (k - 1));
 }
+
 }  // namespace
 
 Status ValidateModelParams(const ModelParams& params) {
