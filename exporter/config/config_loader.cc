@@ -258,18 +258,9 @@ void ReadGlobalAndShard(const MapView& root, Config& config, Diagnostics& diag) 
 
 Result<Config> LoadConfigFromString(std::string_view yaml, std::string_view filename) {
   Diagnostics diag{std::string(filename)};
-  Documents documents;
-  try {
-    documents = LoadDocuments(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    diag.AddError(e.mark, "", "invalid YAML: " + e.msg);
-    return MakeError(ErrorCode::kInvalidConfig, diag.ErrorText());
-  }
-  if (documents.count > 1) {
-    diag.AddError(documents.second, "", "more than one YAML document; a config file holds exactly one");
-    return MakeError(ErrorCode::kInvalidConfig, diag.ErrorText());
-  }
-  YAML::Node doc = documents.first;
+  std::optional<YAML::Node> loaded = LoadSingleDocument(yaml, "a config file", diag);
+  if (!loaded) return MakeError(ErrorCode::kInvalidConfig, diag.ErrorText());
+  YAML::Node doc = *loaded;
   Config config;
   config.source_path = std::string(filename);
   try {

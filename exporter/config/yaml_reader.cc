@@ -322,6 +322,22 @@ Documents LoadDocuments(const std::string& yaml) {
   return out;
 }
 
+std::optional<YAML::Node> LoadSingleDocument(std::string_view yaml, std::string_view what, Diagnostics& diag) {
+  Documents documents;
+  try {
+    documents = LoadDocuments(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    diag.AddError(e.mark, "", "invalid YAML: " + e.msg);
+    return std::nullopt;
+  }
+  if (documents.count > 1) {
+    diag.AddError(documents.second, "",
+                  "more than one YAML document; " + std::string(what) + " holds exactly one");
+    return std::nullopt;
+  }
+  return documents.first;
+}
+
 Result<std::string> ReadConfigFile(const std::string& path, std::string_view what) {
   const std::string prefix = path + ": cannot read " + std::string(what) + ": ";
   std::error_code ec;

@@ -108,6 +108,10 @@ struct Documents {
 };
 Documents LoadDocuments(const std::string& yaml);
 
+// The one document of a file that must hold exactly one (`what`: "a config file"), or nullopt with the
+// error (a syntax error, or a second document) added to `diag` at its line.
+std::optional<YAML::Node> LoadSingleDocument(std::string_view yaml, std::string_view what, Diagnostics& diag);
+
 // "a mapping", "a sequence", "a scalar" or "nothing": for "expected X, got Y" messages.
 std::string_view KindName(const YAML::Node& node);
 
