@@ -27,32 +27,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Reads a non-empty file path, resolves it against `base_dir` and checks that it is a readable file.
-// Only readability is checked: secrets are read by the prom client, never here.
-std::optional<std::string> ReadFilePath(const Value& v, const fs::path& base_dir, Diagnostics& diag) {
-  std::optional<std::string> text = ReadString(v, diag);
-  if (!text) return std::nullopt;
-  if (text->empty()) {
-    diag.AddError(v.mark, v.path, "must not be empty (remove the key instead)");
-    return std::nullopt;
-  }
-  fs::path path(*text);
-  if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
-  std::string resolved = path.lexically_normal().string();
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    diag.AddError(v.mark, v.path, "\"" + resolved + "\" is a directory, not a file");
-    return std::nullopt;
-  }
-  std::FILE* f = std::fopen(resolved.c_str(), "r");
-  if (f == nullptr) {
-    diag.AddError(v.mark, v.path, "cannot read \"" + resolved + "\": " + std::strerror(errno));
-    return std::nullopt;
-  }
-  std::fclose(f);
-  return resolved;
-}
-
 // http(s)://host[:port][/path prefix], no credentials, query or fragment. Returns it without trailing
 // slashes, so the client can append "/api/v1/query_range".
 std::optional<std::string> ReadUrl(const Value& v, Diagnostics& diag) {

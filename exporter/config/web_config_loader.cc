@@ -73,32 +73,6 @@ std::string Join(const auto& names) {
   return out;
 }
 
-// A non-empty path, resolved against `base_dir` and checked to be a readable file. The content is
-// parsed by the web server when it builds its TLS context, never here.
-std::optional<std::string> ReadFilePath(const Value& v, const fs::path& base_dir, Diagnostics& diag) {
-  std::optional<std::string> text = ReadString(v, diag);
-  if (!text) return std::nullopt;
-  if (text->empty()) {
-    diag.AddError(v.mark, v.path, "must not be empty");
-    return std::nullopt;
-  }
-  fs::path path(*text);
-  if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
-  const std::string resolved = path.lexically_normal().string();
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    diag.AddError(v.mark, v.path, "\"" + resolved + "\" is a directory, not a file");
-    return std::nullopt;
-  }
-  std::FILE* f = std::fopen(resolved.c_str(), "r");
-  if (f == nullptr) {
-    diag.AddError(v.mark, v.path, "cannot read \"" + resolved + "\": " + std::strerror(errno));
-    return std::nullopt;
-  }
-  std::fclose(f);
-  return resolved;
-}
-
 // A sequence of strings (null reads as empty).
 std::vector<std::pair<std::string, Value>> ReadStringList(const Value& v, Diagnostics& diag) {
   std::vector<std::pair<std::string, Value>> out;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -320,6 +321,30 @@ Documents LoadDocuments(const std::string& yaml) {
   out.second = counter.root(1);
   if (out.count > 0) out.first = YAML::Load(yaml);  // one HandleNextDocument: never loops
   return out;
+}
+
+std::optional<std::string> ReadFilePath(const Value& v, const std::filesystem::path& base_dir, Diagnostics& diag) {
+  std::optional<std::string> text = ReadString(v, diag);
+  if (!text) return std::nullopt;
+  if (text->empty()) {
+    diag.AddError(v.mark, v.path, "must not be empty");
+    return std::nullopt;
+  }
+  std::filesystem::path path(*text);
+  if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
+  const std::string resolved = path.lexically_normal().string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diag.AddError(v.mark, v.path, "\"" + resolved + "\" is a directory, not a file");
+    return std::nullopt;
+  }
+  std::FILE* f = std::fopen(resolved.c_str(), "r");
+  if (f == nullptr) {
+    diag.AddError(v.mark, v.path, "cannot read \"" + resolved + "\": " + std::strerror(errno));
+    return std::nullopt;
+  }
+  std::fclose(f);
+  return resolved;
 }
 
 std::optional<YAML::Node> LoadSingleDocument(std::string_view yaml, std::string_view what, Diagnostics& diag) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,6 +96,10 @@ std::optional<bool> ReadBool(const Value& v, Diagnostics& diag);
 std::optional<int> ReadInt(const Value& v, Diagnostics& diag);
 std::optional<double> ReadDouble(const Value& v, Diagnostics& diag);
 std::optional<Duration> ReadDuration(const Value& v, Diagnostics& diag);
+// A non-empty file path, resolved against `base_dir` (the config file's folder) and checked to be a
+// readable file; the resolved path. Only readability is checked: the content (a secret, a certificate)
+// is read by the stage that uses it, never here.
+std::optional<std::string> ReadFilePath(const Value& v, const std::filesystem::path& base_dir, Diagnostics& diag);
 
 // The first document of a YAML stream and how many documents it holds, counting no further than two
 // (a config file holds exactly one). This stands in for YAML::LoadAll, which in yaml-cpp 0.7 (Debian 12)
