@@ -8,11 +8,8 @@ build=${1:-build}
 series=${2:-1000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 exporter=$(cd "$build" && pwd)/anomaly_exporter
-work=$(mktemp -d /tmp/anomaly-cycle-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 source "$root/bench/bench_lib.sh"
+bench_workdir cycle-bench
 metric() {  # first sample of a metric; the scrape is buffered so awk's early exit cannot break the pipe
   local body; body=$(curl -fs "http://127.0.0.1:$exp_port/metrics")
   awk -v m="$1" '$1 ~ "^"m {print $2; exit}' <<<"$body"
@@ -34,12 +31,7 @@ detectors:
     max_series: 100000
 YAML
 start=$(date +%s.%N)
-"$exporter" --config.file="$work/exporter.yml" --web.listen-address="127.0.0.1:$exp_port" >"$work/exporter.log" 2>&1 &
-pid=$!; pids+=($pid)
-until curl -fs "http://127.0.0.1:$exp_port/-/ready" >/dev/null 2>&1; do
-  kill -0 "$pid" 2>/dev/null || { tail "$work/exporter.log"; exit 1; }
-  sleep 0.2
-done
+start_exporter "http://127.0.0.1:$exp_port"
 ready=$(date +%s.%N)
 first=$(metric 'anomaly_exporter_cycle_duration_seconds')
 query_sum=$(metric 'anomaly_exporter_query_duration_seconds_sum')

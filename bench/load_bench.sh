@@ -33,11 +33,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 exporter=$(cd "$build" && pwd)/anomaly_exporter
 client=$(cd "$build" && pwd)/anomaly_load_client
 [[ -x "$client" ]] || { echo "build $client first: cmake --build $build --target anomaly_load_client" >&2; exit 2; }
-work=$(mktemp -d /tmp/anomaly-load-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 source "$root/bench/bench_lib.sh"
+bench_workdir load-bench
 
 scheme=http curl_opts=(-fs) client_opts=()
 if [[ -n "$web_config" ]]; then
@@ -64,14 +61,8 @@ detectors:
 YAML
 web_flag=()
 [[ -n "$web_config" ]] && web_flag=(--web.config.file="$web_config")
-"$exporter" --config.file="$work/exporter.yml" --web.listen-address="127.0.0.1:$exp_port" "${web_flag[@]}" \
-  >"$work/exporter.log" 2>&1 &
-pid=$!; pids+=($pid)
 base="$scheme://127.0.0.1:$exp_port"
-until curl "${curl_opts[@]}" "$base/-/ready" >/dev/null 2>&1; do
-  kill -0 "$pid" 2>/dev/null || { tail "$work/exporter.log"; exit 1; }
-  sleep 0.2
-done
+start_exporter "$base" "${curl_opts[@]}" -- "${web_flag[@]}"
 metric() { curl "${curl_opts[@]}" "$base/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {print s + 0}'; }
 echo "exporter ready: $(metric 'anomaly_exporter_series\{') series scored; metrics body $(curl "${curl_opts[@]}" "$base/metrics" | wc -c) bytes"
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }  # the exporter's user + system CPU, in clock ticks

@@ -14,11 +14,8 @@ cycles=${4:-100}
 warmup=${5:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 exporter=$(cd "$build" && pwd)/anomaly_exporter
-work=$(mktemp -d /tmp/anomaly-rss-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 source "$root/bench/bench_lib.sh"
+bench_workdir rss-bench
 
 python3 "$root/tests/support/churn_target.py" --port-file "$work/target.port" --series "$series" >"$work/target.log" 2>&1 &
 pids+=($!)
@@ -42,12 +39,7 @@ detectors:
     series_ttl: 5s
     max_series: 100000
 YAML
-"$exporter" --config.file="$work/exporter.yml" --web.listen-address="127.0.0.1:$exp_port" >"$work/exporter.log" 2>&1 &
-pid=$!; pids+=($pid)
-until curl -fs "http://127.0.0.1:$exp_port/-/ready" >/dev/null 2>&1; do
-  kill -0 "$pid" 2>/dev/null || { tail "$work/exporter.log"; exit 1; }
-  sleep 0.2
-done
+start_exporter "http://127.0.0.1:$exp_port"
 metric() { curl -fs "http://127.0.0.1:$exp_port/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {print s + 0}'; }
 cycle() { printf '%.0f' "$(metric 'anomaly_exporter_queries_total')"; }
 rss() { awk '/VmRSS/{print $2}' "/proc/$pid/status"; }
