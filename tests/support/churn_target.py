@@ -14,12 +14,13 @@ Usage: churn_target.py --port-file FILE [--series N]   (binds 127.0.0.1:0; N ini
 """
 import argparse
 import math
-import os
 import random
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from loopback_server import serve_forever_on_free_port  # this folder; on sys.path as the script's own
 
 LOCK = threading.Lock()
 STATE = {"ids": [], "next": 0}
@@ -79,12 +80,7 @@ def main():
     args = p.parse_args()
     STATE["ids"] = [f"s{i}" for i in range(args.series)]
     STATE["next"] = args.series
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(server.server_port))
-    os.rename(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve_forever_on_free_port(Handler, args.port_file)
 
 
 if __name__ == "__main__":

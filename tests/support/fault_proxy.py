@@ -32,7 +32,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import serve_forever_on_free_port  # this folder; on sys.path as the script's own
 
 STATE = {"mode": "pass", "count": 0, "inflight": 0, "throttle_left": 0}
 LOG = []  # [arrival (time.monotonic()), status sent or 0], guarded by LOCK
@@ -173,13 +175,7 @@ def main():
     p.add_argument("--upstream", required=True)
     p.add_argument("--port-file", required=True)
     args = p.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.upstream.rstrip("/")))
-    server.daemon_threads = True
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(server.server_port))
-    import os
-    os.rename(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve_forever_on_free_port(make_handler(args.upstream.rstrip("/")), args.port_file)
 
 
 if __name__ == "__main__":

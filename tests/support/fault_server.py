@@ -17,11 +17,12 @@ Usage: fault_server.py --port-file FILE   (binds 127.0.0.1:0 and writes the port
 """
 import argparse
 import json
-import os
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import serve_forever_on_free_port  # this folder; on sys.path as the script's own
 
 COUNTS = {}
 LOCK = threading.Lock()
@@ -123,13 +124,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port-file", required=True)
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(tmp, args.port_file)  # atomic: the reader never sees a partial number
-    server.serve_forever()
+    serve_forever_on_free_port(Handler, args.port_file)
 
 
 if __name__ == "__main__":

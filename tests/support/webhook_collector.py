@@ -9,9 +9,10 @@ Answers 200 to every POST, 404 to anything else. Runs until killed.
 """
 import argparse
 import json
-import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import serve_forever_on_free_port  # this folder; on sys.path as the script's own
 
 LOCK = threading.Lock()
 
@@ -43,11 +44,7 @@ def main():
         def log_message(self, fmt, *a):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve_forever_on_free_port(Handler, args.port_file)
 
 
 if __name__ == "__main__":
