@@ -157,7 +157,8 @@ size_t HoldoutLength(size_t n, const std::vector<int>& periods) {
 // forecast error's robust scale to the full fit's remainder over the same points widens the scale. The held-out error uses the full
 // fit's trend (its window spans 1.5 periods or more, so its leverage is small): what it measures is the
 // seasonal estimate's error, not how far the level drifts over a whole period, which the daemon never
-// forecasts (it refits every refit_interval). Returns >= 1.
+// forecasts (it refits every refit_interval). Returns >= 1, or 0 when too few held-out points were
+// observed (or their remainder is exactly 0) to measure it.
 Result<double> ForecastScaleRatio(std::span<const double> values, std::span<const uint8_t> observed,
                                   const std::vector<int>& periods, const ModelParams& params,
                                   const Decomposition& full, ModelWorkspace& ws) {
@@ -175,12 +176,12 @@ Result<double> ForecastScaleRatio(std::span<const double> values, std::span<cons
     ws.holdout_errors.push_back(values[i] - full.trend_tail[j] - SeasonalForecast(held, j + 1));
     ws.holdout_remainder.push_back(full.remainder_tail[j]);
   }
-  if (ws.holdout_errors.size() < kMinHoldout) return 1.0;
+  if (ws.holdout_errors.size() < kMinHoldout) return 0.0;
   // Both scales over the same points, so a noisier or quieter recent stretch moves neither the ratio
   // nor, through it, the scale: the whole history's remainder still sets the level.
   Result<double> out_of_sample = ScaledMad(ws.holdout_errors, ws.scratch);
   Result<double> in_sample = ScaledMad(ws.holdout_remainder, ws.scratch);
-  if (!out_of_sample || !in_sample || !(*in_sample > 0)) return 1.0;
+  if (!out_of_sample || !in_sample || !(*in_sample > 0)) return 0.0;
   return std::clamp(*out_of_sample / *in_sample, 1.0, kMaxForecastScaleRatio);
 }
 
@@ -283,9 +284,11 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   // forecast, which seasonal fits understate in-sample (ForecastScaleRatio). The baseline's remainder is
   // already a one-step-ahead error.
   if (!usable.empty()) {
-    Result<double> ratio = holdout > 0 ? ForecastScaleRatio(values, observed, usable, params, d, ws)
-                                       : FewCyclesScaleRatio(n, usable.back());
+    Result<double> ratio = holdout > 0 ? ForecastScaleRatio(values, observed, usable, params, d, ws) : 0.0;
     if (!ratio) return tl::unexpected(ratio.error());
+    // Not measured (no room to hold out, or the held-out stretch was mostly filled gaps): the analytic
+    // ratio, rather than the in-sample scale that flagged noise.
+    if (*ratio == 0) *ratio = FewCyclesScaleRatio(n, usable.back());
     m.forecast_scale_ratio = *ratio;
     m.scale.scale *= *ratio;
   }
