@@ -8,7 +8,6 @@
 #include "anomaly/base/duration.h"
 #include "anomaly/base/log.h"
 #include "anomaly/config/detector_params.h"
-#include "anomaly/scoring/seasonality.h"
 
 namespace anomaly::app {
 namespace {
@@ -160,19 +159,10 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
     } else {
       series::EvaluateOptions options = evaluate_options_;
       if (auto_periods) {
-        // Detect at the first fit and again at every refit, so a series whose seasonality appears or
-        // changes is followed.
         auto it = detected_periods_.find(labels);
-        bool due = it == detected_periods_.end() ||
-                   (entry.model && now_ms - entry.last_fit_ms >= config_.refit_interval.count());
-        if (due) {
-          series::FitInput input;
-          std::vector<int> periods;
-          if (entry.window.BuildFitInput(entry.window.last_slot(), input)) {
-            Result<std::vector<int>> found = scoring::DetectPeriods(
-                input.values, config_.step, static_cast<int>(input.values.size() / 2));
-            if (found) periods = std::move(*found);
-          }
+        const bool detected_before = it != detected_periods_.end();
+        if (series::SeasonalityDetectionDue(entry, detected_before, now_ms, config_.refit_interval)) {
+          std::vector<int> periods = series::DetectPeriodsOnWindow(entry, config_.step);
           it = detected_periods_.insert_or_assign(labels, std::move(periods)).first;
         }
         options.model.periods = it->second;

@@ -4,22 +4,12 @@
 #include <utility>
 
 #include "anomaly/config/detector_params.h"
-#include "anomaly/scoring/seasonality.h"
 #include "anomaly/series/evaluate.h"
 
 namespace anomaly::backtest {
 namespace {
 
 constexpr size_t kProgressEvery = 256;
-
-// seasonality: auto exactly as DetectorRunner::Reports does it: on the whole window, lags up to half of it.
-std::vector<int> DetectOnWindow(const series::SeriesEntry& entry, std::chrono::milliseconds step) {
-  series::FitInput input;
-  if (!entry.window.BuildFitInput(entry.window.last_slot(), input)) return {};
-  Result<std::vector<int>> found =
-      scoring::DetectPeriods(input.values, step, static_cast<int>(input.values.size() / 2));
-  return found ? std::move(*found) : std::vector<int>{};
-}
 
 }  // namespace
 
@@ -71,9 +61,8 @@ Result<BacktestResult> RunBacktest(std::span<const series::Sample> samples, cons
     series::SeriesEntry* entry = store->Find(labels);
 
     if (params.auto_seasonality) {
-      const bool due = !detected || (entry->model && now_ms - entry->last_fit_ms >= params.refit_interval.count());
-      if (due) {
-        detected = DetectOnWindow(*entry, params.store.step);
+      if (series::SeasonalityDetectionDue(*entry, detected.has_value(), now_ms, params.refit_interval)) {
+        detected = series::DetectPeriodsOnWindow(*entry, params.store.step);
         if (result.detected_periods.empty() || result.detected_periods.back() != *detected) {
           result.detected_periods.push_back(*detected);
         }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "anomaly/scoring/scorer.h"
+#include "anomaly/scoring/seasonality.h"
 
 namespace anomaly::series {
 
@@ -126,6 +127,19 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     ev.fitted = ev.fit_status.has_value();
   }
   return Finish(e, ev);
+}
+
+bool SeasonalityDetectionDue(const SeriesEntry& entry, bool detected_before, int64_t now_ms,
+                             std::chrono::milliseconds refit_interval) {
+  return !detected_before || (entry.model && now_ms - entry.last_fit_ms >= refit_interval.count());
+}
+
+std::vector<int> DetectPeriodsOnWindow(const SeriesEntry& entry, std::chrono::milliseconds step) {
+  FitInput input;
+  if (!entry.window.BuildFitInput(entry.window.last_slot(), input)) return {};
+  Result<std::vector<int>> found =
+      scoring::DetectPeriods(input.values, step, static_cast<int>(input.values.size() / 2));
+  return found ? std::move(*found) : std::vector<int>{};
 }
 
 }  // namespace anomaly::series

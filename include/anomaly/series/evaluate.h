@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 #include "anomaly/base/result.h"
 #include "anomaly/scoring/model.h"
@@ -42,5 +43,14 @@ struct Evaluation {
 // States other than ok reset the persistence run. REQUIRES: options.model valid (ValidateModelParams).
 Evaluation Evaluate(SeriesEntry& entry, const StoreOptions& store, const EvaluateOptions& options,
                     int64_t now_ms, scoring::ModelWorkspace& workspace);
+
+// seasonality: auto, shared by the daemon and backtest so that both choose the same periods at the same
+// cycles. Detection is due at a series' first cycle (nothing detected yet) and again whenever its model is
+// refitted (model older than refit_interval), so a seasonality that appears or changes is followed.
+bool SeasonalityDetectionDue(const SeriesEntry& entry, bool detected_before, int64_t now_ms,
+                             std::chrono::milliseconds refit_interval);
+// The periods scoring::DetectPeriods finds on the whole window (lags up to half of it); empty when the
+// window holds too little or none stands out.
+std::vector<int> DetectPeriodsOnWindow(const SeriesEntry& entry, std::chrono::milliseconds step);
 
 }  // namespace anomaly::series

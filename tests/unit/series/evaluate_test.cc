@@ -195,5 +195,34 @@ TEST_F(EvaluateTest, RefitHonoursTheInterval) {
   EXPECT_EQ(Entry().model_end_slot, 249);
 }
 
+TEST_F(EvaluateTest, SeasonalityDetectionFindsThePeriodOnTheWindowAndIsDueAtEachRefit) {
+  SeasonalSource src(12);
+  eval_.refit_interval = 10min;
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  EXPECT_THAT(DetectPeriodsOnWindow(Entry(), std::chrono::milliseconds(kStep)),
+              ::testing::ElementsAre(kPeriod));
+  EXPECT_TRUE(SeasonalityDetectionDue(Entry(), /*detected_before=*/false, 240 * kStep, eval_.refit_interval));
+  // Detected, but no model yet (fits deferred): nothing to redo until a fit.
+  EXPECT_FALSE(SeasonalityDetectionDue(Entry(), true, 240 * kStep, eval_.refit_interval));
+  ASSERT_TRUE(Run(240).fitted);
+  EXPECT_FALSE(SeasonalityDetectionDue(Entry(), true, 245 * kStep, eval_.refit_interval));
+  EXPECT_TRUE(SeasonalityDetectionDue(Entry(), true, 250 * kStep, eval_.refit_interval));
+}
+
+TEST_F(EvaluateTest, SeasonalityDetectionOnNoiseOrTooLittleHistoryFindsNoPeriod) {
+  std::mt19937 rng(13);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<Sample> samples;
+  for (int64_t s = 0; s < 240; ++s) samples.push_back({s * kStep, 50 + noise(rng)});
+  store_->Ingest(labels_, samples, 240 * kStep);
+  EXPECT_THAT(DetectPeriodsOnWindow(Entry(), std::chrono::milliseconds(kStep)), ::testing::IsEmpty());
+
+  const Labels other = MakeLabels({{"job", "new"}});
+  const std::vector<Sample> one = {{0, 1.0}};
+  store_->Ingest(other, one, kStep);
+  EXPECT_THAT(DetectPeriodsOnWindow(*store_->Find(other), std::chrono::milliseconds(kStep)),
+              ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace anomaly::series
