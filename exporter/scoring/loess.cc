@@ -359,6 +359,22 @@ ANOMALY_ALWAYS_INLINE void SmoothSubseriesBlock(const LoessPlan& plan, const dou
 
 }  // namespace
 
+double EndKernelSumOfSquares(int n, int window, int degree) {
+  // The geometry stless gives its last fit (BuildLoessPlan's make_fit at x = N - 1).
+  const int x = n - 1;
+  const int left = window >= n ? 0 : n - window;
+  double h = static_cast<double>(x - left);
+  if (window > n) h += (window - n) / 2;  // integer division, as stlest
+  const int len = n - left;
+  std::vector<double> k(static_cast<size_t>(4 * len));
+  TricubeKernel(x, left, x, h, k.data(), k.data() + len, k.data() + 2 * len);
+  double* e = k.data() + 3 * len;
+  if (!EquivalentKernel(k.data(), len, x - left, h, degree, n - 1.0, e)) return 0.0;
+  double sum = 0.0;
+  for (int m = 0; m < len; ++m) sum += e[m] * e[m];
+  return sum;
+}
+
 void BuildLoessPlan(int n, int window, int degree, int jump, bool extrapolate, LoessPlan& plan) {
   plan.n = n;
   plan.window = window;

@@ -68,6 +68,11 @@ struct LoessPlan {
 // REQUIRES: n >= 1, window >= 1, degree in {0, 1}, jump >= 1.
 void BuildLoessPlan(int n, int window, int degree, int jump, bool extrapolate, LoessPlan& plan);
 
+// The sum of squares of the equivalent kernel of stless' fit at the last position N - 1 without robustness
+// weights: var(out[N-1]) / var(v) for independent v of equal variance, i.e. how much of the noise the
+// smooth's end value carries. 0 when that fit fails. REQUIRES: n >= 1, window >= 1, degree in {0, 1}.
+double EndKernelSumOfSquares(int n, int window, int degree);
+
 // stless: out[0..N) = loess smooth of v. `rw` is null for no robustness weights. Where a fit fails (every
 // weight 0) the output is v at that position, as in the Fortran.
 // `scratch` holds kernels the plan does not store; it grows to at most 4 * window doubles.

@@ -7,6 +7,7 @@
 
 #include "anomaly/scoring/mstl.h"
 #include "anomaly/scoring/robust_stats.h"
+#include "loess.h"
 
 namespace anomaly::scoring {
 
@@ -29,6 +30,9 @@ struct Decomposition {
   std::vector<std::vector<double>> seasonal_cycles;
   double level = 0;
   double slope = 0;
+  // Seasonal kinds: var(level's error) / var(noise), from the trend smoother that gave the level
+  // (LevelVariance). 0 for the baseline, whose remainder already is a forecast error.
+  double level_variance = 0;
   // remainder[i] belongs to values[first_scored + i]; the baseline has no remainder for its first window.
   size_t first_scored = 0;
   // The trend's and the remainder's last `tail` values (filled only when asked for, seasonal kinds only).
@@ -52,6 +56,17 @@ double EndSlope(std::span<const double> trend, int shortest_period) {
   return (trend[n - 1] - trend[n - 1 - k]) / static_cast<double>(k);
 }
 
+// The level a forecast starts from is the trend smoother's value at the last point, where its window is
+// one-sided. Without robustness weights that value is a linear combination of the noise, so its error's
+// variance is sum(l_i^2) sigma^2, l the smoother's end kernel: 0.13 for trend window 37 (hourly samples,
+// daily period), 0.012 for window 433 (5-minute samples). Returns that sum for the final trend pass of a
+// fit with these parameters on n points (0 if they do not resolve, which a successful fit rules out).
+double LevelVariance(const StlParams& stl, size_t n) {
+  Result<StlResolvedParams> resolved = ResolveStlParams(stl, n);
+  if (!resolved) return 0.0;
+  return internal::EndKernelSumOfSquares(static_cast<int>(n), resolved->trend_window, resolved->trend_degree);
+}
+
 std::vector<double> LastCycle(std::span<const double> seasonal, int period) {
   auto p = static_cast<size_t>(period);
   return std::vector<double>(seasonal.end() - static_cast<std::ptrdiff_t>(p), seasonal.end());
@@ -68,6 +83,7 @@ Status DecomposeStl(std::span<const double> values, int period, const ModelParam
   out.periods = {period};
   out.seasonal_cycles = {LastCycle(ws.stl_result.seasonal, period)};
   out.level = ws.stl_result.trend.back();
+  out.level_variance = LevelVariance(stl, values.size());
   out.slope = EndSlope(ws.stl_result.trend, period);
   KeepTails(ws.stl_result.trend, ws.stl_result.remainder, trend_tail, out);
   ws.remainder.assign(ws.stl_result.remainder.begin(), ws.stl_result.remainder.end());
@@ -93,6 +109,7 @@ Status DecomposeMstl(std::span<const double> values, std::vector<int> periods, c
     out.seasonal_cycles.push_back(LastCycle(r->seasonal[i], r->periods[i]));
   }
   out.level = r->trend.back();
+  out.level_variance = LevelVariance(r->trend_stl, values.size());
   out.slope = EndSlope(r->trend, r->periods.front());
   KeepTails(r->trend, r->remainder, trend_tail, out);
   ws.remainder = std::move(r->remainder);
@@ -289,6 +306,11 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
     // Not measured (no room to hold out, or the held-out stretch was mostly filled gaps): the analytic
     // ratio, rather than the in-sample scale that flagged noise.
     if (*ratio == 0) *ratio = FewCyclesScaleRatio(n, usable.back());
+    // Both measure the seasonal estimate's error only (the held-out errors are taken about the full fit's
+    // trend); every forecast also starts from the level's end-point error. One step past 400 simulated
+    // fits (period 24, 28 cycles, N(0, 1) noise) the level's error was 0.41 sigma and the forecast's 1.11
+    // sigma, where the scale without this term was 0.98.
+    *ratio *= std::sqrt(1 + d.level_variance);
     m.forecast_scale_ratio = *ratio;
     m.scale.scale *= *ratio;
   }

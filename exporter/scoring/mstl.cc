@@ -54,6 +54,7 @@ Result<MstlResult> Mstl(std::span<const double> y, const MstlParams& params, Stl
     }
   }
   out.trend = std::move(fit.trend);
+  out.trend_stl = stl;
   out.remainder.resize(n);
   for (size_t t = 0; t < n; ++t) out.remainder[t] = deseasonal[t] - out.trend[t];
   return out;

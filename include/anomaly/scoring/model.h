@@ -74,7 +74,8 @@ struct FittedModel {
   double trend_damping = 0;
   ScaleEstimate scale;      // scale of the robust z-score: that of a forecast's error (see below)
   // Seasonal kinds: how much wider a forecast's error is than the in-sample remainder, measured by
-  // forecasting the newest period from a fit without it (>= 1; 1 for kBaseline). `scale` includes it;
+  // forecasting the newest period from a fit without it, times sqrt(1 + the level's end-point variance
+  // factor) (>= 1; 1 for kBaseline). `scale` includes it;
   // `threshold` is learned from the in-sample |z| before it, so it describes the errors' shape.
   double forecast_scale_ratio = 1;
   double threshold = 0;     // |z| threshold, >= threshold_floor

@@ -26,6 +26,7 @@ struct MstlResult {
   std::vector<int> periods = {};                   // the periods kept, ascending
   std::vector<std::vector<double>> seasonal;  // seasonal[i] belongs to periods[i]
   std::vector<double> trend;                  // the trend of the last STL run
+  StlParams trend_stl = {};                   // the parameters of that last run
   std::vector<double> remainder;              // y - sum(seasonal) - trend
 };
 
