@@ -195,6 +195,26 @@ std::string_view StringProblem(std::string_view s) {
   return {};
 }
 
+// YAML reads every line break in a scalar's content as one line feed (YAML 1.2, 5.4), but yaml-cpp 0.7
+// keeps a carriage return that is not followed by a line feed, and its emitter then writes it raw, where
+// the next read takes it for a line break: such a value did not survive RenderConfig (found by
+// fuzzing). CR LF and a lone CR become LF, as the spec has it; PromQL reads either as whitespace. An
+// escaped \r in a double-quoted value becomes LF too: yaml-cpp's result no longer tells them apart.
+void NormalizeLineBreaks(std::string& s) {
+  if (s.find('\r') == std::string::npos) return;
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\r') {
+      out += s[i];
+      continue;
+    }
+    out += '\n';
+    if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+  }
+  s = std::move(out);
+}
+
 }  // namespace
 
 std::optional<std::string> ReadString(const Value& v, Diagnostics& diag) {
@@ -204,6 +224,7 @@ std::optional<std::string> ReadString(const Value& v, Diagnostics& diag) {
     diag.AddError(v.mark, v.path, "the value " + std::string(problem));
     return std::nullopt;
   }
+  NormalizeLineBreaks(*s);
   return s;
 }
 

@@ -57,6 +57,37 @@ TEST(ConfigRenderTest, StringsThatCannotRoundTripAreRefusedAndUnicodeRoundTrips)
   }
 }
 
+// Found by fuzzing (issue 8): yaml-cpp 0.7 kept a carriage return not followed by a line feed in a
+// value, and wrote it back raw, where the next read took "\r\n" for one line break: the rendered config
+// loaded back with a different query. Every line break in a value now reads as one line feed (YAML 1.2,
+// 5.4), in plain, quoted and block scalars, and CRLF files (an editor on Windows) read as LF files do.
+TEST(ConfigRenderTest, Issue8CarriageReturnsReadAsLineBreaksAndRenderBack) {
+  auto config = [](const std::string& query, const std::string& eol) {
+    return "prometheus:" + eol + "  url: http://127.0.0.1:9090" + eol + "detectors:" + eol +
+           "  - name: requests" + eol + "    query: " + query + eol + "    step: 5m" + eol;
+  };
+  struct Case {
+    std::string query, eol, expected;
+  };
+  const Case cases[] = {
+      {"up||\r\r\r;\rY\r", "\n", ""},  // the fuzzer's input, shortened: lone CRs inside and at the end
+      {"\"sum(up)\\r\\nor vector(0)\\r\"", "\n", "sum(up)\nor vector(0)\n"},
+      {"|\r\n      sum(up)\r\n      or vector(0)", "\r\n", "sum(up)\nor vector(0)\n"},
+  };
+  for (const Case& c : cases) {
+    Result<Config> original = LoadConfigFromString(config(c.query, c.eol), "fuzz.yml");
+    ASSERT_THAT(original, IsOk()) << c.query;
+    const std::string& query = original->detectors.at(0).query;
+    EXPECT_THAT(query, Not(HasSubstr("\r"))) << c.query;
+    if (!c.expected.empty()) {
+      EXPECT_EQ(query, c.expected) << c.query;
+    }
+    Result<Config> reloaded = LoadConfigFromString(RenderConfig(*original), "rendered.yml");
+    ASSERT_THAT(reloaded, IsOk()) << RenderConfig(*original);
+    EXPECT_EQ(WithoutBookkeeping(*reloaded), WithoutBookkeeping(*original)) << RenderConfig(*original);
+  }
+}
+
 TEST(ConfigRenderTest, RenderShowsSecretPathsNeverTheirContents) {
   Result<Config> config = LoadConfigFromFile(kDir + "good.yaml");
   ASSERT_THAT(config, IsOk());
