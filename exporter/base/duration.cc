@@ -20,6 +20,12 @@ constexpr std::array<Unit, 7> kUnits{{{"y", 365LL * 24 * 3600 * 1000},
                                       {"s", 1000},
                                       {"ms", 1}}};
 
+// The longest duration accepted: 2^63 - 1 nanoseconds (about 292 years), the most a Prometheus duration
+// (Go's time.Duration) can hold. Bounding every parsed duration there keeps the arithmetic done on
+// them (5 * step, 2 * period, now - history, ...) far from int64 overflow in milliseconds: two
+// config values that parsed but overflowed in such products were found by fuzzing.
+constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max() / 1'000'000;
+
 }  // namespace
 
 Result<Duration> ParseDuration(std::string_view text) {
@@ -56,6 +62,7 @@ Result<Duration> ParseDuration(std::string_view text) {
     int64_t add = n * kUnits[u].ms;
     if (total > std::numeric_limits<int64_t>::max() - add) return fail("too large");
     total += add;
+    if (total > kMaxMs) return fail("too large (at most 292y, the longest duration Prometheus can hold)");
     next_unit = u + 1;
     i = j;
   }

@@ -266,16 +266,12 @@ void CheckDetector(const MapView& view, DetectorConfig& d, bool window_given, Di
       }
     }
     Duration longest = d.seasonality.periods.empty() ? Duration(0) : d.seasonality.periods.back();
-    // history < 2 * longest without computing 2 * longest, which overflows for a period of over 146
-    // million years (found by fuzzing; the period itself parses).
-    if (longest > Duration(0) && d.history / 2 < longest) {
+    if (longest > Duration(0) && d.history < 2 * longest) {
       Site site = LocateKey(view, "history");
-      const std::string twice =
-          longest <= Duration::max() / 2 ? " (" + FormatDuration(2 * longest) + ")" : std::string();
       diag.AddWarning(site.mark, site.path,
                       "history " + history_text + " is shorter than 2 periods of seasonality " +
-                          FormatDuration(longest) + twice +
-                          ": that period cannot be fitted and the detector falls back to the baseline" +
+                          FormatDuration(longest) + " (" + FormatDuration(2 * longest) +
+                          "): that period cannot be fitted and the detector falls back to the baseline" +
                           site.note);
     }
   }

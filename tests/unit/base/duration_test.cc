@@ -37,6 +37,18 @@ TEST(DurationTest, RejectsBadForms) {
   }
 }
 
+// Issue 8 (found by fuzzing the config loader): durations that parsed but overflowed int64 milliseconds
+// once the config multiplied them (5 * step, 2 * period). The bound is what a Prometheus duration can
+// hold: 2^63 - 1 nanoseconds, 9223372036854 ms (292y 24w ...); a million times that still fits in int64 ms.
+TEST(DurationTest, Issue8RefusesDurationsLongerThanPrometheusCanHold) {
+  EXPECT_THAT(ParseDuration("9223372036854ms"), IsOkAndHolds(milliseconds(9223372036854)));
+  EXPECT_THAT(ParseDuration("292y"), IsOkAndHolds(milliseconds(292 * 31536000000LL)));
+  for (const char* text : {"9223372036855ms", "293y", "292y25w", "100000000000002m", "142222222222223m"}) {
+    EXPECT_THAT(ParseDuration(text), ErrorIs(ErrorCode::kInvalidInput, HasSubstr("too large (at most 292y")))
+        << text;
+  }
+}
+
 TEST(DurationTest, FormatRoundTrips) {
   for (int64_t ms : {0LL, 1LL, 999LL, 1000LL, 90000LL, 86400000LL, 604800000LL, 31536000000LL + 1}) {
     EXPECT_THAT(ParseDuration(FormatDuration(milliseconds(ms))), IsOkAndHolds(milliseconds(ms))) << ms;
