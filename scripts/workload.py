@@ -4,7 +4,8 @@
 The same deterministic function of (series, time) feeds both modes, so history and live data join:
   backfill  writes OpenMetrics text for `promtool tsdb create-blocks-from openmetrics`
   serve     serves /metrics with the current values, for Prometheus to scrape live
-Both write the incident schedule as JSON with --incidents-out, so tests know what must be flagged.
+Both write the incident schedule as JSON with --incidents-out, so tests know what must be flagged;
+  truth     prints the noise-free values at a time, so tests can judge a model's expected values.
 
 Series: demo_http_requests_per_second{service} (daily seasonality; weekly too with --weekly) and
 demo_http_request_duration_seconds{service} (daily seasonality). Incidents multiply or add to the
@@ -40,8 +41,9 @@ def noise(series, t, sigma):
 WEEKLY = False  # --weekly: weekends at 75% (then fit with seasonality [1d, 1w] and >= 2 weeks of history)
 
 
-def normal_value(metric, service, t):
-    base, amp, noise_ratio = SERVICES[service]
+def truth(metric, service, t):
+    """The normal value without its noise: what a perfect model would expect."""
+    base, amp, _ = SERVICES[service]
     phase = 2 * math.pi * ((t % DAY) / DAY)
     daily = 1.0 + amp * math.sin(phase - math.pi / 2) + 0.15 * amp * math.sin(2 * phase)
     weekday = 1.0
@@ -49,10 +51,13 @@ def normal_value(metric, service, t):
         weekday = 0.75
     rps = base * daily * weekday
     if metric == "demo_http_requests_per_second":
-        return rps * (1.0 + noise(metric + service, t, noise_ratio))
+        return rps
     # Latency grows mildly with load.
-    lat = 0.080 + 0.040 * (rps / base) / (1.0 + amp)
-    return lat * (1.0 + noise(metric + service, t, noise_ratio))
+    return 0.080 + 0.040 * (rps / base) / (1.0 + amp)
+
+
+def normal_value(metric, service, t):
+    return truth(metric, service, t) * (1.0 + noise(metric + service, t, SERVICES[service][2]))
 
 
 class Incident:
@@ -160,6 +165,12 @@ def cmd_serve(args):
     server.serve_forever()
 
 
+def cmd_truth(args):
+    t = int(args.at)
+    json.dump({m: {s: truth(m, s, t) for s in SERVICES} for m in METRICS}, sys.stdout)
+    sys.stdout.write("\n")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -179,12 +190,14 @@ def main():
     s.add_argument("--incident-duration", type=float, default=900)
     s.add_argument("--incidents-out", default="")
     s.add_argument("--max-seconds", type=float, default=0, help="stop by itself after this long (0: never)")
-    for sp in (b, s):
+    tr = sub.add_parser("truth", help="print the noise-free normal values at a time, as JSON")
+    tr.add_argument("--at", type=float, required=True, help="unix seconds")
+    for sp in (b, s, tr):
         sp.add_argument("--weekly", action="store_true", help="add a weekly pattern (weekends at 75%%)")
     args = p.parse_args()
     global WEEKLY
     WEEKLY = args.weekly
-    {"backfill": cmd_backfill, "serve": cmd_serve}[args.cmd](args)
+    {"backfill": cmd_backfill, "serve": cmd_serve, "truth": cmd_truth}[args.cmd](args)
 
 
 if __name__ == "__main__":
