@@ -296,6 +296,38 @@ TEST_F(DaemonTest, BadReloadKeepsTheRunningConfig) {
   EXPECT_EQ(back->status, 200);
 }
 
+TEST_F(DaemonTest, AutoSeasonalityFindsTheDailyPeriodInPrometheusData) {
+  // The same series under `seasonality: auto`: the daemon must find the workload's daily cycle in the
+  // 3 days it reads from Prometheus, fit STL with it, and flag the same incident as the fixed [1d].
+  ASSERT_TRUE(WriteFile(config_file_, Config(proxy_url_,
+                                             "  - name: requests_auto\n"
+                                             "    query: demo_http_requests_per_second\n"
+                                             "    seasonality: auto\n")));
+  auto r = HttpPost(Url("/-/reload"), "");
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::map<std::string, std::string> auto_detector = {{"detector", "requests_auto"}};
+  EXPECT_TRUE(Eventually([&] {
+    return FindSamples(Scrape(), "anomaly_state", {{"detector", "requests_auto"}, {"state", "ok"}}).size() == 4;
+  }, seconds(60)));
+  std::vector<TextSample> m = Scrape();
+  std::vector<TextSample> info = FindSamples(m, "anomaly_model_info", auto_detector);
+  ASSERT_EQ(info.size(), 4u);
+  for (const TextSample& s : info) {
+    EXPECT_EQ(s.labels.at("model"), "stl") << s.labels.at("service");
+    EXPECT_EQ(s.labels.at("periods"), "1d") << s.labels.at("service");
+  }
+  EXPECT_EQ(SampleValue(m, "anomaly_flag", {{"detector", "requests_auto"}, {"service", "checkout"}}), 1.0);
+  for (const char* service : {"search", "login", "catalog"}) {
+    EXPECT_EQ(SampleValue(m, "anomaly_flag", {{"detector", "requests_auto"}, {"service", service}}), 0.0)
+        << service;
+  }
+  ASSERT_TRUE(WriteFile(config_file_, Config(proxy_url_)));
+  auto back = HttpPost(Url("/-/reload"), "");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->status, 200);
+}
+
 TEST_F(DaemonTest, CheckConfigReportsFileLineAndKey) {
   std::string bad = dir_->File("bad.yml");
   ASSERT_TRUE(WriteFile(bad, Config(proxy_url_) + "    step: 5x\n"));
