@@ -11,10 +11,11 @@
 # temporary directory that is deleted afterwards, so a report there could go unseen. ASan, LSan and TSan
 # therefore write to log_path=<build>/sanitizer-reports/<kind>.<pid>; the environment reaches every child,
 # the file is created only when there is something to report, and this script fails if any file is there.
-# One gap, checked by hand on Debian 12: GCC 12's libubsan, linked beside libasan, ignores log_path and
-# prints to the process's stderr. With -fno-sanitize-recover=all it then exits 1: a test binary fails its
-# test, an exporter child dies and its test sees a dead server; only a report while a child shuts down
-# would stay in that child's log alone.
+# GCC 12's libubsan, linked beside libasan, ignores log_path (checked by hand on Debian 12) and prints to
+# the process's stderr, so with -fno-sanitize-recover=all a report mid-test ends that process: a test
+# binary fails its test, an exporter child dies and its test sees a dead server. A report while a child
+# shuts down changes nothing a test sees, so tests/support's ChildProcess copies any UBSan report it finds
+# in a reaped child's log to <log_path>.child.<pid>, here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -13,7 +13,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 extern char** environ;
@@ -79,6 +81,40 @@ std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra
   }
   env.insert(env.end(), extra.begin(), extra.end());
   return env;
+}
+
+// GCC 12's libubsan, linked beside libasan, ignores UBSAN_OPTIONS' log_path and prints its reports on the
+// process' stderr: for a child, the log file, which lives in a test's temporary directory. A report while
+// the child shuts down (a static destructor, say) changes nothing a test can see, so it would be lost
+// with that directory. When log_path is set (scripts/test-sanitized.sh sets it), a reaped child's report
+// is copied there as <log_path>.child.<pid>, where the script's check finds every report file.
+void ForwardUndefinedBehaviorReport(const std::string& log_file, pid_t pid) {
+  const char* options = std::getenv("UBSAN_OPTIONS");
+  if (options == nullptr) return;
+  std::string log_path;
+  const std::string all(options);
+  size_t begin = 0;
+  while (begin <= all.size()) {  // "a=1:b=2" (sanitizer flags also split on spaces); the last one wins
+    size_t end = all.find_first_of(": ", begin);
+    if (end == std::string::npos) end = all.size();
+    std::string_view flag(all.data() + begin, end - begin);
+    if (flag.starts_with("log_path=")) log_path = std::string(flag.substr(9));
+    begin = end + 1;
+  }
+  if (log_path.empty() || log_path == "stderr" || log_path == "stdout") return;
+  std::ifstream in(log_file, std::ios::binary);
+  if (!in) return;
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t summary = log.find("SUMMARY: UndefinedBehaviorSanitizer");
+  if (summary == std::string::npos) return;
+  // From the first "runtime error:" (UBSan's report line) up to 64 KiB; else the 8 KiB before the summary.
+  size_t start = log.find("runtime error:");
+  if (start == std::string::npos || start > summary) start = summary > 8192 ? summary - 8192 : 0;
+  const size_t line_start = start == 0 ? std::string::npos : log.rfind('\n', start - 1);
+  start = line_start == std::string::npos ? 0 : line_start + 1;
+  std::ofstream out(log_path + ".child." + std::to_string(pid), std::ios::binary | std::ios::trunc);
+  out << "UndefinedBehaviorSanitizer report from child " << pid << ", copied from " << log_file << ":\n"
+      << log.substr(start, 64 * 1024);
 }
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
@@ -195,6 +231,7 @@ ChildProcess::~ChildProcess() {
 void ChildProcess::Reaped(int status) {
   exit_status_ = status;
   Unregister(pid_);
+  ForwardUndefinedBehaviorReport(log_file_, pid_);
 }
 
 bool ChildProcess::Running() {
