@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Seasonal demo workload with injected incidents, for `make demo` and the integration tests.
 
-The same deterministic function of (series, time) feeds both modes, so history and live data join:
+The same deterministic function of (series, time) feeds every mode, so history and live data join:
   backfill  writes OpenMetrics text for `promtool tsdb create-blocks-from openmetrics`
   serve     serves /metrics with the current values, for Prometheus to scrape live
-Both write the incident schedule as JSON with --incidents-out, so tests know what must be flagged;
-  truth     prints the noise-free values at a time, so tests can judge a model's expected values.
+  truth     prints the noise-free values at a time, so tests can judge a model's expected values
+backfill and serve write the incident schedule as JSON with --incidents-out, so tests know what must
+be flagged.
 
 Series: demo_http_requests_per_second{service} (daily seasonality; weekly too with --weekly) and
 demo_http_request_duration_seconds{service} (daily seasonality). Incidents multiply or add to the

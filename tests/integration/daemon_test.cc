@@ -306,12 +306,12 @@ TEST_F(DaemonTest, AutoSeasonalityFindsTheDailyPeriodInPrometheusData) {
   auto r = HttpPost(Url("/-/reload"), "");
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->status, 200) << r->body;
-  const std::map<std::string, std::string> auto_detector = {{"detector", "requests_auto"}};
   EXPECT_TRUE(Eventually([&] {
-    return FindSamples(Scrape(), "anomaly_state", {{"detector", "requests_auto"}, {"state", "ok"}}).size() == 4;
+    return FindSamples(Scrape(), "anomaly_state", {{"detector", "requests_auto"}, {"state", "ok"}}).size() ==
+           4;
   }, seconds(60)));
   std::vector<TextSample> m = Scrape();
-  std::vector<TextSample> info = FindSamples(m, "anomaly_model_info", auto_detector);
+  std::vector<TextSample> info = FindSamples(m, "anomaly_model_info", {{"detector", "requests_auto"}});
   ASSERT_EQ(info.size(), 4u);
   for (const TextSample& s : info) {
     EXPECT_EQ(s.labels.at("model"), "stl") << s.labels.at("service");

@@ -58,7 +58,7 @@ TEST(ChildProcessTest, CopiesAChildsUndefinedBehaviorReportToTheReportFolder) {
                        "echo 'serving on :10650'; "
                        "echo 'exporter/app/daemon.cc:12:5: runtime error: signed integer overflow'; "
                        "echo '    #0 0x1 in Shutdown exporter/app/daemon.cc:12'; "
-                       "echo 'SUMMARY: UndefinedBehaviorSanitizer: undefined-behavior exporter/app/daemon.cc:12:5'");
+                       "echo 'SUMMARY: UndefinedBehaviorSanitizer: undefined-behavior daemon.cc:12:5'");
   std::string report = ReadFile(dir.File("ubsan.child." + std::to_string(pid)));
   EXPECT_THAT(report, HasSubstr("runtime error: signed integer overflow"));
   EXPECT_THAT(report, HasSubstr("SUMMARY: UndefinedBehaviorSanitizer"));
