@@ -13,40 +13,45 @@ all: build
 deps:
 	@scripts/install-deps.sh test
 
-$(BUILD_DIR)/CMakeCache.txt:
+# The build tree counts as configured once cmake has succeeded: the stamp is written only then. A failed
+# configure leaves CMakeCache.txt behind but no stamp, so the next target runs cmake again instead of
+# building a tree that was never generated ("No rule to make target 'Makefile'").
+CONFIGURED := $(BUILD_DIR)/.configured
+$(CONFIGURED):
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+	@touch $@
 
 # Release build: build/anomaly_exporter and build/anomaly_bench.
 build:
 	@scripts/install-deps.sh build
-	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	@$(MAKE) --no-print-directory $(CONFIGURED)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Every test: unit, and integration against real Prometheus/Alertmanager processes on loopback.
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	@$(MAKE) --no-print-directory $(CONFIGURED)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
 # The fast inner loop: unit tests only.
 unit:
-	@scripts/install-deps.sh build
-	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	@scripts/install-deps.sh unit
+	@$(MAKE) --no-print-directory $(CONFIGURED)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_FLAGS)
 
 # Google Benchmark suite, then STL against R's stl() side by side in one run (prints the ratio).
 bench:
 	@scripts/install-deps.sh bench
-	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	@$(MAKE) --no-print-directory $(CONFIGURED)
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target anomaly_bench anomaly_exporter
 	$(BUILD_DIR)/anomaly_bench
 	bench/stl_vs_r.sh $(BUILD_DIR)
 
 demo:
 	@scripts/install-deps.sh demo
-	@$(MAKE) --no-print-directory $(BUILD_DIR)/CMakeCache.txt
+	@$(MAKE) --no-print-directory $(CONFIGURED)
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target anomaly_exporter
 	scripts/demo.sh $(BUILD_DIR)
 

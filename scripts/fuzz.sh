@@ -26,9 +26,11 @@ max_len=${FUZZ_MAX_LEN:-}
 case "$seconds$parallel${runs#-}$max_len" in *[!0-9]*) echo "fuzz.sh: FUZZ_SECONDS, FUZZ_PARALLEL, FUZZ_RUNS and FUZZ_MAX_LEN must be whole numbers" >&2; exit 2 ;; esac
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found; run scripts/install-deps.sh fuzz" >&2; exit 2; }
-if [ ! -f "$build/CMakeCache.txt" ]; then
+# The stamp, not CMakeCache.txt (which a failed configure leaves behind), says the tree is configured.
+if [ ! -f "$build/.configured" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$build" -DANOMALY_FUZZ=ON -DANOMALY_BUILD_TESTS=OFF \
     -DANOMALY_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 2
+  touch "$build/.configured"
 fi
 cmake --build "$build" -j "$jobs" --target fuzzers || exit 2
 

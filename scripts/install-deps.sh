@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the demo need, and nothing else.
 # Idempotent: packages already present are skipped without touching apt. Uses sudo only when not root.
-#   usage: scripts/install-deps.sh [build|test|demo|bench|fuzz]   (default: test)
+#   usage: scripts/install-deps.sh [build|unit|test|demo|bench|fuzz]   (default: test)
+# build is what configuring and building need, and nothing a test runs; unit adds the tools the `unit`
+# CTest label runs (promtool); test adds the real servers of every other label.
 set -euo pipefail
 
 profile=${1:-test}
@@ -16,6 +18,8 @@ build_pkgs=(
 # Real servers for integration tests and the demo (never mocked), PyYAML for the rule linters, and the
 # openssl CLI that makes the TLS tests' CA and certificates.
 server_pkgs=(prometheus prometheus-alertmanager openssl python3-yaml golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev nodejs chromium $(command -v npm >/dev/null || echo npm))  # npm: only where nodejs lacks it (NodeSource's bundles it and conflicts with Debian's)
+# The unit label's tools: promtool (package prometheus) lints the golden exposition.
+unit_pkgs=(prometheus)
 # bench/stl_vs_r.sh needs R itself; bench/nab_score.sh runs shared/tools/nab_score.py, which needs numpy.
 bench_pkgs=(r-base-core python3-numpy)
 # libFuzzer targets (make fuzz): clang and its runtime (libFuzzer, ASan, UBSan).
@@ -23,10 +27,11 @@ fuzz_pkgs=(clang libclang-rt-14-dev)
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  test|demo) want=("${build_pkgs[@]}" "${server_pkgs[@]}") ;;
+  unit) want=("${build_pkgs[@]}" "${unit_pkgs[@]}") ;;
+  test|demo) want=("${build_pkgs[@]}" "${unit_pkgs[@]}" "${server_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-  *) echo "install-deps: unknown profile '$profile' (build|test|demo|bench|fuzz)" >&2; exit 2 ;;
+  *) echo "install-deps: unknown profile '$profile' (build|unit|test|demo|bench|fuzz)" >&2; exit 2 ;;
 esac
 
 missing=()
