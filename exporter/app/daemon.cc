@@ -1,6 +1,7 @@
 #include "exporter/app/daemon.h"
 
 #include <condition_variable>
+#include <exception>
 #include <utility>
 
 #include "anomaly/base/log.h"
@@ -62,6 +63,7 @@ struct Daemon::Slot {
   std::atomic<bool> retired{false};  // removed by a reload: its last cycle must not publish
   std::atomic<Clock::rep> next_due{0};
   std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;  // guarded by Daemon::mu_
+  int64_t failed_cycles = 0;  // of the failure streak in progress; owned by the cycle in progress
 };
 
 Daemon::Daemon(const DaemonOptions& options)
@@ -135,8 +137,10 @@ Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
     old_slots = slots_;
   }
   if (!old || !(old->prometheus == config->prometheus)) {
-    Result<std::unique_ptr<prom::RangeQueryClient>> made = prom::NewHttpClient(
-        config::ClientOptionsFor(config->prometheus, std::string("anomaly_exporter/") + ANOMALY_VERSION));
+    const prom::ClientOptions client_options =
+        config::ClientOptionsFor(config->prometheus, std::string("anomaly_exporter/") + ANOMALY_VERSION);
+    Result<std::unique_ptr<prom::RangeQueryClient>> made =
+        options_.new_client ? options_.new_client(client_options) : prom::NewHttpClient(client_options);
     if (!made) return tl::unexpected(made.error().WithContext("prometheus"));
     client = std::move(*made);
   }
@@ -246,16 +250,46 @@ void Daemon::SchedulerLoop(std::stop_token stop) {
 }
 
 void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
-  auto reports = std::make_shared<const std::vector<exposition::SeriesReport>>(
-      slot->runner->RunCycle(std::chrono::system_clock::now()));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!slot->retired.load()) {
-      slot->reports = std::move(reports);
-      PublishLocked();
-    }
+  // However the cycle ends, the slot is free again afterwards: one left `running` is never scheduled.
+  struct RunningReset {
+    Slot& slot;
+    ~RunningReset() { slot.running.store(false); }
+  } reset{*slot};
+
+  // RunCycle reports upstream errors in its reports and never fails; an exception is a bug or resource
+  // exhaustion. Caught here, not only by the pool's last-resort catch, so that it is counted per detector
+  // and the detector runs again at its next interval, keeping its last reports meanwhile.
+  std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;
+  try {
+    reports = std::make_shared<const std::vector<exposition::SeriesReport>>(
+        slot->runner->RunCycle(std::chrono::system_clock::now()));
+  } catch (const std::exception& e) {
+    NoteCycleFailure(*slot, e.what());
+    return;
+  } catch (...) {
+    NoteCycleFailure(*slot, "unknown exception");
+    return;
   }
-  slot->running.store(false);
+  if (slot->failed_cycles > 0) {
+    log::Info("cycle succeeded again", {{"detector", slot->runner->config().name},
+                                        {"failed_cycles", std::to_string(slot->failed_cycles)}});
+    slot->failed_cycles = 0;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!slot->retired.load()) {
+    slot->reports = std::move(reports);
+    PublishLocked();
+  }
+}
+
+void Daemon::NoteCycleFailure(Slot& slot, std::string_view cause) {
+  // A retired detector's series are gone; counting would bring them back.
+  if (slot.retired.load()) return;
+  metrics_->ObserveCycleFailure(slot.runner->config().name);
+  // Logged once per failure streak: a cycle failing at every interval must not flood the log.
+  if (slot.failed_cycles++ > 0) return;
+  log::Error("cycle failed; the detector keeps its last reports and runs again at its next interval",
+             {{"detector", slot.runner->config().name}, {"err", std::string(cause)}});
 }
 
 void Daemon::PublishLocked() {

@@ -7,9 +7,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -36,6 +38,9 @@ struct DaemonOptions {
   std::string web_config_file;
   // Where the OpenSSL shims for civetweb are (http::WebOptions::tls_shim_dirs); next to the binary.
   std::vector<std::string> tls_shim_dirs;
+  // Makes the query client for the config's `prometheus` section. Empty: prom::NewHttpClient. The
+  // RangeQueryClient seam (STYLE.md B8), so that unit tests can run the daemon on a fake upstream.
+  std::function<Result<std::unique_ptr<prom::RangeQueryClient>>(const prom::ClientOptions&)> new_client;
 };
 
 class Daemon {
@@ -63,6 +68,7 @@ class Daemon {
   [[nodiscard]] Status Apply(std::shared_ptr<const config::Config> config);
   void SchedulerLoop(std::stop_token stop);
   void RunSlot(const std::shared_ptr<Slot>& slot);
+  void NoteCycleFailure(Slot& slot, std::string_view cause);
   void PublishLocked();  // REQUIRES: mu_ held
   http::LandingInfo Landing() const;
 

@@ -37,6 +37,7 @@ struct SelfMetrics::DetectorMetrics {
   std::map<ErrorCode, prometheus::Counter*> query_errors;
   prometheus::Histogram* fit_duration;
   prometheus::Gauge* cycle_duration;
+  prometheus::Counter* cycle_failures;
   prometheus::Gauge* last_success;
   prometheus::Gauge* series;
   prometheus::Gauge* series_dropped;
@@ -75,6 +76,10 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                          .Name("anomaly_exporter_cycle_duration_seconds")
                          .Help("Duration of the detector's last cycle: query, score and publish.")
                          .Register(r);
+  cycle_failures_ = &prometheus::BuildCounter()
+                        .Name("anomaly_exporter_cycle_failures_total")
+                        .Help("Cycles of the detector that failed with an exception and published nothing.")
+                        .Register(r);
   last_success_ = &prometheus::BuildGauge()
                        .Name("anomaly_exporter_last_successful_cycle_timestamp_seconds")
                        .Help("Unix time the detector's last successful cycle finished.")
@@ -129,6 +134,7 @@ SelfMetrics::DetectorMetrics& SelfMetrics::Detector(std::string_view detector) {
   }
   m.fit_duration = &fit_duration_->Add(labels, kFitBuckets);
   m.cycle_duration = &cycle_duration_->Add(labels);
+  m.cycle_failures = &cycle_failures_->Add(labels);
   m.last_success = &last_success_->Add(labels);
   m.series = &series_->Add(labels);
   m.series_dropped = &series_dropped_->Add(labels);
@@ -152,6 +158,7 @@ void SelfMetrics::RemoveDetector(std::string_view detector) {
   for (auto& [code, counter] : m.query_errors) query_errors_->Remove(counter);
   fit_duration_->Remove(m.fit_duration);
   cycle_duration_->Remove(m.cycle_duration);
+  cycle_failures_->Remove(m.cycle_failures);
   last_success_->Remove(m.last_success);
   series_->Remove(m.series);
   series_dropped_->Remove(m.series_dropped);
@@ -184,6 +191,11 @@ void SelfMetrics::ObserveCycle(std::string_view detector, double seconds, bool s
   DetectorMetrics& m = Detector(detector);
   m.cycle_duration->Set(seconds);
   if (success) m.last_success->Set(ToSeconds(now));
+}
+
+void SelfMetrics::ObserveCycleFailure(std::string_view detector) {
+  std::lock_guard lock(mu_);
+  Detector(detector).cycle_failures->Increment();
 }
 
 void SelfMetrics::SetSeries(std::string_view detector, int64_t scored, int64_t dropped) {

@@ -59,6 +59,9 @@ class SelfMetrics {
   // One whole cycle: cycle_duration_seconds = seconds; on success also
   // last_successful_cycle_timestamp_seconds = now.
   void ObserveCycle(std::string_view detector, double seconds, bool success, TimePoint now);
+  // A cycle that ended in an exception instead of reports (a bug or resource exhaustion, never an
+  // upstream error, which the cycle itself counts): cycle_failures_total += 1.
+  void ObserveCycleFailure(std::string_view detector);
   // Series scored now, and series left out by max_series in the last cycle.
   void SetSeries(std::string_view detector, int64_t scored, int64_t dropped);
   void AddSamples(std::string_view detector, uint64_t samples);
@@ -82,6 +85,7 @@ class SelfMetrics {
   prometheus::Family<prometheus::Counter>* query_errors_;
   prometheus::Family<prometheus::Histogram>* fit_duration_;
   prometheus::Family<prometheus::Gauge>* cycle_duration_;
+  prometheus::Family<prometheus::Counter>* cycle_failures_;
   prometheus::Family<prometheus::Gauge>* last_success_;
   prometheus::Family<prometheus::Gauge>* series_;
   prometheus::Family<prometheus::Gauge>* series_dropped_;

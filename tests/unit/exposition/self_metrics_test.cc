@@ -54,6 +54,7 @@ TEST(SelfMetricsTest, RegistersExactlyTheContractFamilies) {
                          {"anomaly_exporter_query_errors_total", T::Counter},
                          {"anomaly_exporter_fit_duration_seconds", T::Histogram},
                          {"anomaly_exporter_cycle_duration_seconds", T::Gauge},
+                         {"anomaly_exporter_cycle_failures_total", T::Counter},
                          {"anomaly_exporter_last_successful_cycle_timestamp_seconds", T::Gauge},
                          {"anomaly_exporter_series", T::Gauge},
                          {"anomaly_exporter_series_dropped", T::Gauge},
@@ -71,6 +72,7 @@ TEST(SelfMetricsTest, AddDetectorCreatesZeroSeries) {
   m.AddDetector("d");
   EXPECT_EQ(Value(m, "anomaly_exporter_detector_ready", {{"detector", "d"}}), 0);
   EXPECT_EQ(Value(m, "anomaly_exporter_queries_total", {{"detector", "d"}}), 0);
+  EXPECT_EQ(Value(m, "anomaly_exporter_cycle_failures_total", {{"detector", "d"}}), 0);
   EXPECT_EQ(Value(m, "anomaly_exporter_query_errors_total", {{"detector", "d"}, {"reason", "timeout"}}), 0);
   EXPECT_EQ(Value(m, "anomaly_exporter_query_errors_total", {{"detector", "d"}, {"reason", "upstream_unavailable"}}),
             0);
@@ -100,7 +102,10 @@ TEST(SelfMetricsTest, CycleSeriesSamplesReadyAndFit) {
   m.AddSamples("d", 24);
   m.SetReady("d");
   m.ObserveFit("d", 0.01);
+  m.ObserveCycleFailure("d");
+  m.ObserveCycleFailure("d");
   EXPECT_EQ(Value(m, "anomaly_exporter_cycle_duration_seconds", {{"detector", "d"}}), 7);
+  EXPECT_EQ(Value(m, "anomaly_exporter_cycle_failures_total", {{"detector", "d"}}), 2);
   EXPECT_EQ(Value(m, "anomaly_exporter_last_successful_cycle_timestamp_seconds", {{"detector", "d"}}), 1767225600);
   EXPECT_EQ(Value(m, "anomaly_exporter_series", {{"detector", "d"}}), 120);
   EXPECT_EQ(Value(m, "anomaly_exporter_series_dropped", {{"detector", "d"}}), 3);
@@ -123,6 +128,7 @@ TEST(SelfMetricsTest, ReloadKeepsLastSuccessTimestampOnFailure) {
 TEST(SelfMetricsTest, RemoveDetectorRemovesOnlyItsSeries) {
   SelfMetrics m("v", "r");
   m.ObserveQuery("gone", 0.1, ErrorCode::kTimeout);
+  m.ObserveCycleFailure("gone");
   m.SetReady("gone");
   m.SetReady("kept");
   m.RemoveDetector("gone");

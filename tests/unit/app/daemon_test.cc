@@ -1,0 +1,126 @@
+#include "exporter/app/daemon.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "anomaly/base/log.h"
+#include "support/eventually.h"
+#include "support/http_fetch.h"
+#include "support/metrics_text.h"
+#include "support/temp_dir.h"
+
+namespace anomaly::app {
+namespace {
+
+using ::testing::HasSubstr;
+
+// What the fake upstream does, shared between the test and the client the daemon owns.
+struct Upstream {
+  std::atomic<int> throws_left{0};  // QueryRange throws while this is positive
+  std::atomic<int> calls{0};
+};
+
+// The RangeQueryClient seam (STYLE.md B8): an empty answer, or an exception while throws_left > 0 (what a
+// bug or std::bad_alloc inside a cycle looks like to the daemon).
+class ThrowingClient : public prom::RangeQueryClient {
+ public:
+  explicit ThrowingClient(std::shared_ptr<Upstream> upstream) : upstream_(std::move(upstream)) {}
+  Result<std::vector<prom::SeriesSamples>> QueryRange(const prom::RangeQuery&) override {
+    ++upstream_->calls;
+    if (upstream_->throws_left.fetch_sub(1) > 0) throw std::runtime_error("injected cycle failure");
+    return std::vector<prom::SeriesSamples>{};
+  }
+  Status CheckQuery(std::string_view) override { return {}; }
+
+ private:
+  std::shared_ptr<Upstream> upstream_;
+};
+
+constexpr char kConfig[] = R"(prometheus:
+  url: http://127.0.0.1:1
+detectors:
+  - name: load
+    query: load
+    step: 1m
+    history: 1d
+    interval: 1s
+)";
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  DaemonTest() : upstream_(std::make_shared<Upstream>()) {
+    log::Configure(log::Level::kInfo, log::Format::kLogfmt, &log_);
+  }
+  ~DaemonTest() override { log::Configure(log::Level::kInfo, log::Format::kLogfmt, nullptr); }
+
+  std::unique_ptr<Daemon> Start() {
+    const std::string config = dir_.File("anomaly.yml");
+    EXPECT_TRUE(testing::WriteFile(config, kConfig));
+    DaemonOptions options;
+    options.config_file = config;
+    options.listen_addresses = {"127.0.0.1:0"};
+    std::shared_ptr<Upstream> upstream = upstream_;
+    options.new_client = [upstream](const prom::ClientOptions&) {
+      return Result<std::unique_ptr<prom::RangeQueryClient>>(std::make_unique<ThrowingClient>(upstream));
+    };
+    Result<std::unique_ptr<Daemon>> daemon = Daemon::Create(options);
+    EXPECT_TRUE(daemon.has_value()) << daemon.error().message;
+    return daemon ? std::move(*daemon) : nullptr;
+  }
+
+  // anomaly_exporter_cycle_failures_total{detector="load"} as /metrics serves it; -1 when absent.
+  double CycleFailures(const Daemon& daemon) {
+    const std::string url = "http://127.0.0.1:" + std::to_string(daemon.listening_ports().at(0)) + "/metrics";
+    Result<testing::HttpResult> scrape = testing::HttpGet(url);
+    if (!scrape || scrape->status != 200) return -1;
+    const std::vector<testing::TextSample> samples = testing::ParseMetricsText(scrape->body);
+    return testing::SampleValue(samples, "anomaly_exporter_cycle_failures_total", {{"detector", "load"}})
+        .value_or(-1);
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<Upstream> upstream_;
+  std::ostringstream log_;  // written by the daemon's threads; read once the daemon is gone
+};
+
+// Issue 15: a cycle that threw left its slot marked running, so the detector was never scheduled again
+// and the exporter never became ready. Now the slot is freed, the failure counted and logged once per
+// streak, and the next interval's cycle publishes.
+TEST_F(DaemonTest, Issue15ThrowingCycleIsCountedAndScheduledAgain) {
+  upstream_->throws_left = 2;
+  std::unique_ptr<Daemon> daemon = Start();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)))
+      << "the detector was not scheduled again after its cycles threw (" << upstream_->calls << " calls)";
+  EXPECT_GE(upstream_->calls.load(), 3);
+  EXPECT_EQ(CycleFailures(*daemon), 2);
+  daemon.reset();
+
+  const std::string log = log_.str();
+  size_t failed_lines = 0;
+  for (size_t at = log.find("cycle failed"); at != std::string::npos; at = log.find("cycle failed", at + 1)) {
+    ++failed_lines;
+  }
+  EXPECT_EQ(failed_lines, 1u) << log;  // one line for the streak of two
+  EXPECT_THAT(log, HasSubstr("injected cycle failure"));
+  EXPECT_THAT(log, HasSubstr("detector=load"));
+  EXPECT_THAT(log, HasSubstr("cycle succeeded again"));
+}
+
+TEST_F(DaemonTest, CycleFailuresStartAtZero) {
+  std::unique_ptr<Daemon> daemon = Start();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
+  EXPECT_EQ(CycleFailures(*daemon), 0);
+}
+
+}  // namespace
+}  // namespace anomaly::app
