@@ -8,13 +8,11 @@
 #include "anomaly/config/config_loader.h"
 #include "anomaly/config/detector_params.h"
 #include "anomaly/config/web_config.h"
+#include "exporter/app/revision.h"
 #include "exporter/app/signals.h"
 
 #ifndef ANOMALY_VERSION
 #define ANOMALY_VERSION "unknown"
-#endif
-#ifndef ANOMALY_REVISION
-#define ANOMALY_REVISION "unknown"
 #endif
 
 namespace anomaly::app {
@@ -318,7 +316,7 @@ bool Daemon::ready() const {
 http::LandingInfo Daemon::Landing() const {
   http::LandingInfo info;
   info.version = ANOMALY_VERSION;
-  info.revision = ANOMALY_REVISION;
+  info.revision = ANOMALY_GIT_DESCRIBE;
   std::lock_guard<std::mutex> lock(mu_);
   for (const std::shared_ptr<Slot>& s : slots_) {
     info.detectors.push_back(http::DetectorSummary{s->runner->config().name, s->runner->series_count(),
@@ -331,6 +329,7 @@ int Daemon::Run() {
   std::string ports;
   for (int p : web_->GetListeningPorts()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
   log::Info("anomaly_exporter started", {{"version", ANOMALY_VERSION},
+                                         {"revision", ANOMALY_GIT_DESCRIBE},
                                          {"config", options_.config_file},
                                          {"ports", ports},
                                          {"telemetry_path", options_.telemetry_path}});

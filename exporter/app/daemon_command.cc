@@ -11,6 +11,7 @@
 #include "anomaly/http/web_server.h"
 #include "exporter/app/daemon.h"
 #include "exporter/app/flags.h"
+#include "exporter/app/revision.h"
 #include "exporter/app/signals.h"
 
 #ifndef ANOMALY_VERSION
@@ -85,7 +86,8 @@ int RunDaemon(std::span<const std::string_view> args) {
     return 0;
   }
   if (version) {
-    std::cout << kProgram << ", version " << ANOMALY_VERSION << "\n";
+    std::cout << kProgram << ", version " << ANOMALY_VERSION << " (revision: " << ANOMALY_REVISION
+              << ", git: " << ANOMALY_GIT_DESCRIBE << ")\n";
     return 0;
   }
   if (!positional->empty()) {
