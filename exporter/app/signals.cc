@@ -48,9 +48,4 @@ SignalEvent WaitForSignal(std::chrono::milliseconds timeout) {
   }
 }
 
-void RaiseEvent(SignalEvent event) {
-  if (event == SignalEvent::kTerminate) g_terminate.store(true);
-  if (event == SignalEvent::kReload) g_reload.store(true);
-}
-
 }  // namespace anomaly::app

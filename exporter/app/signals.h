@@ -14,7 +14,4 @@ void InstallSignalHandlers();
 // Waits up to `timeout` for a signal. Terminate wins over reload when both arrived.
 SignalEvent WaitForSignal(std::chrono::milliseconds timeout);
 
-// Lets other threads (POST /-/reload, tests) wake the main thread exactly as a signal would.
-void RaiseEvent(SignalEvent event);
-
 }  // namespace anomaly::app

@@ -198,7 +198,6 @@ Response Router::Anomalies(const Request& request) const {
 }
 
 std::shared_ptr<const exposition::Snapshot> Router::CurrentSnapshot() const {
-  if (callbacks_.snapshot) return callbacks_.snapshot();
   return anomalies_ ? anomalies_->Current() : nullptr;
 }
 

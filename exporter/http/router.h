@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "anomaly/exposition/snapshot.h"
 #include "anomaly/http/web_server.h"
 #include "exporter/http/basic_auth.h"
 #include "exporter/http/gzip.h"

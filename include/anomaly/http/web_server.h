@@ -26,7 +26,6 @@
 #include "anomaly/base/result.h"
 #include "anomaly/config/web_config.h"
 #include "anomaly/exposition/anomaly_collector.h"
-#include "anomaly/exposition/snapshot.h"
 
 namespace anomaly::http {
 
@@ -73,8 +72,6 @@ struct Callbacks {
   std::function<bool()> ready;       // /-/ready: 200 when true, else 503. Empty: never ready
   std::function<Status()> reload;    // POST /-/reload: 200, or 500 with the error message. Empty: 500
   std::function<LandingInfo()> landing;  // `/`. Empty: no version, no detectors
-  // /api/v1/anomalies and the landing page's anomaly table. Empty: the collector's current snapshot.
-  std::function<std::shared_ptr<const exposition::Snapshot>()> snapshot;
 };
 
 // Checks `web` as a start-up would, without a server: parses its certificate, key and CA files and
