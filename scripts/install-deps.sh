@@ -3,7 +3,7 @@
 # Idempotent: packages already present are skipped without touching apt. Uses sudo only when not root.
 #   usage: scripts/install-deps.sh [build|unit|test|demo|bench|fuzz]   (default: test)
 # build is what configuring and building need, and nothing a test runs; unit adds the tools the `unit`
-# CTest label runs (promtool); test adds the real servers of every other label.
+# CTest label runs (promtool, python3); test adds the real servers of every other label.
 set -euo pipefail
 
 profile=${1:-test}
@@ -18,8 +18,9 @@ build_pkgs=(
 # Real servers for integration tests and the demo (never mocked), PyYAML for the rule linters, and the
 # openssl CLI that makes the TLS tests' CA and certificates.
 server_pkgs=(prometheus prometheus-alertmanager openssl python3-yaml golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev nodejs chromium $(command -v npm >/dev/null || echo npm))  # npm: only where nodejs lacks it (NodeSource's bundles it and conflicts with Debian's)
-# The unit label's tools: promtool (package prometheus) lints the golden exposition.
-unit_pkgs=(prometheus)
+# The unit label's tools: promtool (package prometheus) lints the golden exposition, python3 runs the
+# stage-include check (tests/architecture).
+unit_pkgs=(prometheus python3)
 # bench/stl_vs_r.sh needs R itself; bench/nab_score.sh runs shared/tools/nab_score.py, which needs numpy.
 bench_pkgs=(r-base-core python3-numpy)
 # libFuzzer targets (make fuzz): clang and its runtime (libFuzzer, ASan, UBSan).
