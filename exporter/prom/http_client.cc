@@ -13,6 +13,8 @@
 #include <thread>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "anomaly/base/log.h"
 #include "api_response.h"
 #include "curl_transport.h"
@@ -97,10 +99,27 @@ Result<std::string> ReadSecretFile(std::string_view option, const std::string& p
   return secret;
 }
 
-bool IsRetryableStatus(long status) { return status == 429 || status == 408 || status >= 500; }
+// 501 Not Implemented is an answer about the path, not a passing failure: retrying cannot change it.
+bool IsRetryableStatus(long status) {
+  return status == 429 || status == 408 || (status >= 500 && status != 501);
+}
 
 bool IsRetryableError(ErrorCode code) {
   return code == ErrorCode::kTimeout || code == ErrorCode::kUpstreamUnavailable;
+}
+
+// True when `response` says the store has no such endpoint rather than anything about the query: 404
+// (Prometheus < 2.38, Thanos), 405, 501, or a 400/422 whose body is not an API answer but a plain "no such
+// path" (VictoriaMetrics: 400 `unsupported path requested: "/api/v1/format_query"`). A Prometheus-style
+// JSON error (errorType bad_data, ...) is always a verdict on the query itself.
+bool CannotCheckQueries(const HttpResponse& response) {
+  if (response.status == 404 || response.status == 405 || response.status == 501) return true;
+  if (response.status != 400 && response.status != 422) return false;
+  const nlohmann::json doc = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_object() && (doc.contains("errorType") || doc.contains("status"))) return false;
+  std::string body = response.body.substr(0, 4096);
+  std::transform(body.begin(), body.end(), body.begin(), [](unsigned char c) { return std::tolower(c); });
+  return body.find("unsupported path") != std::string::npos || body.find("not found") != std::string::npos;
 }
 
 // `query "rate(x[5m])"`, plus how many requests it took when more than one.
@@ -316,8 +335,19 @@ Status HttpRangeQueryClient::CheckQuery(std::string_view promql) {
   Result<HttpResponse> response = Send(kFormatQueryPath, encoded, &stats);
   // format_query is Prometheus >= 2.38 only; elsewhere parse by evaluating at
   // time 0, which is cheap because nothing is stored that far back.
-  if (response && response->status == 404) {
+  if (response && CannotCheckQueries(*response)) {
     response = Send(kInstantQueryPath, encoded + "&time=0", &stats);
+    // A store that has neither: nothing can check the query before its first cycle, which reports a
+    // query the store refuses like any failed query. Not an error of the query, so start-up goes on.
+    if (response && CannotCheckQueries(*response)) {
+      if (!logged_cannot_check_.exchange(true)) {
+        log::Warn("the query API cannot check queries (no format_query, no instant query); each query is "
+                  "checked by its first cycle",
+                  {{"url", base_url_}, {"status", std::to_string(response->status)}});
+      }
+      Notify(promql, std::nullopt, stats, started, no_warnings);
+      return {};
+    }
   }
   Status status;
   if (!response) {

@@ -4,6 +4,7 @@
 // stage. Thread-safe (see range_query_client.h).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -70,6 +71,7 @@ class HttpRangeQueryClient final : public RangeQueryClient {
 
   std::mutex warnings_mu_;
   std::set<std::string> logged_warnings_;  // guarded by warnings_mu_; bounded
+  std::atomic<bool> logged_cannot_check_{false};  // CheckQuery's skip is logged once per client
 };
 
 }  // namespace anomaly::prom

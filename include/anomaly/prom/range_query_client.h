@@ -52,11 +52,13 @@ class RangeQueryClient {
   [[nodiscard]] virtual Result<std::vector<SeriesSamples>> QueryRange(const RangeQuery& query) = 0;
 
   // Asks the server to parse `promql` without evaluating it: POST
-  // /api/v1/format_query (Prometheus
-  // >= 2.38), or, where that answers 404 (Thanos, VictoriaMetrics), an instant
-  // query at time 0. OK when it parses; kUpstreamRejected with Prometheus' own
-  // parse message when not; otherwise the errors of QueryRange. Blocks like one
-  // page of QueryRange.
+  // /api/v1/format_query (Prometheus >= 2.38), or, where the store has no such
+  // path (404, 405, 501, or a 400/422 whose plain body says "unsupported path"
+  // or "not found": older Prometheus, Thanos, VictoriaMetrics), an instant query
+  // at time 0. OK when it parses, and also (logged once) when the store has
+  // neither path; kUpstreamRejected with the store's own message when it
+  // refuses the query (Prometheus bad_data, VictoriaMetrics 422); otherwise the
+  // errors of QueryRange. Blocks like one page of QueryRange.
   [[nodiscard]] virtual Status CheckQuery(std::string_view promql) = 0;
 };
 

@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "anomaly/base/log.h"
 #include "support/result_matchers.h"
 
 namespace anomaly::prom {
@@ -260,6 +262,98 @@ TEST_F(HttpClientTest, CheckQueryFallsBackToAnInstantQueryAtTimeZeroOn404) {
   ASSERT_EQ(transport_->requests.size(), 2u);
   EXPECT_EQ(transport_->requests[1].url, "http://prom.example:9999/prefix/api/v1/query");
   EXPECT_EQ(transport_->requests[1].form_body, "query=rate%28x%5B5m%5D&time=0");
+}
+
+// Stores without format_query answer it in their own ways (issue 15: VictoriaMetrics' 400 kept the
+// exporter from ever becoming ready). Each of these must fall back to the instant query at time 0, sent
+// once, and the store's verdict there decides.
+struct NoFormatQueryCase {
+  const char* store;
+  long status;
+  std::string body;
+};
+
+class CheckQueryFallbackTest : public HttpClientTest,
+                               public ::testing::WithParamInterface<NoFormatQueryCase> {};
+
+TEST_P(CheckQueryFallbackTest, FallsBackToAnInstantQuery) {
+  Build(Options());
+  transport_->script.push_back(Answer(GetParam().status, GetParam().body));
+  transport_->script.push_back(
+      Answer(200, R"({"status":"success","data":{"resultType":"vector","result":[]}})"));
+  EXPECT_THAT(client_->CheckQuery("rate(x[5m])"), IsOk());
+  ASSERT_EQ(transport_->requests.size(), 2u) << GetParam().store << ": format_query retried, or no fallback";
+  EXPECT_EQ(transport_->requests[1].url, "http://prom.example:9999/prefix/api/v1/query");
+  EXPECT_EQ(transport_->requests[1].form_body, "query=rate%28x%5B5m%5D%29&time=0");
+}
+
+TEST_P(CheckQueryFallbackTest, TheInstantQueryStillRefusesABadQuery) {
+  Build(Options());
+  transport_->script.push_back(Answer(GetParam().status, GetParam().body));
+  // VictoriaMetrics refuses an unparsable query with 422 and its own errorType.
+  transport_->script.push_back(Answer(
+      422, R"({"status":"error","errorType":"422","error":"cannot parse "rate(x[5m]": unexpected end"})"));
+  EXPECT_THAT(client_->CheckQuery("rate(x[5m]"),
+              ErrorIs(ErrorCode::kUpstreamRejected,
+                      HasSubstr("cannot parse \"rate(x[5m]\": unexpected end")));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, CheckQueryFallbackTest,
+    ::testing::Values(
+        NoFormatQueryCase{"Prometheus older than 2.38", 404, "404 page not found"},
+        NoFormatQueryCase{"VictoriaMetrics", 400,
+                          "remoteAddr: \"127.0.0.1:50000\"; requestURI: /api/v1/format_query; "
+                          "unsupported path requested: \"/api/v1/format_query\"\n"},
+        NoFormatQueryCase{"a proxy answering 422", 422, "<html><body>Not Found</body></html>"},
+        NoFormatQueryCase{"a GET-only proxy", 405, "Method Not Allowed"},
+        NoFormatQueryCase{"an API without the path", 501, "Not Implemented"}),
+    [](const ::testing::TestParamInfo<NoFormatQueryCase>& p) {
+      return "Status" + std::to_string(p.param.status);
+    });
+
+// A 400/422 that is an API answer about the query is the store's verdict, whatever its words: no fallback.
+TEST_F(HttpClientTest, CheckQueryRefusesWhatTheStoreRejectsWithoutFallingBack) {
+  const std::vector<HttpResponse> refusals = {
+      Answer(400, kBadData),
+      Answer(422, R"({"status":"error","errorType":"bad_data","error":"function \"rat\" not found"})"),
+      Answer(400, "bad request: query too long"),
+  };
+  for (const HttpResponse& refusal : refusals) {
+    Build(Options());
+    transport_->script.push_back(refusal);
+    EXPECT_THAT(client_->CheckQuery("rat(x[5m]"),
+                ErrorIs(ErrorCode::kUpstreamRejected, HasSubstr("query \"rat(x")))
+        << refusal.body;
+    EXPECT_EQ(transport_->requests.size(), 1u) << refusal.body;
+  }
+}
+
+TEST_F(HttpClientTest, CheckQuerySkipsWithOneLogLineWhereTheStoreCanCheckNothing) {
+  std::ostringstream log_lines;
+  log::Configure(log::Level::kInfo, log::Format::kLogfmt, &log_lines);
+  Build(Options());
+  for (int i = 0; i < 2; ++i) {
+    transport_->script.push_back(Answer(404, "404 page not found"));
+    transport_->script.push_back(Answer(404, "404 page not found"));
+    EXPECT_THAT(client_->CheckQuery("rate(x[5m])"), IsOk());
+  }
+  log::Configure(log::Level::kInfo, log::Format::kLogfmt, nullptr);
+  EXPECT_EQ(transport_->requests.size(), 4u);
+  const std::string text = log_lines.str();
+  EXPECT_THAT(text, HasSubstr("cannot check queries"));
+  EXPECT_EQ(text.find("cannot check queries"), text.rfind("cannot check queries")) << text;
+  ASSERT_EQ(events_.size(), 2u);
+  EXPECT_FALSE(events_[0].error.has_value());
+}
+
+TEST_F(HttpClientTest, A501IsNotRetried) {
+  Build(Options());
+  transport_->script.push_back(Answer(501, "Not Implemented"));
+  EXPECT_THAT(client_->QueryRange(RangeQuery{"x", 0, 60'000, Duration(60'000)}),
+              ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("501")));
+  EXPECT_EQ(transport_->requests.size(), 1u);
+  EXPECT_TRUE(sleeps_.empty());
 }
 
 class TempFile {
