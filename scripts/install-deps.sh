@@ -17,7 +17,7 @@ build_pkgs=(
 )
 # Real servers for integration tests and the demo (never mocked), PyYAML for the rule linters, and the
 # openssl CLI that makes the TLS tests' CA and certificates.
-server_pkgs=(prometheus prometheus-alertmanager openssl python3-yaml golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev nodejs chromium $(command -v npm >/dev/null || echo npm))  # npm: only where nodejs lacks it (NodeSource's bundles it and conflicts with Debian's)
+server_pkgs=(prometheus prometheus-alertmanager victoria-metrics openssl python3-yaml golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev nodejs chromium $(command -v npm >/dev/null || echo npm))  # npm: only where nodejs lacks it (NodeSource's bundles it and conflicts with Debian's)
 # The unit label's tools: promtool (package prometheus) lints the golden exposition, python3 runs the
 # stage-include check (tests/architecture).
 unit_pkgs=(prometheus python3)

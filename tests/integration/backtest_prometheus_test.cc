@@ -4,7 +4,6 @@
 // the daemon's path.
 #include <cstdlib>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,43 +11,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/backtest_csv.h"
 #include "support/prometheus_process.h"
 #include "support/temp_dir.h"
 
 namespace anomaly::testing {
 namespace {
-
-struct Row {
-  std::string series;
-  int64_t t = 0;
-  bool flag = false;
-  std::string state;
-};
-
-// series,timestamp,value,expected,lower,upper,zscore,score,flag,state: the series (quoted) may hold commas,
-// so the nine other fields are taken from the right.
-std::vector<Row> ParseCsv(const std::string& text) {
-  std::vector<Row> rows;
-  std::istringstream in(text);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> right;
-    size_t end = line.size();
-    for (int k = 0; k < 9; ++k) {
-      const size_t comma = line.rfind(',', end - 1);
-      right.push_back(line.substr(comma + 1, end - comma - 1));
-      end = comma;
-    }
-    Row r;
-    r.series = line.substr(0, end);
-    r.state = right[0];
-    r.flag = right[1] == "1";
-    r.t = std::stoll(right[8]);
-    rows.push_back(r);
-  }
-  return rows;
-}
 
 TEST(BacktestPrometheusTest, FlagsTheInjectedHistoryIncidents) {
   TempDir dir("anomaly_backtest_prometheus");
@@ -68,14 +36,14 @@ TEST(BacktestPrometheusTest, FlagsTheInjectedHistoryIncidents) {
                                 "  - name: requests\n    query: demo_http_requests_per_second\n"
                                 "  - name: latency\n    query: demo_http_request_duration_seconds\n"));
   const int64_t from = end - 5 * 86400 + 3600;  // two days of history before it: the first fit is seasonal
-  std::map<std::string, std::vector<Row>> by_detector;
+  std::map<std::string, std::vector<BacktestRow>> by_detector;
   for (const char* detector : {"requests", "latency"}) {
     const std::string out = dir.File(std::string(detector) + ".csv");
     const std::string cmd = std::string(ANOMALY_EXPORTER_BIN) + " backtest --config.file " + config +
                             " --detector " + detector + " --from " + std::to_string(from) + " --to " +
                             std::to_string(end) + " --output " + out + " --report " + out + ".html 2> " + out + ".err";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n" << ReadFile(out + ".err");
-    by_detector[detector] = ParseCsv(ReadFile(out));
+    by_detector[detector] = ParseBacktestCsv(ReadFile(out));
     EXPECT_GT(by_detector[detector].size(), 3u * 5 * 1400) << detector;  // 3 services x 5 days of minutes
   }
 
@@ -86,7 +54,7 @@ TEST(BacktestPrometheusTest, FlagsTheInjectedHistoryIncidents) {
     const std::string service = "service=\"\"" + inc["service"].get<std::string>() + "\"\"";
     const int64_t start = inc["start"].get<int64_t>(), stop = inc["end"].get<int64_t>();
     int flagged = 0;
-    for (const Row& r : by_detector[detector]) {
+    for (const BacktestRow& r : by_detector[detector]) {
       if (r.series.find(service) != std::string::npos && r.t >= start && r.t < stop && r.flag) ++flagged;
     }
     // Flagged for most of its duration, not once by luck.
@@ -95,7 +63,7 @@ TEST(BacktestPrometheusTest, FlagsTheInjectedHistoryIncidents) {
   // Outside the incidents (and 30 minutes after each, while the model catches up) flags are rare.
   int quiet = 0, noisy = 0;
   for (const auto& [detector, rows] : by_detector) {
-    for (const Row& r : rows) {
+    for (const BacktestRow& r : rows) {
       if (r.state != "ok") continue;
       bool near_incident = false;
       for (const nlohmann::json& inc : schedule) {
