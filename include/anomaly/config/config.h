@@ -20,8 +20,11 @@ using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
 
 // `global:`. Process-wide settings.
 struct GlobalConfig {
-  // Threads that score series in parallel within one cycle. Default: std::thread::hardware_concurrency()
-  // (at least 1). More threads shorten a cycle with many series; fewer leave CPU to other processes.
+  // Worker threads that run detector cycles. Each detector's cycle is one task on one worker, and its
+  // series are scored one after another there: up to this many detectors run their cycles at once, but
+  // no single cycle gets faster. Default: std::thread::hardware_concurrency() (at least 1). More lets a
+  // slow detector's cycle overlap the others' (more than the number of detectors gains nothing); fewer
+  // leave CPU to the web server and other processes. Read at start-up only: a reload keeps the pool.
   int evaluation_threads = 1;
   friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };
