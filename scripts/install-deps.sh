@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the demo need, and nothing else.
 # Idempotent: packages already present are skipped without touching apt. Uses sudo only when not root.
-#   usage: scripts/install-deps.sh [build|unit|test|demo|bench|fuzz]   (default: test)
+#   usage: scripts/install-deps.sh [build|unit|test|demo|bench|fuzz|container]   (default: test)
 # build is what configuring and building need, and nothing a test runs; unit adds the tools the `unit`
 # CTest label runs (promtool, python3); test adds the real servers of every other label.
 set -euo pipefail
@@ -23,6 +23,9 @@ server_pkgs=(prometheus prometheus-alertmanager victoria-metrics openssl python3
 unit_pkgs=(prometheus python3)
 # bench/stl_vs_r.sh needs R itself; bench/nab_score.sh runs shared/tools/nab_score.py, which needs numpy.
 bench_pkgs=(r-base-core python3-numpy)
+# The container test (make test-container): podman builds and runs the image, debootstrap makes the
+# debian:12-slim base offline, prometheus and curl are what the running image is checked against.
+container_pkgs=(podman debootstrap prometheus curl python3)
 # libFuzzer targets (make fuzz): clang and its runtime (libFuzzer, ASan, UBSan).
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
@@ -32,7 +35,9 @@ case "$profile" in
   test|demo) want=("${build_pkgs[@]}" "${unit_pkgs[@]}" "${server_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-  *) echo "install-deps: unknown profile '$profile' (build|unit|test|demo|bench|fuzz)" >&2; exit 2 ;;
+  container) want=("${build_pkgs[@]}" "${container_pkgs[@]}") ;;
+  *) echo "install-deps: unknown profile '$profile' (build|unit|test|demo|bench|fuzz|container)" >&2
+     exit 2 ;;
 esac
 
 missing=()
