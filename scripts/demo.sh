@@ -77,7 +77,7 @@ defaults:
   history: 7d
   interval: 15s
   seasonality: [1d]
-  threshold: {percentile: 99, floor: 4}
+  threshold: {floor: 4}
 detectors:
   - name: requests
     query: demo_http_requests_per_second

@@ -48,8 +48,8 @@ struct BacktestFlags {
   bool no_progress = false;
   bool help = false;
   // Detector options; nullopt: the config's default (docs/configuration.md).
-  std::optional<std::string> step, history, seasonality, threshold_percentile, threshold_floor, threshold_window,
-      direction, persistence, refit_interval, max_gap, stl_periodic, stl_robust;
+  std::optional<std::string> step, history, seasonality, false_alarm_interval, threshold_floor, threshold_window,
+      direction, persistence, refit_interval, max_gap, stl_periodic, stl_robust, resolve_after, rebaseline_after;
 };
 
 void DefineFlags(FlagSet& flags, BacktestFlags& f) {
@@ -73,10 +73,16 @@ void DefineFlags(FlagSet& flags, BacktestFlags& f) {
                 &f.no_progress);
   opt("step", "D", "grid step (default: the CSV's median spacing)", &f.step);
   opt("history", "D", "fit window (default 7d)", &f.history);
-  opt("seasonality", "S", "none (default), auto, or periods such as 1d or 1h,1d", &f.seasonality);
-  opt("threshold-percentile", "P", "percentile of past |z| for the threshold (default 99)", &f.threshold_percentile);
-  opt("threshold-floor", "Z", "lowest |z| threshold (default 3)", &f.threshold_floor);
-  opt("threshold-window", "D", "span of past |z| for the percentile (default: history)", &f.threshold_window);
+  opt("seasonality", "S", "auto (default: 1h, 1d or 1w when found), none, or periods such as 1d or 1h,1d", &f.seasonality);
+  opt("false-alarm-interval", "D", "false-alarm budget per series as a time (default 1000d)",
+      &f.false_alarm_interval);
+  opt("threshold-floor", "Z", "lowest |z| that can be anomalous (default 3)", &f.threshold_floor);
+  opt("threshold-window", "D", "span of past errors the calibration learns from (default: history)",
+      &f.threshold_window);
+  opt("resolve-after", "D", "an episode ends after this long without an anomalous sample (default 1h)",
+      &f.resolve_after);
+  opt("rebaseline-after", "D", "a one-sided episode this long re-baselines the model (default 3h; 0 never)",
+      &f.rebaseline_after);
   opt("direction", "D", "both (default), up or down", &f.direction);
   opt("persistence", "N", "consecutive anomalous samples before the flag (default 1)", &f.persistence);
   opt("refit-interval", "D", "how often the model is refitted, in data time (default 1h)", &f.refit_interval);
@@ -120,9 +126,9 @@ std::string YamlQuote(std::string_view s) {
 }
 
 bool AnyDetectorFlag(const BacktestFlags& f) {
-  for (const auto* o : {&f.step, &f.history, &f.seasonality, &f.threshold_percentile, &f.threshold_floor,
+  for (const auto* o : {&f.step, &f.history, &f.seasonality, &f.false_alarm_interval, &f.threshold_floor,
                         &f.threshold_window, &f.direction, &f.persistence, &f.refit_interval, &f.max_gap,
-                        &f.stl_periodic, &f.stl_robust}) {
+                        &f.stl_periodic, &f.stl_robust, &f.resolve_after, &f.rebaseline_after}) {
     if (o->has_value()) return true;
   }
   return false;
@@ -161,13 +167,15 @@ Result<config::Config> ConfigFromFlags(const BacktestFlags& f, const std::string
     if (periodic) y += "      seasonal_window: periodic\n";
     put("robust", f.stl_robust, "      ");
   }
-  if (f.threshold_percentile || f.threshold_floor || f.threshold_window) {
+  if (f.false_alarm_interval || f.threshold_floor || f.threshold_window) {
     y += "    threshold:\n";
-    if (f.threshold_percentile) y += "      percentile: " + *f.threshold_percentile + "\n";
+    put("false_alarm_interval", f.false_alarm_interval, "      ");
     if (f.threshold_floor) y += "      floor: " + *f.threshold_floor + "\n";
     put("window", f.threshold_window, "      ");
   }
   put("direction", f.direction);
+  put("resolve_after", f.resolve_after);
+  put("rebaseline_after", f.rebaseline_after);
   if (f.persistence) y += "    persistence: " + *f.persistence + "\n";
   put("max_gap", f.max_gap);
   return config::LoadConfigFromString(y, "<backtest flags>");
@@ -298,6 +306,16 @@ int Run(BacktestFlags& f) {
         prom::RangeQuery{detector->query, from_ms - detector->history.count(), to_ms, detector->step});
     if (!answer) return Fail(answer.error());
     params->start_ms = from_ms;
+    if (!detector->maintenance.condition.empty()) {
+      // The maintenance condition, over the same range and step, as the daemon queries it each cycle.
+      Result<std::vector<prom::SeriesSamples>> condition = (*client)->QueryRange(prom::RangeQuery{
+          detector->maintenance.condition, from_ms - detector->history.count(), to_ms, detector->step});
+      if (!condition) return Fail(condition.error().WithContext("maintenance condition"));
+      for (const prom::SeriesSamples& s : *condition) {
+        for (const prom::Sample& p : s.samples) params->condition_times.push_back(p.timestamp_ms);
+      }
+      std::sort(params->condition_times.begin(), params->condition_times.end());
+    }
     for (const prom::SeriesSamples& s : *answer) {
       std::vector<series::Sample> samples;
       samples.reserve(s.samples.size());
@@ -315,7 +333,13 @@ int Run(BacktestFlags& f) {
   }
 
   for (const SeriesRun& run : runs) {
-    if (params->auto_seasonality) {
+    const backtest::BacktestResult& r = run.result;
+    if (r.repeated_rows > 0 || r.out_of_order_rows > 0) {
+      std::cerr << kPrefix << (run.name.empty() ? "" : run.name + ": ") << r.repeated_rows
+                << " rows with a repeated timestamp and " << r.out_of_order_rows
+                << " rows older than a row before them got no verdict\n";
+    }
+    if (params->detector.auto_seasonality) {
       std::string chosen;
       for (const std::vector<int>& p : run.result.detected_periods) {
         chosen += (chosen.empty() ? "" : " -> ") + backtest::PeriodsText(p, detector->step);
@@ -350,9 +374,12 @@ int Run(BacktestFlags& f) {
     settings.emplace_back("history", FormatDuration(detector->history));
     settings.emplace_back("refit interval", FormatDuration(detector->refit_interval));
     settings.emplace_back("seasonality (configured)", SeasonalityText(*detector));
-    settings.emplace_back("threshold", "max(" + backtest::FormatNumber(detector->threshold.floor) + ", p" +
-                                           backtest::FormatNumber(detector->threshold.percentile) + " of past |z| over " +
-                                           FormatDuration(detector->threshold.window) + ")");
+    settings.emplace_back("threshold", "one false alarm per " +
+                                           FormatDuration(detector->threshold.false_alarm_interval) +
+                                           " (|z| >= " + backtest::FormatNumber(detector->threshold.floor) +
+                                           "), errors learned over " + FormatDuration(detector->threshold.window));
+    settings.emplace_back("episodes", "resolve after " + FormatDuration(detector->resolve_after) +
+                                          ", re-baseline after " + FormatDuration(detector->rebaseline_after));
     settings.emplace_back("persistence", std::to_string(detector->persistence));
     std::vector<backtest::ReportSeries> series;
     for (const SeriesRun& run : runs) series.push_back({run.name, &run.result});

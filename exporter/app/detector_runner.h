@@ -1,6 +1,6 @@
-// One configured detector at work: each RunCycle() queries its PromQL over the new range, feeds the series
-// store, fits and scores every series, and returns the reports to publish. It owns its SeriesStore and
-// model workspace.
+// One configured detector at work: each RunCycle() queries its PromQL (and its maintenance condition) over
+// the new range, feeds the answers to its detector core (series/detector.h, the path the backtest shares),
+// and returns the reports to publish. This is the I/O around the core: queries, metrics, logs.
 // Threading: RunCycle is called by one worker at a time (the daemon's scheduler never overlaps two cycles
 // of one detector). The status accessors and SetClient may be called from any thread.
 #pragma once
@@ -19,8 +19,7 @@
 #include "anomaly/exposition/snapshot.h"
 #include "anomaly/prom/range_query_client.h"
 #include "anomaly/scoring/model.h"
-#include "anomaly/series/evaluate.h"
-#include "anomaly/series/series_store.h"
+#include "anomaly/series/detector.h"
 
 namespace anomaly::app {
 
@@ -54,12 +53,10 @@ class DetectorRunner {
 
  private:
   DetectorRunner(const config::DetectorConfig& config, std::shared_ptr<prom::RangeQueryClient> client,
-                 exposition::SelfMetrics* metrics, ShardFilter shard, series::SeriesStore store,
-                 series::EvaluateOptions evaluate_options);
+                 exposition::SelfMetrics* metrics, ShardFilter shard, series::Detector core);
 
-  // Timestamps (ms) inside a maintenance window or where the maintenance condition holds.
+  // Timestamps (ms) where the maintenance condition holds, sorted.
   Result<std::vector<int64_t>> MaintenanceTimes(int64_t start_ms, int64_t end_ms);
-  bool InMaintenance(int64_t t_ms, const std::vector<int64_t>& condition_times) const;
   std::vector<exposition::SeriesReport> Reports(int64_t now_ms, bool maintenance_now);
   void NoteQueryFailure(const Error& error);
   void NoteQuerySuccess();
@@ -73,10 +70,7 @@ class DetectorRunner {
   std::atomic<std::shared_ptr<prom::RangeQueryClient>> client_;
 
   // Owned by the cycle in progress (one at a time).
-  series::SeriesStore store_;
-  series::EvaluateOptions evaluate_options_;
-  scoring::ModelWorkspace workspace_;
-  std::map<Labels, std::vector<int>> detected_periods_;  // seasonality: auto, per series
+  series::Detector core_;  // samples to verdicts (series/detector.h), shared with the backtest
   int64_t fetched_until_ms_ = 0;  // end of the last successful query; 0: fetch the whole history next
   std::string last_error_;        // reason of the failure last logged, so a failure streak logs once
 

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "anomaly/config/detector_params.h"
-#include "anomaly/series/evaluate.h"
+#include "anomaly/series/detector.h"
 
 namespace anomaly::backtest {
 namespace {
@@ -14,37 +14,44 @@ constexpr size_t kProgressEvery = 256;
 }  // namespace
 
 Result<BacktestParams> ParamsFor(const config::DetectorConfig& detector) {
-  Result<scoring::ModelParams> model = config::ModelParamsFor(detector);
-  if (!model) return tl::unexpected(model.error());
-  Result<series::StoreOptions> store = config::StoreOptionsFor(detector);
-  if (!store) return tl::unexpected(store.error());
+  Result<series::DetectorOptions> options = config::DetectorOptionsFor(detector);
+  if (!options) return tl::unexpected(options.error());
   BacktestParams p;
-  p.model = std::move(*model);
-  p.store = *store;
-  p.refit_interval = detector.refit_interval;
-  p.auto_seasonality = detector.seasonality.mode == config::SeasonalityMode::kAuto;
+  p.detector = std::move(*options);
   return p;
 }
 
-Result<BacktestResult> RunBacktest(std::span<const series::Sample> samples, const BacktestParams& params,
+Result<BacktestResult> RunBacktest(std::span<const series::Sample> all, const BacktestParams& params,
                                    const ProgressFn& progress) {
-  if (Status s = scoring::ValidateModelParams(params.model); !s) return tl::unexpected(s.error());
-  Result<series::SeriesStore> store = series::SeriesStore::Create(params.store);
-  if (!store) return tl::unexpected(store.error());
-  for (size_t i = 1; i < samples.size(); ++i) {
-    if (samples[i].timestamp_ms < samples[i - 1].timestamp_ms) {
-      return MakeError(ErrorCode::kInvalidInput, "sample " + std::to_string(i + 1) + ": timestamp decreases");
-    }
-  }
+  Result<series::Detector> core = series::Detector::Create(params.detector);
+  if (!core) return tl::unexpected(core.error());
 
   BacktestResult result;
-  result.rows.resize(samples.size());
+  result.rows.resize(all.size());
+  // Rows that are not newer than every row before them get no verdict; the rest are the stream.
+  std::vector<series::Sample> samples;
+  std::vector<size_t> row_of;  // samples[j] is all[row_of[j]]
+  samples.reserve(all.size());
+  row_of.reserve(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    ScoredRow& row = result.rows[i];
+    row.timestamp_ms = all[i].timestamp_ms;
+    row.value = all[i].value;
+    if (!samples.empty() && all[i].timestamp_ms <= samples.back().timestamp_ms) {
+      const bool repeated = all[i].timestamp_ms == samples.back().timestamp_ms;
+      row.issue = repeated ? RowIssue::kRepeated : RowIssue::kOutOfOrder;
+      ++(repeated ? result.repeated_rows : result.out_of_order_rows);
+      continue;
+    }
+    samples.push_back(all[i]);
+    row_of.push_back(i);
+  }
+
   const Labels labels;  // one series
-  series::EvaluateOptions options;
-  options.model = params.model;
-  options.refit_interval = params.refit_interval;
-  scoring::ModelWorkspace workspace;
-  std::optional<std::vector<int>> detected;  // auto: the periods in use; nullopt before the first cycle
+  core->OnPeriodsChosen([&](const Labels&, const std::vector<int>& periods) {
+    result.detected_periods.push_back(periods);
+  });
+  const std::chrono::milliseconds step = params.detector.store.step;
   bool was_flagged = false;
 
   // The first cycle takes everything up to its time at once; later cycles one sample each.
@@ -57,32 +64,18 @@ Result<BacktestResult> RunBacktest(std::span<const series::Sample> samples, cons
       while (end < samples.size() && samples[end].timestamp_ms <= first_cycle_ms) ++end;
     }
     const int64_t now_ms = std::max(samples[end - 1].timestamp_ms, i == 0 ? first_cycle_ms : INT64_MIN);
-    store->Ingest(labels, samples.subspan(i, end - i), now_ms);
-    series::SeriesEntry* entry = store->Find(labels);
-
-    if (params.auto_seasonality) {
-      if (series::SeasonalityDetectionDue(*entry, detected.has_value(), now_ms, params.refit_interval)) {
-        detected = series::DetectPeriodsOnWindow(*entry, params.store.step);
-        if (result.detected_periods.empty() || result.detected_periods.back() != *detected) {
-          result.detected_periods.push_back(*detected);
-        }
-      }
-      options.model.periods = *detected;
-    }
-    const series::Evaluation ev = series::Evaluate(*entry, store->options(), options, now_ms, workspace);
+    core->BeginCycle();
+    core->Ingest(labels, std::span(samples).subspan(i, end - i), now_ms, params.condition_times);
+    series::Evaluation ev;
+    core->Evaluate(now_ms, core->InMaintenance(now_ms, params.condition_times),
+                   [&](const Labels&, const series::SeriesEntry&, const series::Evaluation& e) { ev = e; });
     if (ev.fitted) ++result.fits;
 
-    for (size_t k = i; k < end; ++k) {
-      ScoredRow& row = result.rows[k];
-      row.timestamp_ms = samples[k].timestamp_ms;
-      row.value = samples[k].value;
-    }
     // Only the newest sample of a cycle can be scored by it (the first cycle's older ones are history).
-    ScoredRow& row = result.rows[end - 1];
+    ScoredRow& row = result.rows[row_of[end - 1]];
     row.verdict = ev.verdict;
     row.scored = ev.scored > 0 && ev.verdict.state == scoring::SeriesState::kOk &&
-                 ev.verdict.timestamp_ms == series::SlotOf(row.timestamp_ms, params.store.step) *
-                                                params.store.step.count();
+                 ev.verdict.timestamp_ms == series::SlotOf(row.timestamp_ms, step) * step.count();
     if (!row.scored) {
       row.verdict.anomalous = false;
       row.verdict.anomalous_since_ms = 0;
@@ -96,10 +89,11 @@ Result<BacktestResult> RunBacktest(std::span<const series::Sample> samples, cons
     const size_t before = i;
     i = end;
     if (progress && (i / kProgressEvery != before / kProgressEvery || i == samples.size())) {
-      progress(i, samples.size());
+      progress(row_of[i - 1] + 1, all.size());
     }
   }
-  if (const series::SeriesEntry* entry = store->Find(labels); entry != nullptr && entry->model) {
+  if (progress && samples.size() < all.size()) progress(all.size(), all.size());
+  if (const series::SeriesEntry* entry = core->store().Find(labels); entry != nullptr && entry->model) {
     result.model = entry->model->kind;
     result.periods = entry->model->periods;
   }

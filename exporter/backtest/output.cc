@@ -1,7 +1,6 @@
 #include "anomaly/backtest/output.h"
 
 #include <charconv>
-#include <deque>
 #include <cmath>
 #include <system_error>
 
@@ -54,8 +53,13 @@ void WriteCsv(const BacktestResult& result, std::span<const std::string> timesta
       line += ",,,,,";
     }
     line += v.anomalous && row.scored ? ",1," : ",0,";
-    const bool repeated = !row.scored && i > 0 && row.timestamp_ms == result.rows[i - 1].timestamp_ms;
-    line += repeated ? std::string_view("repeated") : scoring::SeriesStateName(row.scored ? scoring::SeriesState::kOk : v.state);
+    switch (row.issue) {
+      case RowIssue::kRepeated: line += "repeated"; break;
+      case RowIssue::kOutOfOrder: line += "out_of_order"; break;
+      case RowIssue::kNone:
+        line += scoring::SeriesStateName(row.scored ? scoring::SeriesState::kOk : v.state);
+        break;
+    }
     line += '\n';
     out << line;
   }
@@ -68,20 +72,11 @@ double NabMap(double score) {
 }
 
 std::vector<double> NabScores(const BacktestResult& result) {
+  // Exactly the daemon's flag onsets, each valued by its verdict's calibrated score: nothing else.
   std::vector<double> out(result.rows.size(), 0.0);
-  // Scored rows of the past day whose score no later row has exceeded: front is the day's maximum.
-  std::deque<size_t> maxima;
   for (size_t i = 0; i < result.rows.size(); ++i) {
     const ScoredRow& row = result.rows[i];
-    while (!maxima.empty() && result.rows[maxima.front()].timestamp_ms <= row.timestamp_ms - kNabGateMs) {
-      maxima.pop_front();
-    }
-    if (!row.scored) continue;
-    const double s = row.verdict.score;
-    const bool largest = maxima.empty() || s > result.rows[maxima.front()].verdict.score;
-    if (row.flag_rose && largest) out[i] = NabMap(s);
-    while (!maxima.empty() && result.rows[maxima.back()].verdict.score <= s) maxima.pop_back();
-    maxima.push_back(i);
+    if (row.flag_rose) out[i] = NabMap(row.verdict.score);
   }
   return out;
 }

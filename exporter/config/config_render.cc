@@ -121,11 +121,13 @@ void EmitDetector(YAML::Emitter& out, const DetectorConfig& d) {
     out << YAML::Key << "outer_iterations" << YAML::Value << *d.stl.outer_iterations;
   out << YAML::EndMap;
   out << YAML::Key << "threshold" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "percentile" << YAML::Value << FormatNumber(d.threshold.percentile);
+  out << YAML::Key << "false_alarm_interval" << YAML::Value << FormatDuration(d.threshold.false_alarm_interval);
   out << YAML::Key << "floor" << YAML::Value << FormatNumber(d.threshold.floor);
   out << YAML::Key << "window" << YAML::Value << FormatDuration(d.threshold.window);
   out << YAML::EndMap;
   out << YAML::Key << "direction" << YAML::Value << std::string(DirectionName(d.direction));
+  out << YAML::Key << "resolve_after" << YAML::Value << FormatDuration(d.resolve_after);
+  out << YAML::Key << "rebaseline_after" << YAML::Value << FormatDuration(d.rebaseline_after);
   out << YAML::Key << "persistence" << YAML::Value << d.persistence;
   out << YAML::Key << "max_series" << YAML::Value << d.max_series;
   out << YAML::Key << "max_gap" << YAML::Value << FormatDuration(d.max_gap);

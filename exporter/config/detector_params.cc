@@ -32,9 +32,13 @@ Result<scoring::ModelParams> ModelParamsFor(const DetectorConfig& c) {
   p.stl.lowpass_window = c.stl.lowpass_window;
   p.stl.inner_iterations = c.stl.inner_iterations;
   p.stl.outer_iterations = c.stl.outer_iterations;
-  p.threshold_percentile = c.threshold.percentile;
-  p.threshold_floor = c.threshold.floor;
-  p.threshold_window = static_cast<int>(std::max<int64_t>(1, c.threshold.window.count() / step));
+  p.calibration.log_threshold = scoring::ThresholdFor(c.step, c.threshold.false_alarm_interval);
+  p.calibration.min_abs_z = c.threshold.floor;
+  p.calibration.long_window = static_cast<int>(std::max<int64_t>(1, c.threshold.window.count() / step));
+  // 30 short windows' worth of short means, or half the window where it is shorter (a short history).
+  p.calibration.min_history =
+      std::max(1, std::min(30 * p.calibration.short_window, p.calibration.long_window / 2));
+  p.calibration.direction = ToScoring(c.direction);
   p.direction = ToScoring(c.direction);
   p.persistence = c.persistence;
   if (Status s = scoring::ValidateModelParams(p); !s) {
@@ -57,6 +61,24 @@ Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& c) {
   o.max_series = static_cast<size_t>(c.max_series);
   if (Status s = series::ValidateStoreOptions(o); !s) {
     return MakeError(ErrorCode::kInvalidConfig, "detector \"" + c.name + "\": " + s.error().message);
+  }
+  return o;
+}
+
+Result<series::DetectorOptions> DetectorOptionsFor(const DetectorConfig& c) {
+  Result<scoring::ModelParams> model = ModelParamsFor(c);
+  if (!model) return tl::unexpected(model.error());
+  Result<series::StoreOptions> store = StoreOptionsFor(c);
+  if (!store) return tl::unexpected(store.error());
+  series::DetectorOptions o;
+  o.store = *store;
+  o.evaluate.model = std::move(*model);
+  o.evaluate.refit_interval = c.refit_interval;
+  o.evaluate.resolve_after = c.resolve_after;
+  o.evaluate.rebaseline_after = c.rebaseline_after;
+  o.auto_seasonality = c.seasonality.mode == SeasonalityMode::kAuto;
+  for (const MaintenanceWindow& w : c.maintenance.windows) {
+    o.maintenance.push_back({w.start.time_since_epoch().count(), w.end.time_since_epoch().count()});
   }
   return o;
 }

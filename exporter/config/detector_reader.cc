@@ -151,14 +151,13 @@ void ReadStl(const MapView& view, StlOptions& out, Diagnostics& diag) {
 
 void ReadThreshold(const MapView& view, ThresholdConfig& out, std::optional<Value>& window,
                    Diagnostics& diag) {
-  view.CheckKeys({"percentile", "floor", "window"}, diag);
+  view.CheckKeys({"false_alarm_interval", "floor", "window", "percentile"}, diag);
   if (std::optional<Value> v = view.Find("percentile")) {
-    std::optional<double> p = ReadDouble(*v, diag);
-    if (p && (*p <= 0 || *p > 100)) {
-      diag.AddError(v->mark, v->path, "must be in (0, 100], got " + v->node.Scalar());
-    } else if (p) {
-      out.percentile = *p;
-    }
+    diag.AddError(v->mark, v->path, "replaced by threshold.false_alarm_interval, a time such as 1000d "
+                                    "(docs/configuration.md)");
+  }
+  if (std::optional<Value> v = view.Find("false_alarm_interval")) {
+    if (auto f = ReadPositiveDuration(*v, Duration(1), diag)) out.false_alarm_interval = *f;
   }
   if (std::optional<Value> v = view.Find("floor")) {
     std::optional<double> f = ReadDouble(*v, diag);
@@ -283,6 +282,13 @@ void CheckDetector(const MapView& view, DetectorConfig& d, bool window_given, Di
           "window " + text_of(view.Child("threshold"), "window", d.threshold.window) + " must be >= step " +
               step_text);
   }
+  if (d.threshold.false_alarm_interval <= 10 * d.step) {
+    std::optional<Value> v = view.Child("threshold").Find("false_alarm_interval");
+    AddAt(diag, v ? Locate(view, *v) : LocateKey(view, "step"),
+          "false_alarm_interval " +
+              text_of(view.Child("threshold"), "false_alarm_interval", d.threshold.false_alarm_interval) +
+              " must be longer than 10 steps of " + step_text);
+  }
   if (!view.Find("max_gap")) d.max_gap = 5 * d.step;
   if (!view.Find("series_ttl")) {
     d.series_ttl = DefaultSeriesTtl(d);
@@ -300,11 +306,11 @@ DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostic
   if (whole) {
     view.CheckKeys(
         {"name", "query", "step", "history", "interval", "refit_interval", "seasonality", "stl", "threshold",
-         "direction", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
+         "direction", "resolve_after", "rebaseline_after", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
         diag);
   } else {
     view.CheckKeys({"step", "history", "interval", "refit_interval", "seasonality", "stl", "threshold",
-                    "direction", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
+                    "direction", "resolve_after", "rebaseline_after", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
                    diag);
   }
   DetectorConfig d;
@@ -384,6 +390,12 @@ DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostic
   }
   if (std::optional<Value> v = view.Find("series_ttl")) {
     if (auto t = ReadPositiveDuration(*v, Duration(1), diag)) d.series_ttl = *t;
+  }
+  if (std::optional<Value> v = view.Find("resolve_after")) {
+    if (auto t = ReadDuration(*v, diag)) d.resolve_after = *t;
+  }
+  if (std::optional<Value> v = view.Find("rebaseline_after")) {
+    if (auto t = ReadDuration(*v, diag)) d.rebaseline_after = *t;
   }
   ReadMaintenance(view.Child("maintenance"), d.maintenance, diag);
   if (whole) CheckDetector(view, d, window.has_value(), diag);

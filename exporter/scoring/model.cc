@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "anomaly/scoring/mstl.h"
@@ -215,13 +216,9 @@ Status ValidateModelParams(const ModelParams& params) {
   for (int p : params.periods) {
     if (p < 2) return Invalid("periods: each period must be >= 2 samples, got " + std::to_string(p));
   }
-  if (!(params.threshold_percentile > 0 && params.threshold_percentile <= 100)) {
-    return Invalid("threshold_percentile: must be in (0, 100]");
+  if (std::string_view bad = CheckCalibrationParams(params.calibration); !bad.empty()) {
+    return Invalid("calibration." + std::string(bad));
   }
-  if (!(params.threshold_floor > 0) || !std::isfinite(params.threshold_floor)) {
-    return Invalid("threshold_floor: must be > 0");
-  }
-  if (params.threshold_window < 1) return Invalid("threshold_window: must be >= 1");
   if (params.persistence < 1) return Invalid("persistence: must be >= 1");
   if (params.min_points < 4) return Invalid("min_points: must be >= 4");
   if (params.baseline_window < 3) return Invalid("baseline_window: must be >= 3");
@@ -268,8 +265,12 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
 
   // Keep the remainder of observed points only, oldest first; filled points would understate the scale.
   size_t kept = 0;
+  ws.history_age.clear();
   for (size_t i = 0; i < ws.remainder.size(); ++i) {
-    if (observed.empty() || observed[d.first_scored + i] != 0) ws.remainder[kept++] = ws.remainder[i];
+    if (observed.empty() || observed[d.first_scored + i] != 0) {
+      ws.remainder[kept++] = ws.remainder[i];
+      ws.history_age.push_back(static_cast<int64_t>(n - 1 - (d.first_scored + i)));
+    }
   }
   ws.remainder.resize(kept);
 
@@ -287,15 +288,14 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
                                                                [](uint8_t o) { return o != 0; })));
   m.scale = RobustScale(ws.remainder, m.level, params.min_scale, ws.scratch);
 
-  // |z| of the newest threshold_window observed remainders, computed as ScorePoint computes it (about 0,
-  // not about the remainder's median), so the percentile describes exactly the scores later compared to it.
-  std::span<const double> tail(ws.remainder);
-  if (tail.size() > static_cast<size_t>(params.threshold_window)) {
-    tail = tail.last(static_cast<size_t>(params.threshold_window));
+  // z of the newest long_window observed remainders, computed as ScorePoint computes it (about 0, not about
+  // the remainder's median), so that a new series' calibrator starts from the errors' shape.
+  const size_t tail = std::min(ws.remainder.size(), static_cast<size_t>(params.calibration.long_window));
+  ws.history_z.clear();
+  for (size_t i = ws.remainder.size() - tail; i < ws.remainder.size(); ++i) {
+    ws.history_z.push_back(ws.remainder[i] / m.scale.scale);
   }
-  ws.abs_z.clear();
-  for (double r : tail) ws.abs_z.push_back(std::abs(r) / m.scale.scale);
-  m.threshold = LearnThreshold(ws.abs_z, params.threshold_percentile, params.threshold_floor, ws.scratch);
+  ws.history_age.erase(ws.history_age.begin(), ws.history_age.end() - static_cast<std::ptrdiff_t>(tail));
 
   // The percentile above describes the shape of the errors (in-sample |z|); their size is that of a
   // forecast, which seasonal fits understate in-sample (ForecastScaleRatio). The baseline's remainder is

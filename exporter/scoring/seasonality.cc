@@ -117,6 +117,10 @@ Result<std::vector<int>> DetectPeriods(std::span<const double> values, std::chro
       }
     }
     if (std::find(found.begin(), found.end(), period) != found.end()) continue;
+    if (options.calendar_only) {
+      const std::vector<int> calendar = CommonPeriods(step);
+      if (std::find(calendar.begin(), calendar.end(), period) == calendar.end()) continue;
+    }
     found.push_back(period);
     found_r.push_back(r);
     found_lag.push_back(k);

@@ -1,5 +1,7 @@
 #include "anomaly/series/evaluate.h"
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <utility>
 
@@ -11,6 +13,9 @@ namespace anomaly::series {
 namespace {
 
 using scoring::SeriesState;
+
+// The most errors an episode keeps for its re-baselining median (a day of 1-minute samples is 1,440).
+constexpr size_t kMaxEpisodeErrors = 4096;
 
 // A verdict without a score: only the state, the model and the newest observed value are meaningful.
 scoring::Verdict Unscored(const SeriesEntry& e, SeriesState state) {
@@ -34,12 +39,26 @@ Evaluation Finish(SeriesEntry& e, Evaluation ev) {
   return ev;
 }
 
-// Fits on the window through `up_to_slot`; on success replaces the entry's model.
+void EndEpisode(SeriesEntry& e) {
+  e.episode = {};
+  e.episode_errors.clear();
+  e.relearning = false;
+  e.rebaseline_judged = false;
+}
+
+// Fits on the window through `up_to_slot`, with the entry's level shifts applied; on success replaces
+// the entry's model.
 Status Fit(SeriesEntry& e, int64_t up_to_slot, const EvaluateOptions& o, int64_t now_ms,
            scoring::ModelWorkspace& ws) {
   FitInput input;
   if (!e.window.BuildFitInput(up_to_slot, input)) {
     return MakeError(ErrorCode::kInvalidInput, "no observed samples to fit");
+  }
+  const int64_t first_slot = input.last_slot - static_cast<int64_t>(input.values.size()) + 1;
+  std::erase_if(e.level_shifts, [&](const SeriesEntry::LevelShift& s) { return s.slot <= e.window.first_slot(); });
+  for (const SeriesEntry::LevelShift& shift : e.level_shifts) {
+    const int64_t before = std::clamp<int64_t>(shift.slot - first_slot, 0, static_cast<int64_t>(input.values.size()));
+    for (int64_t i = 0; i < before; ++i) input.values[static_cast<size_t>(i)] += shift.delta;
   }
   Result<scoring::FittedModel> m = scoring::FitModel(input.values, input.observed, o.model, ws);
   if (!m) return tl::unexpected(m.error());
@@ -47,6 +66,57 @@ Status Fit(SeriesEntry& e, int64_t up_to_slot, const EvaluateOptions& o, int64_t
   e.model_end_slot = input.last_slot;
   e.last_fit_ms = now_ms;
   return {};
+}
+
+scoring::EpisodeParams EpisodeParamsFor(const EvaluateOptions& o) {
+  return {.persistence = o.model.persistence, .resolve_ms = o.resolve_after.count()};
+}
+
+// A new series' first fit: its in-sample z-scores, oldest first, seed the calibrator; then, with
+// with_episode, the last resolve_after + rebaseline_after of them are judged again against the seeded
+// calibrator (without learning) to rebuild the episode in progress, if any, with its real start. Judging
+// while seeding would test early samples against a spread learned from a few dozen.
+void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o, const scoring::ModelWorkspace& ws,
+            bool with_episode) {
+  for (double z : ws.history_z) scoring::Judge(e.calibrator, z, o.model.calibration);
+  if (!with_episode) return;
+  const scoring::EpisodeParams ep = EpisodeParamsFor(o);
+  const int64_t span_ms = (o.resolve_after + o.rebaseline_after).count();
+  const int64_t end_ms = e.model_end_slot * store.step.count();
+  scoring::CalibratorState judge = e.calibrator;
+  judge.recent_count = 0;
+  for (size_t i = 0; i < ws.history_z.size(); ++i) {
+    const int64_t ts = (e.model_end_slot - ws.history_age[i]) * store.step.count();
+    if (end_ms - ts > span_ms) continue;
+    scoring::Judgement j = scoring::Judge(judge, ws.history_z[i], o.model.calibration, /*learn=*/false);
+    e.episode = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts).state;
+  }
+  e.calibrator.recent = judge.recent;
+  e.calibrator.recent_count = judge.recent_count;
+  e.calibrator.recent_head = judge.recent_head;
+  e.episode_errors.clear();
+}
+
+// A refit that changed the model's kind or periods: the calibrator described the old model's errors, which
+// can be far larger (a non-seasonal baseline on a daily cycle), so it starts again from the new fit's own.
+void RecalibrateIfModelChanged(SeriesEntry& e, const scoring::FittedModel* before, const StoreOptions& store,
+                               const EvaluateOptions& o, const scoring::ModelWorkspace& ws) {
+  if (before == nullptr || !e.model || (before->kind == e.model->kind && before->periods == e.model->periods)) {
+    return;
+  }
+  e.calibrator = {};
+  Replay(e, store, o, ws, /*with_episode=*/false);
+}
+
+// The median of the open episode's errors when they sit on one side by more than the smallest anomalous
+// deviation (a lasting shift, not spikes of both signs); 0 otherwise.
+double ShiftOf(SeriesEntry& e, const EvaluateOptions& o, std::vector<double>& scratch) {
+  if (e.episode_errors.empty() || !e.model) return 0;
+  scratch.assign(e.episode_errors.begin(), e.episode_errors.end());
+  auto mid = scratch.begin() + static_cast<std::ptrdiff_t>(scratch.size() / 2);
+  std::nth_element(scratch.begin(), mid, scratch.end());
+  const double median = *mid;
+  return std::abs(median) >= o.model.calibration.min_abs_z * e.model->scale.scale ? median : 0.0;
 }
 
 }  // namespace
@@ -60,7 +130,7 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     return Finish(e, ev);
   }
   auto unscored = [&](SeriesState state) {
-    e.flag = {};
+    EndEpisode(e);
     ev.verdict = Unscored(e, state);
     return Finish(e, ev);
   };
@@ -76,24 +146,37 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
 
   const int64_t newest = e.window.last_slot();  // always observed: the window ends with a real sample
   if (!e.model) {
-    if (!o.allow_fit) return unscored(SeriesState::kWarmingUp);
     ev.fit_status = Fit(e, newest - 1, o, now_ms, ws);
     if (!ev.fit_status) return unscored(SeriesState::kWarmingUp);
     ev.fitted = true;
     e.last_scored_slot = newest - 1;  // everything older is the first fit's history
+    if (e.calibrator.seen == 0) Replay(e, store, o, ws, /*with_episode=*/true);
   }
 
   // Score the new observed samples in time order against the model fitted on earlier data.
+  const scoring::EpisodeParams ep = EpisodeParamsFor(o);
   const int64_t first = e.window.first_slot();
   const int64_t from = e.last_scored_slot ? *e.last_scored_slot + 1 : first;
   for (int64_t slot = std::max(from, first); slot <= newest; ++slot) {
     const size_t i = static_cast<size_t>(slot - first);
     if (e.window.kind(i) != PointKind::kObserved) continue;
     const int64_t steps = std::max<int64_t>(1, slot - e.model_end_slot);
-    scoring::PointScore s = scoring::ScorePoint(*e.model, e.window.value(i), steps);
+    const double value = e.window.value(i);
+    scoring::PointScore s = scoring::ScorePoint(*e.model, value, steps);
+    // Inside an episode the calibrator does not learn, until the episode is judged for re-baselining:
+    // then a level shift has been learned by the model, and any other lasting change (a wider spread) is
+    // the new normal of the errors.
+    const bool learn = !e.episode.open || e.rebaseline_judged;
+    scoring::Judgement j = scoring::Judge(e.calibrator, s.zscore, o.model.calibration, learn);
     const int64_t ts = slot * store.step.count();
-    scoring::FlagStep f = scoring::AdvanceFlag(e.flag, s, o.model.persistence, ts);
-    e.flag = f.state;
+    scoring::EpisodeStep step = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts);
+    if (step.opened || !step.flag) {
+      e.episode_errors.clear();
+      e.relearning = false;
+      e.rebaseline_judged = false;
+    }
+    if (step.flag && e.episode_errors.size() < kMaxEpisodeErrors) e.episode_errors.push_back(value - s.expected);
+    e.episode = step.state;
     e.last_scored_slot = slot;
     ++ev.scored;
 
@@ -101,15 +184,36 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     v.state = SeriesState::kOk;
     v.model = e.model->kind;
     v.timestamp_ms = ts;
-    v.value = e.window.value(i);
+    v.value = value;
     v.expected = s.expected;
-    v.lower = s.lower;
-    v.upper = s.upper;
     v.zscore = s.zscore;
-    v.threshold = e.model->threshold;
-    v.score = s.score;
-    v.anomalous = f.flag;
-    v.anomalous_since_ms = f.anomalous_since_ms;
+    v.threshold = j.threshold > 0 ? j.threshold : o.model.calibration.min_abs_z;
+    v.lower = s.expected - v.threshold * e.model->scale.scale;
+    v.upper = s.expected + v.threshold * e.model->scale.scale;
+    v.score = j.score;
+    v.anomalous = step.flag;
+    v.anomalous_since_ms = step.flag ? e.episode.start_ms : 0;
+    v.peak_score = step.flag ? e.episode.peak_score : 0;
+
+    // A lasting change: learn it now. The fit moves the points before the episode by the episode's
+    // median error, so the seasonal shape is kept and the level is the new one; the episode stays open
+    // (flagged once) and resolves when the new normal has held for resolve_after.
+    if (step.flag && !e.rebaseline_judged && o.rebaseline_after.count() > 0 &&
+        ts - e.episode.start_ms >= o.rebaseline_after.count()) {
+      // Judged once per episode: errors of both signs are not a new level, and later ones will not be.
+      e.rebaseline_judged = true;
+      const double delta = ShiftOf(e, o, ws.scratch);
+      if (delta != 0) {
+        e.level_shifts.push_back({.slot = SlotOf(e.episode.start_ms, store.step), .delta = delta});
+        if (Fit(e, slot, o, now_ms, ws)) {
+          ev.fitted = true;
+          e.relearning = true;
+          // The short mean held the old level's errors; the new model's start afresh.
+          e.calibrator.recent_count = 0;
+        }
+      }
+    }
+    v.relearning = step.flag && e.relearning;
   }
   if (ev.scored == 0) {
     // Nothing new this cycle, data still fresh: the last scored verdict holds (also one kept through a stale
@@ -122,9 +226,11 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     }
   }
 
-  if (!ev.fitted && o.allow_fit && now_ms - e.last_fit_ms >= o.refit_interval.count()) {
+  if (!ev.fitted && now_ms - e.last_fit_ms >= o.refit_interval.count()) {
+    std::shared_ptr<const scoring::FittedModel> before = e.model;
     ev.fit_status = Fit(e, newest, o, now_ms, ws);
     ev.fitted = ev.fit_status.has_value();
+    if (ev.fitted) RecalibrateIfModelChanged(e, before.get(), store, o, ws);
   }
   return Finish(e, ev);
 }
@@ -137,8 +243,10 @@ bool SeasonalityDetectionDue(const SeriesEntry& entry, bool detected_before, int
 std::vector<int> DetectPeriodsOnWindow(const SeriesEntry& entry, std::chrono::milliseconds step) {
   FitInput input;
   if (!entry.window.BuildFitInput(entry.window.last_slot(), input)) return {};
+  scoring::SeasonalityOptions options;
+  options.calendar_only = true;
   Result<std::vector<int>> found =
-      scoring::DetectPeriods(input.values, step, static_cast<int>(input.values.size() / 2));
+      scoring::DetectPeriods(input.values, step, static_cast<int>(input.values.size() / 2), options);
   return found ? std::move(*found) : std::vector<int>{};
 }
 

@@ -66,7 +66,7 @@ std::string ExporterConfig(const std::string& prometheus_url) {
          "  interval: 2s\n"
          "  seasonality: [1d]\n"
          // As in daemon_test.cc: a floor of 5 keeps normal noise from flagging; incidents score in the tens.
-         "  threshold: {percentile: 99, floor: 5}\n"
+         "  threshold: {floor: 5}\n"
          "detectors:\n"
          "  - name: requests\n"
          "    query: demo_http_requests_per_second\n"

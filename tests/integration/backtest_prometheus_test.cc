@@ -31,7 +31,7 @@ TEST(BacktestPrometheusTest, FlagsTheInjectedHistoryIncidents) {
   const std::string config = dir.File("config.yml");
   ASSERT_TRUE(WriteFile(config, "prometheus:\n  url: " + (*prom)->url() + "\n"
                                 "defaults:\n  step: 1m\n  history: 2d\n  seasonality: [1d]\n"
-                                "  threshold: {percentile: 99, floor: 5}\n"
+                                "  threshold: {floor: 5}\n"
                                 "detectors:\n"
                                 "  - name: requests\n    query: demo_http_requests_per_second\n"
                                 "  - name: latency\n    query: demo_http_request_duration_seconds\n"));

@@ -40,7 +40,7 @@ std::string Config(const std::string& upstream, const std::string& extra = "") {
          "  interval: 2s\n"
          "  seasonality: [1d]\n"
          // A floor of 5 keeps normal noise from ever flagging here (incidents score in the tens).
-         "  threshold: {percentile: 99, floor: 5}\n"
+         "  threshold: {floor: 5}\n"
          "detectors:\n"
          "  - name: requests\n"
          "    query: demo_http_requests_per_second\n"

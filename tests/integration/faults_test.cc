@@ -57,7 +57,7 @@ std::string RequestsConfig(const std::string& upstream, const std::string& detec
          "  history: 2d\n"
          "  interval: 1s\n"
          "  seasonality: [1d]\n"
-         "  threshold: {percentile: 99, floor: 5}\n"
+         "  threshold: {floor: 5}\n"
          "detectors:\n"
          "  - name: requests\n"
          "    query: demo_http_requests_per_second\n" +

@@ -26,14 +26,10 @@ void WriteCsv(const BacktestResult& result, std::span<const std::string> timesta
 // 0 for a score that is not a positive number, 1 for +Inf.
 double NabMap(double score);
 
-// How long the "largest surprise" gate of NabScores looks back.
-inline constexpr int64_t kNabGateMs = 24 * 3600 * 1000;
-
-// NAB's anomaly_score per row, in [0, 1]. An alert speaks once per event, so only the row where the
-// daemon's flag rises (the first flagged sample of an episode) may carry a score, and only when its score
-// is larger than every score of the past day (kNabGateMs, rows before it): the largest surprise of the
-// day, causal, so a series that keeps crossing its band does not alert all day. There the value is
-// NabMap(score); every other row, the warm-up included (NAB's probation), is 0.
+// NAB's anomaly_score per row, in [0, 1]: NabMap(verdict.score) on exactly the rows where the daemon's
+// anomaly_flag rises (the first flagged sample of an episode, what an alert starts on), 0 on every other
+// row, the warm-up (NAB's probation), repeated and out-of-order rows included. No rule of its own: what NAB
+// scores is what the daemon would have paged on.
 std::vector<double> NabScores(const BacktestResult& result);
 
 // Header `timestamp,value,anomaly_score`, one line per row in input order, timestamps as in WriteCsv.

@@ -77,8 +77,10 @@ enum class SeasonalityMode {
 };
 
 struct Seasonality {
-  // Default kNone: a detector is seasonal only when asked, so its model never depends on a guess.
-  SeasonalityMode mode = SeasonalityMode::kNone;
+  // Default kAuto: most service metrics follow the calendar (a daily cycle, often a weekly one), and a
+  // non-seasonal model reads every night as an incident. Only 1h, 1d and 1w are considered, and a change of
+  // periods needs the same answer at two refits in a row (docs/detection.md).
+  SeasonalityMode mode = SeasonalityMode::kAuto;
   // kFixed only: ascending, distinct, each a whole multiple (>= 2) of the detector's step.
   std::vector<Duration> periods;
   friend bool operator==(const Seasonality&, const Seasonality&) = default;
@@ -100,13 +102,16 @@ struct StlOptions {
   friend bool operator==(const StlOptions&, const StlOptions&) = default;
 };
 
-// `threshold:`. |z| threshold in use = max(floor, percentile of the series' own |z| over window).
+// `threshold:`. A sample is anomalous when the tail probability of its recent errors, under the
+// distribution of the series' own past errors, is below step / false_alarm_interval (docs/detection.md),
+// and its own |z| is at least floor.
 struct ThresholdConfig {
-  // Percentile of past |z|, in (0, 100]. Default 99. Higher = fewer, larger anomalies.
-  double percentile = 99;
-  // Lowest |z| threshold, > 0. Default 3. Keeps a very regular series from flagging noise.
+  // The false-alarm budget as a time, > step: on normal data about one alarm per series per this long,
+  // at most. Default 1000d. Shorter = more sensitive. The same value means the same on every step.
+  Duration false_alarm_interval = std::chrono::days(1000);
+  // Lowest |z| that can be anomalous, > 0. Default 3. Keeps a very regular series from flagging noise.
   double floor = 3;
-  // Trailing span of |z| history the percentile is taken over, >= step. Default: the detector's
+  // Trailing span of error history the calibration learns from, >= step. Default: the detector's
   // history. Longer = a steadier threshold that adapts more slowly.
   Duration window = Duration(0);
   friend bool operator==(const ThresholdConfig&, const ThresholdConfig&) = default;
@@ -150,6 +155,12 @@ struct DetectorConfig {
   StlOptions stl;
   ThresholdConfig threshold;
   Direction direction = Direction::kBoth;
+  // An incident (episode) ends after this long without an anomalous sample; until then the flag stays up
+  // and no new alert starts. Default 1h, >= 0.
+  Duration resolve_after = std::chrono::hours(1);
+  // An episode that lasts this long with its errors on one side is a new normal (a deploy, a migration):
+  // the model re-baselines on it at once. Default 3h; 0 = never.
+  Duration rebaseline_after = std::chrono::hours(3);
   // Consecutive anomalous samples before the flag rises, >= 1. Default 1. Higher = fewer alerts on
   // single spikes, later alerts.
   int persistence = 1;

@@ -8,10 +8,11 @@
 //   ModelWorkspace ws;
 //   Result<FittedModel> m = FitModel(window_values, p, ws);
 //   PointScore s = ScorePoint(*m, new_value, /*steps_since_fit_end=*/1);   // scorer.h
+//   Judgement j = Judge(calibrator, s.zscore, p.calibration);             // likelihood.h
 //
-// Seam for later detectors: the series stage consumes only PointScore (scorer.h) and FlagState; a
-// multivariate GroupDetector (Mahalanobis distance over several series' remainders) would add its own
-// FitGroupModel/ScoreGroupPoint beside FitModel/ScorePoint and reuse PointScore, AdvanceFlag and Verdict.
+// Seam for later detectors: the series stage consumes only a z-score (scorer.h), the calibrator and the
+// episode state (likelihood.h); a multivariate GroupDetector (Mahalanobis distance over several series'
+// remainders) would add its own FitGroupModel/ScoreGroupPoint and reuse Judge, AdvanceEpisode and Verdict.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 
 #include "anomaly/base/result.h"
 #include "anomaly/scoring/stl.h"
+#include "anomaly/scoring/likelihood.h"
 #include "anomaly/scoring/thresholds.h"
 #include "anomaly/scoring/verdict.h"
 
@@ -39,16 +41,11 @@ struct ModelParams {
   // changing pattern is still followed. With several periods, periodic gives each MSTL component the
   // window 10 n + 1 (R's periodic window); otherwise MSTL's defaults (11, 15, ...) apply.
   StlParams stl = {.periodic = true, .robust = true};
-  // The |z| threshold is max(threshold_floor, this percentile of the past |z|). Default 99: about 1% of
-  // history would sit at score >= 1 before the floor; raise it for fewer alerts.
-  double threshold_percentile = 99;
-  // Lower bound of the |z| threshold, > 0. Default 3 (three robust sigmas).
-  double threshold_floor = 3;
-  // How many of the newest fitted points the percentile is taken over (>= 1). Default 2016 (7 days of
-  // 5-minute samples). Longer: steadier threshold, slower to adapt.
-  int threshold_window = 2016;
+  // How z-scores become calibrated scores and verdicts (likelihood.h). The fit fills the workspace's
+  // history_z with its newest calibration.long_window in-sample z-scores, to seed a new series' calibrator.
+  CalibrationParams calibration;
   Direction direction = Direction::kBoth;
-  // Consecutive anomalous samples before the flag is raised (>= 1). Used by AdvanceFlag, not by the fit.
+  // Consecutive anomalous samples before an episode opens (>= 1). Used by AdvanceEpisode, not by the fit.
   int persistence = 1;
   // The fewest points any model is fitted on (>= 4). Fewer: the series is insufficient_data.
   int min_points = 10;
@@ -75,10 +72,9 @@ struct FittedModel {
   ScaleEstimate scale;      // scale of the robust z-score: that of a forecast's error (see below)
   // Seasonal kinds: how much wider a forecast's error is than the in-sample remainder, measured by
   // forecasting the newest period from a fit without it, times sqrt(1 + the level's end-point variance
-  // factor) (>= 1; 1 for kBaseline). `scale` includes it;
-  // `threshold` is learned from the in-sample |z| before it, so it describes the errors' shape.
+  // factor) (>= 1; 1 for kBaseline). `scale` includes it; the workspace's history_z is taken before it, so
+  // that the in-sample remainders stand in for forecast errors of the same shape.
   double forecast_scale_ratio = 1;
-  double threshold = 0;     // |z| threshold, >= threshold_floor
   Direction direction = Direction::kBoth;
   int64_t points = 0;       // samples fitted
   int64_t observed_points = 0;  // of those, the ones really observed (not filled), whose remainder counted
@@ -89,7 +85,11 @@ struct ModelWorkspace {
   StlWorkspace stl;
   StlResult stl_result;
   std::vector<double> remainder;
-  std::vector<double> abs_z;
+  // After a successful fit: the newest observed in-sample remainders over the scale before the forecast
+  // ratio (signed, oldest first, at most calibration.long_window), and the slot offset of each from the
+  // end of the fitted values (values.size() - 1 - index), for seeding a calibrator in time order.
+  std::vector<double> history_z;
+  std::vector<int64_t> history_age;
   std::vector<double> scratch;
   std::vector<double> holdout_errors;
   std::vector<double> holdout_remainder;

@@ -27,6 +27,10 @@ struct SeasonalityOptions {
   // its autocorrelation is within multiple_margin of the peak's.
   double snap_tolerance = 0.1;
   size_t max_periods = 3;
+  // Keep only periods that snapped to 1h, 1d or 1w. The seasonality of operations metrics is the calendar's
+  // (people, cron jobs, batch windows); a peak at 2d23h or 40m in a two-week window is a coincidence of the
+  // window more often than a cycle, and a model fitted on it forecasts noise. The daemon sets it.
+  bool calendar_only = false;
 };
 
 // The detected periods in samples, ascending; empty when none is significant (white noise, a trend, a

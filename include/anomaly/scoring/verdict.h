@@ -38,11 +38,13 @@ struct Verdict {
   double expected = 0;       // trend + seasonal carried forward
   double lower = 0;          // expected - threshold * scale
   double upper = 0;          // expected + threshold * scale
-  double zscore = 0;         // signed: (value - expected) / scale, scale = 1.4826 * MAD(remainder)
-  double threshold = 0;      // |z| threshold: max(floor, percentile of past |z|)
-  double score = 0;          // |z| / threshold; >= 1 is anomalous before persistence and direction
-  bool anomalous = false;    // the flag: persistence consecutive anomalous points in the direction
+  double zscore = 0;         // signed: (value - expected) / scale, the scale of a forecast's error
+  double threshold = 0;      // the |z| this sample needed to reach score 1 (likelihood.h), >= floor
+  double score = 0;          // calibrated: -log10(tail probability) / threshold's; >= 1 is anomalous
+  bool anomalous = false;    // the flag: an episode is open (likelihood.h AdvanceEpisode)
   int64_t anomalous_since_ms = 0;  // start of the current flagged episode; 0 when not flagged
+  double peak_score = 0;     // highest score of the open episode; 0 when not flagged
+  bool relearning = false;   // the open episode was taken as a new normal and the model re-baselined on it
 };
 
 }  // namespace anomaly::scoring

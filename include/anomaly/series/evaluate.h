@@ -18,9 +18,11 @@ struct EvaluateOptions {
   scoring::ModelParams model;
   // A model older than this is refitted after scoring (on everything in the window). 0: every cycle.
   std::chrono::milliseconds refit_interval{0};
-  // The app's fit budget for this series in this cycle. false: no fit now (a series without a model stays
-  // warming_up, one with a model keeps using it).
-  bool allow_fit = true;
+  // An episode ends after this long without an anomalous sample (resolve_after in the config).
+  std::chrono::milliseconds resolve_after{std::chrono::hours(1)};
+  // An episode that has lasted this long, with its errors on one side, is taken as a new normal: the
+  // model re-baselines on it (rebaseline_after in the config). 0: never.
+  std::chrono::milliseconds rebaseline_after{std::chrono::hours(3)};
 };
 
 struct Evaluation {
@@ -28,6 +30,7 @@ struct Evaluation {
   int scored = 0;            // samples scored in this call
   bool fitted = false;       // a fit ran (successfully) in this call
   Status fit_status;         // a failed fit: the previous model (if any) is kept
+  double fit_seconds = 0;    // Detector::Evaluate: the call's wall time when a fit ran (for the histogram)
 };
 
 // The verdict, by precedence:
@@ -35,12 +38,14 @@ struct Evaluation {
 //   insufficient_data  fewer than model.min_points grid points before the newest sample;
 //   gap                the newest sample is older than (max_gap_points + 1) * step at now_ms, or fewer than
 //                      resume_points observed samples since a long gap;
-//   warming_up         no model yet and allow_fit is false;
-//   ok                 scored; the flag comes from the entry's FlagState.
-// The first fit takes every point before the newest sample as history and scores the newest only. Filled
-// points are never scored. The verdict's timestamp is the scored sample's grid slot time (slot * step).
-// A cycle without new samples keeps the last scored verdict (state ok).
-// States other than ok reset the persistence run. REQUIRES: options.model valid (ValidateModelParams).
+//   warming_up         the first fit failed;
+//   ok                 scored; score and flag come from the entry's calibrator and episode (likelihood.h).
+// The first fit takes every point before the newest sample as history and scores the newest only; its
+// in-sample z-scores are replayed through the calibrator and the episode first, in time order, so that a
+// start (or a restart) begins with the spread, the episode and its start that a process running all along
+// would have. Filled points are never scored. The verdict's timestamp is the scored sample's grid slot
+// time (slot * step). A cycle without new samples keeps the last scored verdict (state ok).
+// States other than ok end the episode. REQUIRES: options.model valid (ValidateModelParams).
 Evaluation Evaluate(SeriesEntry& entry, const StoreOptions& store, const EvaluateOptions& options,
                     int64_t now_ms, scoring::ModelWorkspace& workspace);
 
@@ -49,8 +54,8 @@ Evaluation Evaluate(SeriesEntry& entry, const StoreOptions& store, const Evaluat
 // refitted (model older than refit_interval), so a seasonality that appears or changes is followed.
 bool SeasonalityDetectionDue(const SeriesEntry& entry, bool detected_before, int64_t now_ms,
                              std::chrono::milliseconds refit_interval);
-// The periods scoring::DetectPeriods finds on the whole window (lags up to half of it); empty when the
-// window holds too little or none stands out.
+// The calendar periods (1h, 1d, 1w: SeasonalityOptions::calendar_only) scoring::DetectPeriods finds on the
+// whole window (lags up to half of it); empty when the window holds too little or none stands out.
 std::vector<int> DetectPeriodsOnWindow(const SeriesEntry& entry, std::chrono::milliseconds step);
 
 }  // namespace anomaly::series

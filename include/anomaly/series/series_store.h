@@ -17,9 +17,11 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "anomaly/base/labels.h"
 #include "anomaly/base/result.h"
+#include "anomaly/scoring/likelihood.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/scoring/scorer.h"
 #include "anomaly/scoring/verdict.h"
@@ -63,7 +65,19 @@ struct SeriesEntry {
   std::shared_ptr<const scoring::FittedModel> model;  // null until the first fit
   int64_t model_end_slot = 0;             // the slot of the last point the model was fitted on
   int64_t last_fit_ms = 0;                // cycle time of that fit
-  scoring::FlagState flag;
+  scoring::CalibratorState calibrator;    // the stream of this series' forecast z-scores (likelihood.h)
+  scoring::EpisodeState episode;          // the incident in progress, if any
+  // Forecast errors (value - expected) of the open episode's samples, for re-baselining (evaluate.h).
+  std::vector<double> episode_errors;
+  bool relearning = false;                // the open episode re-baselined the model
+  bool rebaseline_judged = false;         // the open episode was judged for re-baselining already
+  // Level shifts taken as the new normal: every fit adds `delta` to the points before `slot`, so that a
+  // lasting change is learned at once instead of after a whole history window. Oldest first.
+  struct LevelShift {
+    int64_t slot = 0;
+    double delta = 0;
+  };
+  std::vector<LevelShift> level_shifts;
   scoring::Verdict verdict;               // the last verdict published
   bool stale = false;                     // the upstream failed since the last Ingest of this series
 };

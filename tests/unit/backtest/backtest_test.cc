@@ -108,10 +108,22 @@ TEST(BacktestTest, RepeatedTimestampIsNotScoredTwice) {
   EXPECT_TRUE(r->rows[151].scored);
 }
 
-TEST(BacktestTest, RefusesDecreasingTimestamps) {
-  std::vector<series::Sample> s = MakeSeries(20, -1);
-  std::swap(s[3], s[4]);
-  EXPECT_FALSE(RunBacktest(s, Params("")).has_value());
+TEST(BacktestTest, OutOfOrderAndRepeatedRowsGetNoVerdictAndAreCounted) {
+  // NAB's daylight-saving hour: the clock goes back, so rows repeat or run backwards for a while.
+  std::vector<series::Sample> s = MakeSeries(200, -1);
+  std::swap(s[150], s[151]);
+  s.insert(s.begin() + 100, s[99]);
+  Result<BacktestResult> r = RunBacktest(s, Params(""));
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->rows.size(), 201u);
+  EXPECT_EQ(r->repeated_rows, 1);
+  EXPECT_EQ(r->out_of_order_rows, 1);
+  EXPECT_EQ(r->rows[100].issue, RowIssue::kRepeated);
+  EXPECT_FALSE(r->rows[100].scored);
+  EXPECT_EQ(r->rows[152].issue, RowIssue::kOutOfOrder);  // s[150] after s[151], shifted by the insert
+  EXPECT_FALSE(r->rows[152].scored);
+  EXPECT_TRUE(r->rows[151].scored);
+  EXPECT_TRUE(r->rows[153].scored);
 }
 
 TEST(BacktestTest, StartMsTakesTheHistoryAtOnceLikeTheDaemonsFirstCycle) {
@@ -147,6 +159,7 @@ class SeriesClient : public prom::RangeQueryClient {
 TEST(BacktestTest, AgreesWithTheDaemonVerdictForVerdict) {
   std::vector<series::Sample> s = MakeSeries(288 * 2 + 150, 288 * 2 + 60);
   for (int i = 288 + 10; i < 288 + 14; ++i) s[static_cast<size_t>(i)].value -= 30;  // a dip lasting 4 steps
+  for (int i = 288 + 100; i < 288 + 104; ++i) s[static_cast<size_t>(i)].value += 60;  // a burst
   for (const char* extra : {"    seasonality: [1d]\n    persistence: 2\n", "    seasonality: auto\n",
                             "    seasonality: none\n    direction: up\n"}) {
     const config::DetectorConfig d = Detector(extra);

@@ -42,6 +42,7 @@ BacktestResult Sample() {
   r.rows = {Row(1000, 1, false, 0, false, false), Row(2000, 2.5, true, 0.5, false, false),
             Row(3000, 30, true, 4, true, true), Row(4000, 31, true, 5, true, false),
             Row(4000, 31, false, 5, false, false)};
+  r.rows.back().issue = RowIssue::kRepeated;
   return r;
 }
 
@@ -76,20 +77,17 @@ TEST(OutputTest, NabMapIsInUnitIntervalAndMonotone) {
   EXPECT_EQ(NabMap(-2), 0);
 }
 
-// Onsets speak only when they are the largest score of the past day; everything else is 0.
-TEST(OutputTest, NabScoresGateOnsetsByThePastDaysLargestScore) {
+// Exactly the daemon's onsets speak, valued by their score; everything else is 0.
+TEST(OutputTest, NabScoresAreTheFlagsOnsetsOnly) {
   const int64_t h = 3600 * 1000;
   BacktestResult r;
   r.rows = {Row(0, 0, false, 0, false, false),        // no verdict
-            Row(1 * h, 0, true, 6, true, true),       // onset, first score: speaks
-            Row(2 * h, 0, true, 0.3, false, false),
-            Row(3 * h, 0, true, 2, true, true),       // onset, but 6 an hour ago was larger: silent
-            Row(4 * h, 0, true, 7, true, false),      // larger, but not an onset: silent
-            Row(5 * h, 0, true, 0.1, false, false),
-            Row(6 * h, 0, true, 8, true, true),       // onset above the day's 7: speaks
-            Row(31 * h, 0, true, 0.2, false, false),
-            Row(32 * h, 0, true, 1.5, true, true)};   // the 8 is over a day old: speaks
-  EXPECT_THAT(NabScores(r), ElementsAre(0, NabMap(6), 0, 0, 0, 0, NabMap(8), 0, NabMap(1.5)));
+            Row(1 * h, 0, true, 6, true, true),       // onset: speaks
+            Row(2 * h, 0, true, 0.3, true, false),    // flagged, not an onset: silent
+            Row(3 * h, 0, true, 2, true, true),       // another onset, smaller score: speaks
+            Row(4 * h, 0, true, 7, false, false),     // a high score without a flag: silent
+            Row(5 * h, 0, true, 1.5, true, true)};
+  EXPECT_THAT(NabScores(r), ElementsAre(0, NabMap(6), 0, NabMap(2), 0, NabMap(1.5)));
 }
 
 TEST(OutputTest, CsvHasEveryVerdictFieldAndEmptyScoresWithoutAVerdict) {

@@ -64,10 +64,12 @@ TEST(ConfigLoaderTest, LoadsTheMinimalExampleWithDefaults) {
   EXPECT_EQ(d.stl, StlOptions{});
   EXPECT_EQ(d.stl.seasonal_window, 7);
   EXPECT_TRUE(d.stl.robust);
-  EXPECT_EQ(d.threshold.percentile, 99);
+  EXPECT_EQ(d.threshold.false_alarm_interval, 1000 * 24h);
   EXPECT_EQ(d.threshold.floor, 3);
   EXPECT_EQ(d.threshold.window, 7 * 24h) << "defaults to history";
   EXPECT_EQ(d.direction, Direction::kBoth);
+  EXPECT_EQ(d.resolve_after, 1h);
+  EXPECT_EQ(d.rebaseline_after, 3h);
   EXPECT_EQ(d.persistence, 1);
   EXPECT_EQ(d.max_series, 1000);
   EXPECT_EQ(d.max_gap, 25min) << "defaults to 5 * step";
@@ -107,7 +109,7 @@ TEST(ConfigLoaderTest, LoadsEveryKeyOfGoodYaml) {
   EXPECT_EQ(r.refit_interval, 2h);
   EXPECT_EQ(r.seasonality, (Seasonality{SeasonalityMode::kFixed, {24h, 7 * 24h}})) << "sorted ascending";
   EXPECT_EQ(r.stl, (StlOptions{13, false, false, 31, 289, 2, 0}));
-  EXPECT_EQ(r.threshold, (ThresholdConfig{99.5, 4, 3 * 24h})) << "floor from defaults, the rest its own";
+  EXPECT_EQ(r.threshold, (ThresholdConfig{30 * 24h, 4, 3 * 24h})) << "floor from defaults, the rest its own";
   EXPECT_EQ(r.direction, Direction::kUp);
   EXPECT_EQ(r.persistence, 3);
   EXPECT_EQ(r.max_series, 50);
@@ -127,7 +129,7 @@ TEST(ConfigLoaderTest, LoadsEveryKeyOfGoodYaml) {
   EXPECT_EQ(l.max_gap, 5min);
 
   const DetectorConfig& q = config->detectors[2];
-  EXPECT_EQ(q.seasonality, Seasonality{});
+  EXPECT_EQ(q.seasonality, (Seasonality{SeasonalityMode::kNone, {}}));
   EXPECT_EQ(q.step, 30s);
   EXPECT_EQ(q.threshold.window, 24h);
   EXPECT_THAT(config->warnings, IsEmpty());
@@ -141,7 +143,7 @@ TEST(ConfigLoaderTest, DetectorsInheritDefaultsKeyByKey) {
   EXPECT_EQ(a.step, 1min);
   EXPECT_EQ(a.history, 3 * 24h);
   EXPECT_EQ(a.seasonality, (Seasonality{SeasonalityMode::kFixed, {24h}}));
-  EXPECT_EQ(a.threshold, (ThresholdConfig{99.9, 5, 3 * 24h}));
+  EXPECT_EQ(a.threshold, (ThresholdConfig{90 * 24h, 5, 3 * 24h}));
   EXPECT_FALSE(a.stl.robust);
   EXPECT_EQ(a.max_gap, 5min) << "5 * the inherited step";
   EXPECT_EQ(a.maintenance.condition, "up{job=\"maintenance\"} == 1");
@@ -149,8 +151,8 @@ TEST(ConfigLoaderTest, DetectorsInheritDefaultsKeyByKey) {
 
   const DetectorConfig& b = config->detectors[1];
   EXPECT_EQ(b.step, 5min);
-  EXPECT_EQ(b.seasonality, Seasonality{}) << "[] overrides the inherited [1d]";
-  EXPECT_EQ(b.threshold, (ThresholdConfig{99.9, 2, 3 * 24h})) << "nested blocks merge key by key";
+  EXPECT_EQ(b.seasonality, (Seasonality{SeasonalityMode::kNone, {}})) << "[] overrides the inherited [1d]";
+  EXPECT_EQ(b.threshold, (ThresholdConfig{90 * 24h, 2, 3 * 24h})) << "nested blocks merge key by key";
   EXPECT_EQ(b.max_gap, 25min);
   EXPECT_EQ(b.maintenance.condition, "up{job=\"maintenance\"} == 1");
   EXPECT_EQ(b.maintenance.windows.size(), 1u);
@@ -215,7 +217,7 @@ TEST(ConfigLoaderTest, RejectsInvalidFilesWithFileLineAndKey) {
        {":3: prometheus.timout: unknown key (known keys here: url, timeout, bearer_token_file, basic_auth, "
         "tls, "
         "headers)",
-        ":9: detectors[0].threshold.percentil: unknown key (known keys here: percentile, floor, window)",
+        ":9: detectors[0].threshold.percentil: unknown key (known keys here: false_alarm_interval, floor, window, percentile)",
         ":10: alerting: unknown key (known keys here: global, prometheus, defaults, detectors, shard)"}},
       {"invalid-missing-required.yaml",
        {":1: prometheus.url: required (e.g. http://prometheus:9090)",
@@ -251,7 +253,7 @@ TEST(ConfigLoaderTest, RejectsInvalidFilesWithFileLineAndKey) {
        {":8: detectors[0].refit_interval: refit_interval 1m must be >= interval 5m",
         ":12: detectors[1].interval: must be at least 1s, got 100ms"}},
       {"invalid-threshold.yaml",
-       {":8: detectors[0].threshold.percentile: must be in (0, 100], got 0",
+       {":8: detectors[0].threshold.false_alarm_interval: must be > 0, got 0s",
         ":9: detectors[0].threshold.floor: must be > 0, got -1",
         ":10: detectors[0].threshold.window: window 1m must be >= step 5m",
         ":11: detectors[0].direction: expected both, up or down, got \"sideways\"",
@@ -295,7 +297,8 @@ TEST(ConfigLoaderTest, RejectsInvalidFilesWithFileLineAndKey) {
       {"invalid-defaults.yaml",
        {":4: defaults.name: unknown key (known keys here: step, history, interval, refit_interval, "
         "seasonality, "
-        "stl, threshold, direction, persistence, max_series, max_gap, series_ttl, maintenance)",
+        "stl, threshold, direction, resolve_after, rebaseline_after, persistence, max_series, max_gap, series_ttl, "
+        "maintenance)",
         ":6: defaults.persistence: expected an integer, got \"many\"",
         ":9: detectors[0].seasonality[0]: 1d is not a whole multiple of step 7m (inherited from defaults at "
         "line 7)",

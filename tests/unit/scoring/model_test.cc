@@ -168,58 +168,32 @@ TEST(ModelTest, BaselineWhenHistoryIsShorterThanTwoPeriodsOrNoneConfigured) {
   }
 }
 
-TEST(ModelTest, ThresholdIsLearnedFromHistoryAndNeverBelowTheFloor) {
-  struct Case {
-    const char* name;
-    Noise noise;
-    double floor;
-    double min_threshold, max_threshold;
-  };
-  const Case cases[] = {
-      // Gaussian: the 99th percentile of |z| is about 2.58, under the floor of 3.
-      {"gaussian", Noise::kGaussian, 3, 3, 3},
-      // Laplace: heavy tails put the 99th percentile of |z| near 4.5: the learned threshold rises.
-      {"laplace", Noise::kLaplace, 3, 3.6, 6},
-      // The same heavy tails under a higher floor: the floor wins.
-      {"laplace_high_floor", Noise::kLaplace, 8, 8, 8},
-  };
-  for (const Case& c : cases) {
-    for (uint32_t seed : {11u, 12u}) {
-      SCOPED_TRACE(std::string(c.name) + " seed=" + std::to_string(seed));
-      std::vector<double> y = Generate(24 * 30, 100, 0, {{24, 10.0}}, 1.0, seed, c.noise);
-      ModelParams p;
-      p.periods = {24};
-      p.threshold_floor = c.floor;
-      ModelWorkspace ws;
-      Result<FittedModel> m = FitModel(y, p, ws);
-      ASSERT_THAT(m, IsOk());
-      EXPECT_GE(m->threshold, c.min_threshold);
-      EXPECT_LE(m->threshold, c.max_threshold);
-    }
-  }
-}
-
-TEST(ModelTest, ThresholdWindowLimitsTheHistory) {
-  // Heavy noise early, quiet later: a short window sees only the quiet end.
+TEST(ModelTest, HistoryZHoldsTheNewestLongWindowInTimeOrder) {
+  // The calibrator of a new series is seeded from these: the newest long_window observed remainders over
+  // the in-sample scale, oldest first, each with its distance from the end.
   std::vector<double> y = Generate(24 * 20, 100, 0, {{24, 10.0}}, 1.0, 5);
-  for (size_t i = 0; i < 24 * 10; i += 7) y[i] += 40;
+  y[y.size() - 3] += 40;  // a spike three points from the end
   ModelParams p;
   p.periods = {24};
-  // Not periodic: robust periodic STL currently lets repeated spikes on one phase into the seasonal (reported
-  // to the STL owner); this test is about the window, not the decomposition.
-  p.stl.periodic = false;
+  p.calibration.long_window = 24 * 5;
   ModelWorkspace ws;
-  p.threshold_window = 24 * 20;
-  Result<FittedModel> all = FitModel(y, p, ws);
-  p.threshold_window = 24 * 5;
-  Result<FittedModel> recent = FitModel(y, p, ws);
-  ASSERT_THAT(all, IsOk());
-  ASSERT_THAT(recent, IsOk());
-  EXPECT_GT(all->threshold, 10);   // the spikes' |z| is about 40
-  EXPECT_LT(recent->threshold, 5);  // a quiet Gaussian stretch: near the floor
+  Result<FittedModel> m = FitModel(y, p, ws);
+  ASSERT_THAT(m, IsOk());
+  ASSERT_EQ(ws.history_z.size(), 24u * 5);
+  ASSERT_EQ(ws.history_age.size(), ws.history_z.size());
+  EXPECT_EQ(ws.history_age.front(), 24 * 5 - 1);
+  EXPECT_EQ(ws.history_age.back(), 0);
+  const size_t spike = ws.history_z.size() - 3;
+  EXPECT_EQ(ws.history_age[spike], 2);
+  EXPECT_GT(ws.history_z[spike], 20);  // signed, in sigmas of the in-sample scale
+  double largest_other = 0;
+  for (size_t i = 0; i < ws.history_z.size(); ++i) {
+    if (i != spike) largest_other = std::max(largest_other, std::abs(ws.history_z[i]));
+  }
+  EXPECT_LT(largest_other, 6);
 }
 
-TEST(ModelTest, UnobservedPointsStayOutOfScaleAndThreshold) {
+TEST(ModelTest, UnobservedPointsStayOutOfScaleAndHistory) {
   // The baseline: the mask handling is the same for every model kind, and the baseline's one-step errors
   // see each spike directly.
   std::vector<double> y = Generate(24 * 14, 100, 0, {}, 1.0, 9);
@@ -230,12 +204,22 @@ TEST(ModelTest, UnobservedPointsStayOutOfScaleAndThreshold) {
   }
   ModelParams p;
   ModelWorkspace ws;
+  auto largest = [&] {
+    double out = 0;
+    for (double z : ws.history_z) out = std::max(out, std::abs(z));
+    return out;
+  };
   Result<FittedModel> with = FitModel(y, p, ws);
+  const double largest_with = largest();
+  const size_t history_with = ws.history_z.size();
   Result<FittedModel> without = FitModel(y, observed, p, ws);
   ASSERT_THAT(with, IsOk());
   ASSERT_THAT(without, IsOk());
-  EXPECT_GT(with->threshold, 5);
-  EXPECT_EQ(without->threshold, 3);
+  EXPECT_GT(largest_with, 10);
+  EXPECT_LT(largest(), 6);
+  size_t masked_after_first_window = 0;  // the baseline's remainder starts at baseline_window (30)
+  for (size_t i = 30; i < y.size(); ++i) masked_after_first_window += observed[i] == 0;
+  EXPECT_EQ(history_with - ws.history_z.size(), masked_after_first_window);
   EXPECT_EQ(without->observed_points, with->points - static_cast<int64_t>((y.size() - 5 + 19) / 20));
 }
 
@@ -262,13 +246,12 @@ TEST(ModelTest, FlatSeriesHasAPositiveScaleAndFlagsARealStepOnly) {
       ASSERT_THAT(m, IsOk());
       EXPECT_EQ(m->scale.source, c.source);
       EXPECT_GT(m->scale.scale, 0);
+      // Three sigmas is the least |z| that can be anomalous (CalibrationParams::min_abs_z).
       PointScore jitter = ScorePoint(*m, c.level + c.jitter, 1);
       PointScore step = ScorePoint(*m, c.level + c.step, 1);
       EXPECT_TRUE(std::isfinite(jitter.zscore));
-      EXPECT_LT(jitter.score, 1);
-      EXPECT_FALSE(jitter.anomalous_in_direction);
-      EXPECT_GE(step.score, 1);
-      EXPECT_TRUE(step.anomalous_in_direction);
+      EXPECT_LT(std::abs(jitter.zscore), 3);
+      EXPECT_GE(std::abs(step.zscore), 3);
     }
   }
 }
@@ -282,8 +265,8 @@ TEST(ModelTest, MostlyZeroSeriesUsesMeanAbsoluteDeviation) {
   ASSERT_THAT(m, IsOk());
   EXPECT_EQ(m->scale.source, ScaleSource::kMeanAbsoluteDeviation);
   EXPECT_GT(m->scale.scale, 0);
-  EXPECT_LT(ScorePoint(*m, 0, 1).score, 1);
-  EXPECT_GE(ScorePoint(*m, 20, 1).score, 1);
+  EXPECT_LT(std::abs(ScorePoint(*m, 0, 1).zscore), 3);
+  EXPECT_GE(std::abs(ScorePoint(*m, 20, 1).zscore), 3);
 }
 
 TEST(ModelTest, RejectsBadInput) {
@@ -304,10 +287,10 @@ TEST(ModelTest, RejectsBadInput) {
   };
   const Case cases[] = {
       {"periods", [](ModelParams& p) { p.periods = {1}; }},
-      {"threshold_percentile", [](ModelParams& p) { p.threshold_percentile = 0; }},
-      {"threshold_percentile", [](ModelParams& p) { p.threshold_percentile = 101; }},
-      {"threshold_floor", [](ModelParams& p) { p.threshold_floor = 0; }},
-      {"threshold_window", [](ModelParams& p) { p.threshold_window = 0; }},
+      {"calibration.short_window", [](ModelParams& p) { p.calibration.short_window = 0; }},
+      {"calibration.long_window", [](ModelParams& p) { p.calibration.long_window = 0; }},
+      {"calibration.log_threshold", [](ModelParams& p) { p.calibration.log_threshold = 0; }},
+      {"calibration.min_abs_z", [](ModelParams& p) { p.calibration.min_abs_z = 0; }},
       {"persistence", [](ModelParams& p) { p.persistence = 0; }},
       {"min_points", [](ModelParams& p) { p.min_points = 3; }},
       {"baseline_window", [](ModelParams& p) { p.baseline_window = 2; }},

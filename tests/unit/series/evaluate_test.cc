@@ -55,6 +55,10 @@ class EvaluateTest : public ::testing::Test {
     store_.emplace(std::move(*s));
     eval_.model.periods = {kPeriod};
     eval_.model.persistence = 2;
+    // The first fit seeds the calibrator with 239 in-sample z-scores: judge from then on. Episodes end
+    // with the first normal sample unless a test says otherwise.
+    eval_.model.calibration.min_history = 100;
+    eval_.resolve_after = 0ms;
   }
   SeriesEntry& Entry() { return *store_->Find(labels_); }
   Evaluation Run(int64_t now_slot) { return Evaluate(Entry(), store_->options(), eval_, now_slot * kStep, ws_); }
@@ -74,12 +78,9 @@ TEST_F(EvaluateTest, InsufficientDataUntilMinPoints) {
   EXPECT_EQ(Entry().model, nullptr);
 }
 
-TEST_F(EvaluateTest, WarmingUpWhileTheFitIsDeferredThenOk) {
+TEST_F(EvaluateTest, FirstFitScoresTheNewestSampleOnly) {
   SeasonalSource src(2);
   store_->Ingest(labels_, src.Range(0, 24 * 10), 240 * kStep);
-  eval_.allow_fit = false;
-  EXPECT_EQ(Run(240).verdict.state, SeriesState::kWarmingUp);
-  eval_.allow_fit = true;
   Evaluation ev = Run(240);
   EXPECT_EQ(ev.verdict.state, SeriesState::kOk);
   EXPECT_TRUE(ev.fitted);
@@ -107,10 +108,10 @@ TEST_F(EvaluateTest, PersistenceCountsSamplesWithinOneCycle) {
     store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
     ASSERT_EQ(Run(240).verdict.state, SeriesState::kOk);
 
-    // Next cycle: 5 normal samples, then two spikes of +8 (16 sigma) in the same cycle.
+    // Next cycle: 5 normal samples, then two spikes of +15 (30 sigma) in the same cycle.
     std::vector<Sample> next = src.Range(240, 7);
-    next[5].value += 8;
-    next[6].value += 8;
+    next[5].value += 15;
+    next[6].value += 15;
     store_->Ingest(labels_, next, 247 * kStep);
     Evaluation ev = Run(247);
     EXPECT_EQ(ev.scored, 7);
@@ -119,10 +120,10 @@ TEST_F(EvaluateTest, PersistenceCountsSamplesWithinOneCycle) {
     EXPECT_TRUE(ev.verdict.anomalous);
     EXPECT_EQ(ev.verdict.anomalous_since_ms, 245 * kStep);
 
-    // The spike ends: the flag drops.
-    store_->Ingest(labels_, src.Range(247, 1), 248 * kStep);
-    ev = Run(248);
-    EXPECT_EQ(ev.scored, 1);
+    // The spikes end: the flag drops within the short mean's window (resolve_after 0 here).
+    store_->Ingest(labels_, src.Range(247, 10), 257 * kStep);
+    ev = Run(257);
+    EXPECT_EQ(ev.scored, 10);
     EXPECT_FALSE(ev.verdict.anomalous);
     EXPECT_EQ(ev.verdict.anomalous_since_ms, 0);
   }
@@ -133,11 +134,55 @@ TEST_F(EvaluateTest, SingleSpikeDoesNotFlagWithPersistenceTwo) {
   store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
   ASSERT_EQ(Run(240).verdict.state, SeriesState::kOk);
   std::vector<Sample> next = src.Range(240, 1);
-  next[0].value += 8;
+  next[0].value += 15;
   store_->Ingest(labels_, next, 241 * kStep);
   Evaluation ev = Run(241);
   EXPECT_GE(ev.verdict.score, 1);
   EXPECT_FALSE(ev.verdict.anomalous);
+}
+
+TEST_F(EvaluateTest, LastingShiftIsFlaggedOnceThenLearned) {
+  // A deploy doubles the error floor: +6 (12 sigma) from slot 240 on, one sample per cycle.
+  eval_.resolve_after = 30min;
+  eval_.rebaseline_after = 60min;
+  eval_.refit_interval = 24h;  // no scheduled refit: only the re-baselining can learn the shift
+  SeasonalSource src(11);
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  ASSERT_EQ(Run(240).verdict.state, SeriesState::kOk);
+  int onsets = 0, relearning = 0;
+  bool was = false;
+  Evaluation ev;
+  for (int64_t slot = 240; slot < 240 + 24 * 5; ++slot) {
+    std::vector<Sample> next = src.Range(slot, 1);
+    next[0].value += 6;
+    store_->Ingest(labels_, next, (slot + 1) * kStep);
+    ev = Run(slot + 1);
+    ASSERT_EQ(ev.verdict.state, SeriesState::kOk);
+    onsets += ev.verdict.anomalous && !was;
+    relearning += ev.verdict.relearning;
+    was = ev.verdict.anomalous;
+  }
+  EXPECT_EQ(onsets, 1) << "one flag per incident";
+  EXPECT_GT(relearning, 0) << "the episode is shown as re-learning";
+  EXPECT_FALSE(ev.verdict.anomalous) << "the new level is normal within resolve_after of the re-baselining";
+  const double truth = 106 + 10 * std::sin(2 * std::numbers::pi * (240 + 24 * 5 - 1) / kPeriod);
+  EXPECT_NEAR(ev.verdict.expected, truth, 1.5) << "expected follows the new level, seasonal shape kept";
+}
+
+TEST_F(EvaluateTest, ARestartKeepsAnOngoingIncidentAndItsStart) {
+  // The history's last 6 samples are an incident; a process started now replays the history through the
+  // calibrator and the episode, so the incident is flagged at once with its real start.
+  SeasonalSource src(12);
+  std::vector<Sample> history = src.Range(0, 240);
+  for (size_t i = 234; i < 240; ++i) history[i].value += 15;
+  store_->Ingest(labels_, history, 240 * kStep);
+  Evaluation ev = Run(240);
+  ASSERT_EQ(ev.verdict.state, SeriesState::kOk);
+  EXPECT_TRUE(ev.verdict.anomalous);
+  // The start is the incident's, within two samples: the fit's trend bends towards an incident at the very
+  // end of its window, which shrinks the in-sample errors of the incident's first samples.
+  EXPECT_GE(ev.verdict.anomalous_since_ms, 234 * kStep);
+  EXPECT_LE(ev.verdict.anomalous_since_ms, 236 * kStep);
 }
 
 TEST_F(EvaluateTest, NoNewSamplesKeepsTheVerdictWithoutRescoring) {
@@ -195,12 +240,23 @@ TEST_F(EvaluateTest, RefitHonoursTheInterval) {
   EXPECT_EQ(Entry().model_end_slot, 249);
 }
 
-TEST_F(EvaluateTest, SeasonalityDetectionFindsThePeriodOnTheWindowAndIsDueAtEachRefit) {
+TEST_F(EvaluateTest, SeasonalityDetectionFindsCalendarPeriodsOnlyAndIsDueAtEachRefit) {
+  // 24 minutes is a clear cycle but not the calendar's: seasonality auto keeps to 1h, 1d and 1w.
   SeasonalSource src(12);
   eval_.refit_interval = 10min;
   store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
-  EXPECT_THAT(DetectPeriodsOnWindow(Entry(), std::chrono::milliseconds(kStep)),
-              ::testing::ElementsAre(kPeriod));
+  EXPECT_THAT(DetectPeriodsOnWindow(Entry(), std::chrono::milliseconds(kStep)), ::testing::IsEmpty());
+  const Labels hourly = MakeLabels({{"job", "hourly"}});
+  std::mt19937 rng(14);
+  std::normal_distribution<double> noise(0, 0.5);
+  std::vector<Sample> samples;
+  for (int64_t s = 0; s < 240; ++s) {
+    samples.push_back({s * kStep, 100 + 10 * std::sin(2 * std::numbers::pi * static_cast<double>(s) / 60) +
+                                      noise(rng)});
+  }
+  store_->Ingest(hourly, samples, 240 * kStep);
+  EXPECT_THAT(DetectPeriodsOnWindow(*store_->Find(hourly), std::chrono::milliseconds(kStep)),
+              ::testing::ElementsAre(60));
   EXPECT_TRUE(SeasonalityDetectionDue(Entry(), /*detected_before=*/false, 240 * kStep, eval_.refit_interval));
   // Detected, but no model yet (fits deferred): nothing to redo until a fit.
   EXPECT_FALSE(SeasonalityDetectionDue(Entry(), true, 240 * kStep, eval_.refit_interval));

@@ -1,0 +1,91 @@
+// The detector core: everything one configured detector does from samples to verdicts, with no I/O: the
+// series store, maintenance masking, seasonality auto, and per series the model, the calibrated score and
+// the episode (evaluate.h). The daemon's DetectorRunner feeds it query answers; the backtest feeds it a
+// series' history sample by sample. Both get the same verdicts from the same samples, because this is the
+// only path from one to the other. Later kinds (groups of series, on-demand scoring, feedback, state that
+// survives restarts) plug in here: they see every series' entry in Evaluate's callback.
+// Thread-compatible: one thread at a time (the cycle that owns the detector).
+//
+//   Result<Detector> d = Detector::Create(options);         // config::DetectorOptionsFor(detector_config)
+//   d->BeginCycle();
+//   d->Ingest(labels, samples, now_ms, condition_times);
+//   d->Evaluate(now_ms, d->InMaintenance(now_ms, condition_times), [&](const Labels& l, const SeriesEntry& e,
+//                                                                  const Evaluation& ev) { ... });
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "anomaly/base/labels.h"
+#include "anomaly/base/result.h"
+#include "anomaly/scoring/model.h"
+#include "anomaly/series/evaluate.h"
+#include "anomaly/series/series_store.h"
+
+namespace anomaly::series {
+
+// A fixed maintenance range [start_ms, end_ms).
+struct TimeRange {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  friend bool operator==(const TimeRange&, const TimeRange&) = default;
+};
+
+struct DetectorOptions {
+  StoreOptions store;
+  EvaluateOptions evaluate;  // evaluate.model.periods is used unless auto_seasonality
+  // seasonality: auto: scoring::DetectPeriods on each series' window at its first cycle and whenever its
+  // refit is due (SeasonalityDetectionDue), the chosen periods held per series.
+  bool auto_seasonality = false;
+  std::vector<TimeRange> maintenance;  // the config's fixed maintenance windows
+};
+
+class Detector {
+ public:
+  // kInvalidInput naming the field when the options cannot make a store or a model.
+  [[nodiscard]] static Result<Detector> Create(DetectorOptions options);
+
+  void BeginCycle() { store_.BeginCycle(); }
+  // One series' samples (sorted by time). A sample inside a maintenance window, or at one of
+  // `condition_times` (sorted: the times the maintenance condition held), enters as missing: it is
+  // neither fitted nor scored.
+  IngestResult Ingest(const Labels& labels, std::span<const Sample> samples, int64_t now_ms,
+                      std::span<const int64_t> condition_times = {});
+  void MarkAllStale() { store_.MarkAllStale(); }
+  size_t Expire(int64_t now_ms);
+  bool InMaintenance(int64_t t_ms, std::span<const int64_t> condition_times) const;
+
+  using SeriesFn = std::function<void(const Labels&, const SeriesEntry&, const Evaluation&)>;
+  // Evaluates every series at now_ms, in label order, and passes each one's result to `fn`. With
+  // maintenance_now nothing is scored: each series reports its last verdict in state maintenance, unflagged,
+  // and its episode ends.
+  void Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn);
+
+  const SeriesStore& store() const { return store_; }
+  const DetectorOptions& options() const { return options_; }
+  // seasonality auto: every change of a series' chosen periods so far, for the backtest's report.
+  using PeriodsFn = std::function<void(const Labels&, const std::vector<int>&)>;
+  void OnPeriodsChosen(PeriodsFn fn) { on_periods_ = std::move(fn); }
+
+ private:
+  Detector(DetectorOptions options, SeriesStore store) : options_(std::move(options)), store_(std::move(store)) {}
+
+  DetectorOptions options_;  // constant after construction
+  SeriesStore store_;
+  scoring::ModelWorkspace workspace_;
+  // seasonality: auto, per series: the periods in use, and a different answer seen at the last detection.
+  // A change needs the same new answer at two detections in a row (two refits), so that periods hold
+  // still through a day that happens to look different.
+  struct ChosenPeriods {
+    std::vector<int> current;
+    std::optional<std::vector<int>> candidate;
+  };
+  std::map<Labels, ChosenPeriods> detected_periods_;
+  PeriodsFn on_periods_;
+};
+
+}  // namespace anomaly::series
