@@ -54,12 +54,12 @@ struct FamilySpec {
 constexpr std::array<FamilySpec, kFamilyCount> kFamilies = {{
     {"anomaly_value", "The observed value scored, in the query's unit."},
     {"anomaly_expected", "The expected value: trend plus seasonal carried forward, in the query's unit."},
-    {"anomaly_lower", "Lower edge of the normal band: expected - threshold * 1.4826 * MAD."},
-    {"anomaly_upper", "Upper edge of the normal band: expected + threshold * 1.4826 * MAD."},
-    {"anomaly_zscore", "Signed robust z-score: (value - expected) / (1.4826 * MAD)."},
-    {"anomaly_threshold", "The |z| threshold in use: max(floor, percentile of past |z|)."},
-    {"anomaly_score", "|z| / threshold; >= 1 means anomalous before persistence."},
-    {"anomaly_flag", "1 once persistence consecutive points were anomalous in the configured direction, else 0."},
+    {"anomaly_lower", "Lower edge of the normal band: expected - threshold * sigma."},
+    {"anomaly_upper", "Upper edge of the normal band: expected + threshold * sigma."},
+    {"anomaly_zscore", "Signed robust z-score: (value - expected) / sigma, sigma the forecast error's."},
+    {"anomaly_threshold", "The |z| this sample needed to be anomalous, learned from the series' own errors."},
+    {"anomaly_score", "Calibrated score: -log10(tail probability) over the false-alarm budget's; >= 1 anomalous."},
+    {"anomaly_flag", "1 while an anomaly episode is open (from its onset until resolve_after of quiet), else 0."},
     {"anomaly_anomalous_since_timestamp_seconds", "Unix time the current flagged episode began; only while flagged."},
     {"anomaly_state", "1 for the series' current state (ok, warming_up, insufficient_data, gap, stale, maintenance); "
                       "only series in state ok carry the other anomaly_* values."},

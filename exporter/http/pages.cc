@@ -120,6 +120,8 @@ std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all) 
         {"threshold", Number(v.threshold)},
         {"score", Number(v.score)},
         {"anomalous", v.anomalous},
+        {"peak_score", v.anomalous ? Number(v.peak_score) : nlohmann::json(nullptr)},
+        {"relearning", v.relearning},
         {"anomalous_since", v.anomalous && v.anomalous_since_ms > 0
                                 ? nlohmann::json(static_cast<double>(v.anomalous_since_ms) / 1000.0)
                                 : nlohmann::json(nullptr)},
