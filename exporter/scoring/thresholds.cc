@@ -53,12 +53,4 @@ ScaleEstimate RobustScale(std::span<const double> remainder, double level, doubl
   return {min_scale, ScaleSource::kAbsoluteFloor};
 }
 
-double LearnThreshold(std::span<const double> abs_z, double percentile, double floor,
-                      std::vector<double>& scratch) {
-  if (abs_z.empty()) return floor;
-  Result<double> q = Quantile(abs_z, std::clamp(percentile / 100.0, 0.0, 1.0), scratch);
-  if (!q) return floor;
-  return std::max(floor, *q);
-}
-
 }  // namespace anomaly::scoring

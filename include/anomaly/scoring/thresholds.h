@@ -1,10 +1,8 @@
-// The two robust statistics that turn a fitted remainder into a verdict scale: the z-score scale
-// (1.4826 * MAD, with a documented fallback for flat series) and the |z| threshold learned from the
-// series' own history (a percentile of past |z|, never below a floor). Pure and thread-compatible; the
-// `scratch` buffer is the caller's and is reused.
+// The robust statistic that turns a fitted remainder into a verdict scale: the z-score scale (1.4826 * MAD,
+// with a documented fallback for flat series). What a z-score means is calibrated per series by
+// likelihood.h. Pure and thread-compatible; the `scratch` buffer is the caller's and is reused.
 //
 //   ScaleEstimate s = RobustScale(remainder, level, /*min_scale=*/1e-9, scratch);
-//   double t = LearnThreshold(abs_z_history, /*percentile=*/99, /*floor=*/3, scratch);
 #pragma once
 
 #include <span>
@@ -39,11 +37,5 @@ struct ScaleEstimate {
 // REQUIRES: every value finite; min_scale > 0. An empty remainder gives the level/floor fallbacks.
 ScaleEstimate RobustScale(std::span<const double> remainder, double level, double min_scale,
                           std::vector<double>& scratch);
-
-// max(floor, type-7 quantile of abs_z at percentile / 100): the threshold a point's |z| must reach to be
-// anomalous, learned from the series' own history so that a noisier (heavier-tailed) series does not flag
-// all the time. Empty history gives the floor. REQUIRES: values finite, percentile in (0, 100].
-double LearnThreshold(std::span<const double> abs_z, double percentile, double floor,
-                      std::vector<double>& scratch);
 
 }  // namespace anomaly::scoring

@@ -35,17 +35,5 @@ TEST(ThresholdsTest, RobustScaleFallsBackInOrder) {
   }
 }
 
-TEST(ThresholdsTest, LearnThresholdIsTheType7PercentileAboveTheFloor) {
-  std::vector<double> abs_z;
-  for (int i = 1; i <= 100; ++i) abs_z.push_back(i / 10.0);  // 0.1 .. 10.0
-  std::vector<double> scratch;
-  // h = 99 * 0.99 = 98.01: 9.9 + 0.01 * 0.1.
-  EXPECT_NEAR(LearnThreshold(abs_z, 99, 3, scratch), 9.901, 1e-12);
-  EXPECT_NEAR(LearnThreshold(abs_z, 50, 3, scratch), 5.05, 1e-12);
-  EXPECT_EQ(LearnThreshold(abs_z, 10, 3, scratch), 3);  // 1.09 < floor
-  EXPECT_EQ(LearnThreshold(abs_z, 99, 12, scratch), 12);
-  EXPECT_EQ(LearnThreshold({}, 99, 3, scratch), 3);
-}
-
 }  // namespace
 }  // namespace anomaly::scoring
