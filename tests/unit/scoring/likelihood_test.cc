@@ -139,7 +139,9 @@ TEST(LikelihoodTest, EpisodeOpensOnceAfterPersistenceAndResolvesAfterQuiet) {
     EXPECT_EQ(s.flag, flag[i]) << "sample " << i;
     EXPECT_EQ(s.opened, opened[i]) << "sample " << i;
     opens += s.opened;
-    if (s.flag) EXPECT_EQ(s.state.start_ms, 3000) << "the run that opened it started at sample 2";
+    if (s.flag) {
+      EXPECT_EQ(s.state.start_ms, 3000) << "the run that opened it started at sample 2";
+    }
     e = s.state;
   }
   EXPECT_EQ(opens, 1) << "one flag per incident";
