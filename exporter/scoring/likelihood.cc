@@ -136,7 +136,13 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
     out.score = std::max(0.0, log_tail) / p.log_threshold;
     // The raw score that reaches the threshold: through the short mean, or on its own.
     const double target = p.log_threshold + std::log10(2.0);
-    const double r_mean = std::max(0.0, (s.mean + spread * TailQuantile(target)) * count - older);
+    // The quantile depends on the parameters only: computed once per thread and target (a bisection).
+    thread_local double cached_target = -1, cached_quantile = 0;
+    if (target != cached_target) {
+      cached_quantile = TailQuantile(target);
+      cached_target = target;
+    }
+    const double r_mean = std::max(0.0, (s.mean + spread * cached_quantile) * count - older);
     const double r_point = u + GpdQuantile(gpd, std::max(0.0, target + std::log10(share)));
     out.threshold = std::max(p.min_abs_z, std::expm1(std::min(r_mean, r_point)));
     const bool in_direction = p.direction == Direction::kBoth || (p.direction == Direction::kUp && z > 0) ||

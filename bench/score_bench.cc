@@ -1,0 +1,54 @@
+// The cost of one scored sample (forecast z-score plus calibration) and of one refit, at the sizes the
+// daemon sees: 2,016 points (7 days at 5m) and 10,080 (7 days at 1m) with a daily period.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "anomaly/scoring/likelihood.h"
+#include "anomaly/scoring/model.h"
+#include "anomaly/scoring/scorer.h"
+
+namespace {
+
+std::vector<double> Daily(size_t n, int period) {
+  std::mt19937 rng(1);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> y(n);
+  for (size_t i = 0; i < n; ++i) {
+    y[i] = 100 + 10 * std::sin(2 * M_PI * static_cast<double>(i) / period) + noise(rng);
+  }
+  return y;
+}
+
+void BM_ScoreSample(benchmark::State& state) {
+  const int period = static_cast<int>(state.range(1));
+  std::vector<double> y = Daily(static_cast<size_t>(state.range(0)), period);
+  anomaly::scoring::ModelParams p;
+  p.periods = {period};
+  anomaly::scoring::ModelWorkspace ws;
+  anomaly::scoring::FittedModel m = *anomaly::scoring::FitModel(y, p, ws);
+  anomaly::scoring::CalibratorState c;
+  for (double z : ws.history_z) anomaly::scoring::Judge(c, z, p.calibration);
+  int64_t h = 1;
+  for (auto _ : state) {
+    anomaly::scoring::PointScore s = anomaly::scoring::ScorePoint(m, y[static_cast<size_t>(h) % y.size()], h);
+    anomaly::scoring::Judgement j = anomaly::scoring::Judge(c, s.zscore, p.calibration);
+    benchmark::DoNotOptimize(j);
+    h = h % 60 + 1;
+  }
+}
+BENCHMARK(BM_ScoreSample)->Args({2016, 288})->Args({10080, 1440});
+
+void BM_Refit(benchmark::State& state) {
+  const int period = static_cast<int>(state.range(1));
+  std::vector<double> y = Daily(static_cast<size_t>(state.range(0)), period);
+  anomaly::scoring::ModelParams p;
+  p.periods = {period};
+  anomaly::scoring::ModelWorkspace ws;
+  for (auto _ : state) benchmark::DoNotOptimize(anomaly::scoring::FitModel(y, p, ws));
+}
+BENCHMARK(BM_Refit)->Args({2016, 288})->Args({10080, 1440})->Unit(benchmark::kMillisecond);
+
+}  // namespace
