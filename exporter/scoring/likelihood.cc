@@ -17,12 +17,6 @@ constexpr double kMinSpread = 1e-3;
 constexpr double kMinExceedShare = 1e-3;
 // Samples before the peaks' level counts as settled.
 constexpr int64_t kSettleSamples = 50;
-// The peaks' tail shape: exponential in r (see FitGpd).
-constexpr double kShape = 0.0;
-// The mean excess of r = log(1 + |z|) over mean + 2 sd of r for N(0, 1) errors (measured: 0.086-0.103 over
-// six seeds of 5,000 samples), and how many peaks' worth of weight that prior carries.
-constexpr double kGaussianExcessMean = 0.093;
-constexpr double kPriorPeaks = 20;
 
 // -log10 of the upper normal tail Q(x), accurate far into the tail (erfc underflows past x ~ 38).
 double NegLog10Tail(double x) {
@@ -51,25 +45,21 @@ struct Gpd {
   double scale = 1;
 };
 
-// The scale from the excesses' mean (the method of moments); the shape is held at 0, the exponential in r
-// (a power-law tail in |z|), which is the least any series' spikes are assumed to be capable of:
-//  - a positive shape from a few dozen peaks is the least stable part of the fit, and extrapolated four or
-//    five decades down it moves the threshold by an order of magnitude (pure Gaussian noise, 2,000
-//    samples: shapes from -0.1 to +0.11 gave point thresholds from 5 to 17 sigma);
-//  - a negative shape has an upper end, and past it a sample is "impossible": on low counts (mostly 0,
-//    sometimes 1 or 2) the excesses have almost no spread, the end fell between 1 and 2, and every 2 was
-//    a certain alarm (383 onsets per 1,000 series-days of normal error counts, bench/normal_traffic.py).
-// A sustained shift is caught by the short mean, so the cost is only on single spikes of Gaussian series,
-// which need a larger |z| than a Gaussian tail would ask (measured in likelihood_test).
-//
-// The excesses' mean is shrunk towards that of Gaussian errors by kPriorPeaks pseudo-peaks: after a start
-// or a model change the calibrator is seeded from a fit's in-sample errors, where a handful of peaks set
-// the mean, and one robustness-weighted outlier among them made a 25-sigma spike unremarkable (an excess
-// mean of 0.58 against 0.09 for Gaussian errors). With many peaks the series' own mean wins.
-Gpd FitGpd(const CalibratorState& s, const CalibrationParams& p) {
-  const double peaks = s.exceed_share * static_cast<double>(std::min<int64_t>(s.seen, p.long_window));
-  const double m = (peaks * s.excess_mean + kPriorPeaks * kGaussianExcessMean) / (peaks + kPriorPeaks);
-  return {kShape, std::max(m, kMinSpread) * (1 - kShape)};  // the mean of a GPD is scale / (1 - shape)
+// Method of moments (Hosking & Wallis 1987): with mean m and variance v of the excesses,
+// shape = (1 - m^2 / v) / 2 and scale = m (1 + m^2 / v) / 2. The shape is clamped to [-0.5, 0]: a positive
+// shape estimated from a few dozen peaks is the least stable part of the fit, and extrapolated four or five
+// decades down it moves the threshold by an order of magnitude (pure Gaussian noise, 2,000 samples: shapes
+// from -0.1 to +0.11 gave point thresholds from 5 to 17 sigma). Shape 0 in r is already a power-law tail
+// in |z|, heavy enough for counts and latencies.
+Gpd FitGpd(const CalibratorState& s) {
+  const double m = std::max(s.excess_mean, kMinSpread);
+  const double v = s.excess_square - s.excess_mean * s.excess_mean;
+  if (!(v > 1e-12)) return {0.0, m};
+  const double ratio = m * m / v;
+  Gpd g;
+  g.shape = std::clamp(0.5 * (1 - ratio), -0.5, 0.0);
+  g.scale = std::max(kMinSpread, m * (1 - g.shape));  // the mean is scale / (1 - shape)
+  return g;
 }
 
 // -log10 P(Y > y), capped; past the upper end of a negative shape the tail is 0 (capped).
@@ -130,7 +120,7 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
   if (s.seen >= p.min_history) {
     const double u = s.point_mean + 2 * point_spread;
     const double share = std::max(s.exceed_share, kMinExceedShare);
-    const Gpd gpd = FitGpd(s, p);
+    const Gpd gpd = FitGpd(s);
     const double point_tail = r > u ? -std::log10(share) + GpdNegLog10Tail(gpd, r - u) : 0.0;
     const double log_tail = std::max(NegLog10Tail((m - s.mean) / spread), point_tail) - std::log10(2.0);
     out.score = std::max(0.0, log_tail) / p.log_threshold;
@@ -171,6 +161,7 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
     // weight a / share approximates it with the same effective window.
     const double w = std::min(1.0, a / std::max(s.exceed_share, a));
     s.excess_mean += w * ((r - u) - s.excess_mean);
+    s.excess_square += w * ((r - u) * (r - u) - s.excess_square);
   }
   const double dp = r - s.point_mean;
   s.point_mean += a * dp;

@@ -10,8 +10,9 @@
 // are heavy-tailed (counts, latencies) has a wide long-window spread and so does not flag on its usual
 // spikes. A single sample far out (a spike) moves m by only r / short_window, so r itself is judged too,
 // by peaks over threshold (Siffer et al., KDD 2017): the share of r above u = mean + 2 sd of r, and a
-// generalised Pareto fit of the excesses over u with its shape held at 0 (exponential in r, a power-law
-// tail in |z|: spiky counts and latencies keep their usual spikes; likelihood.cc says why not fitted). The sample's tail is the smaller
+// generalised Pareto fit of the excesses over u by the method of moments (shape in [-0.5, 0]; shape 0 in
+// r is a power-law tail in |z|, so spiky counts and latencies keep their usual spikes, while a Gaussian
+// series' lighter tail gets a negative shape and stays sensitive). The sample's tail is the smaller
 // of the two (times 2, for the two looks). The decision is -log10(tail probability) >= `log_threshold`, the per-sample
 // false-alarm probability a user sets as a time (ThresholdFor).
 //
@@ -59,6 +60,7 @@ struct CalibratorState {
   double point_variance = 0;       // and their variance
   double exceed_share = 0;         // share of raw scores above point_mean + 2 sd (the peaks)
   double excess_mean = 0;          // mean excess of those peaks over that level
+  double excess_square = 0;        // and the mean of its square (the GPD's moments)
   int64_t seen = 0;                // short means folded into mean/variance
   friend bool operator==(const CalibratorState&, const CalibratorState&) = default;
 };

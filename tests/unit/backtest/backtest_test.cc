@@ -53,15 +53,12 @@ BacktestParams Params(const std::string& extra) {
 }
 
 TEST(BacktestTest, OneRowPerSampleAndFlagsTheSpike) {
-  // The spike comes a day after the model turned seasonal (at two cycles): right after that switch the
-  // calibrator is seeded from the two-cycle fit's in-sample errors, whose few peaks make it cautious (a
-  // 25-sigma spike scored 0.6 there; docs/detection.md, limitations).
-  const std::vector<series::Sample> s = MakeSeries(288 * 4, 288 * 3 + 100);
+  const std::vector<series::Sample> s = MakeSeries(288 * 3, 288 * 2 + 100);
   Result<BacktestResult> r = RunBacktest(s, Params("    seasonality: [1d]\n"));
   ASSERT_THAT(r, IsOk());
   ASSERT_EQ(r->rows.size(), s.size());
   EXPECT_FALSE(r->rows.front().scored);  // nothing to fit on yet
-  const ScoredRow& spike = r->rows[288 * 3 + 100];
+  const ScoredRow& spike = r->rows[288 * 2 + 100];
   EXPECT_TRUE(spike.scored);
   EXPECT_TRUE(spike.verdict.anomalous);
   EXPECT_TRUE(spike.flag_rose);
@@ -69,7 +66,7 @@ TEST(BacktestTest, OneRowPerSampleAndFlagsTheSpike) {
   EXPECT_EQ(r->model, scoring::ModelKind::kStl);
   EXPECT_THAT(r->periods, ::testing::ElementsAre(288));
   EXPECT_GE(r->episodes, 1);
-  EXPECT_GT(r->fits, 4 * 24 - 5);  // hourly refits over four days of data time
+  EXPECT_GT(r->fits, 3 * 24 - 5);  // hourly refits over three days of data time
 }
 
 // The verdict at time t depends only on data up to t: scoring a prefix, then the prefix plus a future that
