@@ -49,10 +49,7 @@ void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn
       ev.verdict.anomalous_since_ms = 0;
       ev.verdict.peak_score = 0;
       ev.verdict.relearning = false;
-      entry.episode = {};
-      entry.episode_errors.clear();
-      entry.relearning = false;
-      entry.rebaseline_judged = false;
+      EndEpisode(entry);
       fn(labels, entry, ev);
       return;
     }

@@ -39,13 +39,6 @@ Evaluation Finish(SeriesEntry& e, Evaluation ev) {
   return ev;
 }
 
-void EndEpisode(SeriesEntry& e) {
-  e.episode = {};
-  e.episode_errors.clear();
-  e.relearning = false;
-  e.rebaseline_judged = false;
-}
-
 // Fits on the window through `up_to_slot`, with the entry's level shifts applied; on success replaces
 // the entry's model.
 Status Fit(SeriesEntry& e, int64_t up_to_slot, const EvaluateOptions& o, int64_t now_ms,
@@ -55,9 +48,10 @@ Status Fit(SeriesEntry& e, int64_t up_to_slot, const EvaluateOptions& o, int64_t
     return MakeError(ErrorCode::kInvalidInput, "no observed samples to fit");
   }
   const int64_t first_slot = input.last_slot - static_cast<int64_t>(input.values.size()) + 1;
+  const int64_t size = static_cast<int64_t>(input.values.size());
   std::erase_if(e.level_shifts, [&](const SeriesEntry::LevelShift& s) { return s.slot <= e.window.first_slot(); });
   for (const SeriesEntry::LevelShift& shift : e.level_shifts) {
-    const int64_t before = std::clamp<int64_t>(shift.slot - first_slot, 0, static_cast<int64_t>(input.values.size()));
+    const int64_t before = std::clamp<int64_t>(shift.slot - first_slot, 0, size);
     for (int64_t i = 0; i < before; ++i) input.values[static_cast<size_t>(i)] += shift.delta;
   }
   Result<scoring::FittedModel> m = scoring::FitModel(input.values, input.observed, o.model, ws);
@@ -120,6 +114,13 @@ double ShiftOf(SeriesEntry& e, const EvaluateOptions& o, std::vector<double>& sc
 }
 
 }  // namespace
+
+void EndEpisode(SeriesEntry& e) {
+  e.episode = {};
+  e.episode_errors.clear();
+  e.relearning = false;
+  e.rebaseline_judged = false;
+}
 
 Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o, int64_t now_ms,
                     scoring::ModelWorkspace& ws) {

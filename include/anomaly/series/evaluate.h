@@ -49,6 +49,9 @@ struct Evaluation {
 Evaluation Evaluate(SeriesEntry& entry, const StoreOptions& store, const EvaluateOptions& options,
                     int64_t now_ms, scoring::ModelWorkspace& workspace);
 
+// Ends the series' episode, if any (maintenance, and every state without a score).
+void EndEpisode(SeriesEntry& entry);
+
 // seasonality: auto, shared by the daemon and backtest so that both choose the same periods at the same
 // cycles. Detection is due at a series' first cycle (nothing detected yet) and again whenever its model is
 // refitted (model older than refit_interval), so a seasonality that appears or changes is followed.
