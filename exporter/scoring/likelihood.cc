@@ -76,14 +76,17 @@ double GpdQuantile(const Gpd& g, double target) {
   return g.scale / g.shape * (std::pow(10.0, target * g.shape) - 1);
 }
 
-double RawScore(double z, Direction direction) {
+// |z| in the configured direction (0 against it).
+double Magnitude(double z, Direction direction) {
   switch (direction) {
-    case Direction::kUp: return std::log1p(std::max(0.0, z));
-    case Direction::kDown: return std::log1p(std::max(0.0, -z));
+    case Direction::kUp: return std::max(0.0, z);
+    case Direction::kDown: return std::max(0.0, -z);
     case Direction::kBoth: break;
   }
-  return std::log1p(std::abs(z));
+  return std::abs(z);
 }
+
+void LearnSample(CalibratorState& s, double r, double m, const CalibrationParams& p);
 
 }  // namespace
 
@@ -103,7 +106,7 @@ const char* CheckCalibrationParams(const CalibrationParams& p) {
 
 Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool learn) {
   const auto k = static_cast<int>(std::min<size_t>(static_cast<size_t>(p.short_window), s.recent.size()));
-  const double r = RawScore(z, p.direction);
+  const double r = std::log1p(Magnitude(z, p.direction));
   // The sum of the k - 1 newest raw scores: the short mean including this one is (older + r) / count.
   double older = 0;
   const int keep = std::min(s.recent_count, k - 1);
@@ -140,11 +143,28 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
     out.anomalous = out.score >= 1 && std::abs(z) >= p.min_abs_z && in_direction;
   }
 
-  // Fold in: the ring, then the long-window moments of the short mean (a plain mean until long_window).
-  s.recent[static_cast<size_t>(s.recent_head)] = static_cast<float>(r);
+  // Fold in, one short window late: the ring takes this sample and its short mean, and the long-window
+  // moments learn the sample that leaves the ring, if `learn` (the caller's verdict on the present: not
+  // inside an open episode). An incident's first samples, judged before its episode opened, are thus
+  // still in the ring when it opens and are never learned as normal; learned at once, the first minutes
+  // of a x3 traffic surge (scores 0.8 and rising) widened the spread enough that it never reached 1.
+  const auto slot = static_cast<size_t>(s.recent_head);
+  const bool full = s.recent_count == k;
+  const double leaving_r = s.recent[slot];
+  const double leaving_m = s.recent_means[slot];
+  s.recent[slot] = static_cast<float>(r);
+  s.recent_means[slot] = static_cast<float>(m);
   s.recent_head = (s.recent_head + 1) % k;
   s.recent_count = std::min(s.recent_count + 1, k);
-  if (!learn) return out;
+  if (!learn || !full) return out;
+  LearnSample(s, leaving_r, leaving_m, p);
+  return out;
+}
+
+namespace {
+
+// Folds one sample's raw score r and short mean m into the long-window moments.
+void LearnSample(CalibratorState& s, double r, double m, const CalibrationParams& p) {
   s.seen += 1;
   const double a = 1.0 / static_cast<double>(std::min<int64_t>(s.seen, p.long_window));
   const double d = m - s.mean;
@@ -152,22 +172,25 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
   s.variance = (1 - a) * (s.variance + a * d * d);
   // Peaks are counted once the level u has settled: against the moments of the first few samples every
   // sample would look like a peak, and the excesses would say the tail is heavy.
-  const double u = s.point_mean + 2 * point_spread;  // the level before this sample, as judged
+  const double point_spread = std::max(std::sqrt(std::max(s.point_variance, 0.0)), kMinSpread);
+  const double u = s.point_mean + 2 * point_spread;  // the level before this sample
   const bool settled = s.seen > kSettleSamples;
   const bool peak = settled && r > u;
   if (settled) s.exceed_share += a * ((peak ? 1.0 : 0.0) - s.exceed_share);
   if (peak) {
+    const double y = r - u;
     // The excess mean over the peaks only: its own running count would be the exact mean; the share's
     // weight a / share approximates it with the same effective window.
     const double w = std::min(1.0, a / std::max(s.exceed_share, a));
-    s.excess_mean += w * ((r - u) - s.excess_mean);
-    s.excess_square += w * ((r - u) * (r - u) - s.excess_square);
+    s.excess_mean += w * (y - s.excess_mean);
+    s.excess_square += w * (y * y - s.excess_square);
   }
   const double dp = r - s.point_mean;
   s.point_mean += a * dp;
   s.point_variance = (1 - a) * (s.point_variance + a * dp * dp);
-  return out;
 }
+
+}  // namespace
 
 EpisodeStep AdvanceEpisode(const EpisodeState& state, bool anomalous, double score, const EpisodeParams& p,
                            int64_t ts) {

@@ -52,6 +52,7 @@ double ThresholdFor(std::chrono::milliseconds step, std::chrono::milliseconds fa
 
 struct CalibratorState {
   std::array<float, 32> recent{};  // ring of the newest raw scores r (short_window <= 32)
+  std::array<float, 32> recent_means{};  // the short mean as of each of them; learned as they leave
   int recent_count = 0;            // entries in the ring, <= short_window
   int recent_head = 0;             // next write position
   double mean = 0;                 // long-window mean of the short means
@@ -72,9 +73,11 @@ struct Judgement {
 };
 
 // Judges z (the signed forecast z-score, finite) against the state, then folds it into the short mean and,
-// when `learn`, into the long-window moments. The series stage passes learn = false inside an open
-// episode until it is judged a new normal (evaluate.h): an incident must not teach the calibrator that
-// incidents are normal, or a lasting outage would stop scoring as one within minutes.
+// when `learn`, the sample leaving the short window (short_window samples old) into the long-window
+// moments: learning runs one short window late, so an incident's onset is not learned before it is seen.
+// The series stage passes learn = false inside an open episode until it is judged a new normal
+// (evaluate.h): an incident must not teach the calibrator that incidents are normal, or a lasting outage
+// would stop scoring as one within minutes.
 Judgement Judge(CalibratorState& state, double z, const CalibrationParams& params, bool learn = true);
 
 // REQUIRES-style check; an empty string when valid, else the field and the rule.
