@@ -51,13 +51,13 @@ struct Gpd {
 // decades down it moves the threshold by an order of magnitude (pure Gaussian noise, 2,000 samples: shapes
 // from -0.1 to +0.11 gave point thresholds from 5 to 17 sigma). Shape 0 in r is already a power-law tail
 // in |z|, heavy enough for counts and latencies.
-Gpd FitGpd(const CalibratorState& s) {
+Gpd FitGpd(const CalibratorState& s, bool lattice) {
   const double m = std::max(s.excess_mean, kMinSpread);
   const double v = s.excess_square - s.excess_mean * s.excess_mean;
   if (!(v > 1e-12)) return {0.0, m};
   const double ratio = m * m / v;
   Gpd g;
-  g.shape = std::clamp(0.5 * (1 - ratio), -0.5, 0.0);
+  g.shape = lattice ? 0.0 : std::clamp(0.5 * (1 - ratio), -0.5, 0.0);
   g.scale = std::max(kMinSpread, m * (1 - g.shape));  // the mean is scale / (1 - shape)
   return g;
 }
@@ -123,7 +123,7 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
   if (s.seen >= p.min_history) {
     const double u = s.point_mean + 2 * point_spread;
     const double share = std::max(s.exceed_share, kMinExceedShare);
-    const Gpd gpd = FitGpd(s);
+    const Gpd gpd = FitGpd(s, p.lattice);
     const double point_tail = r > u ? -std::log10(share) + GpdNegLog10Tail(gpd, r - u) : 0.0;
     const double log_tail = std::max(NegLog10Tail((m - s.mean) / spread), point_tail) - std::log10(2.0);
     out.score = std::max(0.0, log_tail) / p.log_threshold;

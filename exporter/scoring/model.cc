@@ -8,6 +8,7 @@
 
 #include "anomaly/scoring/mstl.h"
 #include "anomaly/scoring/robust_stats.h"
+#include "anomaly/scoring/scorer.h"
 #include "loess.h"
 
 namespace anomaly::scoring {
@@ -210,6 +211,35 @@ double FewCyclesScaleRatio(size_t n, int longest_period) {
   return std::sqrt((k + 1) / (k - 1));
 }
 
+// FittedModel::count_dispersion and count_bias: 0 unless every observed value is a non-negative integer;
+// then the remainder's mean (the bias) and its variance over the Poisson variance of the fitted values
+// plus that bias (their mean), capped at 1. Reads
+// ws.remainder and ws.history_age as FitModel leaves them after dropping the filled points.
+struct CountNoise {
+  double dispersion = 0;
+  double bias = 0;
+};
+CountNoise CountDispersion(std::span<const double> values, std::span<const uint8_t> observed,
+                           const ModelWorkspace& ws) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!observed.empty() && observed[i] == 0) continue;
+    if (!(values[i] >= 0) || values[i] != std::floor(values[i])) return {};
+  }
+  if (ws.remainder.empty()) return {};
+  double sum = 0;
+  for (double r : ws.remainder) sum += r;
+  const double bias = sum / static_cast<double>(ws.remainder.size());
+  double square = 0, poisson = 0;
+  for (size_t i = 0; i < ws.remainder.size(); ++i) {
+    const double fitted = values[values.size() - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
+    square += (ws.remainder[i] - bias) * (ws.remainder[i] - bias);
+    poisson += std::max(fitted + bias, 0.0);
+  }
+  if (!(square > 0)) return {};
+  if (!(poisson > 0)) return {1.0, bias};
+  return {std::min(1.0, square / poisson), bias};
+}
+
 }  // namespace
 
 Status ValidateModelParams(const ModelParams& params) {
@@ -287,13 +317,18 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
       observed.empty() ? n : static_cast<size_t>(std::count_if(observed.begin(), observed.end(),
                                                                [](uint8_t o) { return o != 0; })));
   m.scale = RobustScale(ws.remainder, m.level, params.min_scale, ws.scratch);
+  const CountNoise counts = CountDispersion(values, observed, ws);
+  m.count_dispersion = counts.dispersion;
+  m.count_bias = counts.bias;
 
   // z of the newest long_window observed remainders, computed as ScorePoint computes it (about 0, not about
   // the remainder's median), so that a new series' calibrator starts from the errors' shape.
   const size_t tail = std::min(ws.remainder.size(), static_cast<size_t>(params.calibration.long_window));
   ws.history_z.clear();
   for (size_t i = ws.remainder.size() - tail; i < ws.remainder.size(); ++i) {
-    ws.history_z.push_back(ws.remainder[i] / m.scale.scale);
+    // The fitted value, for the count scale: the observed value less its remainder.
+    const double fitted = values[n - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
+    ws.history_z.push_back(ws.remainder[i] / ScaleAt(m, fitted));
   }
   ws.history_age.erase(ws.history_age.begin(), ws.history_age.end() - static_cast<std::ptrdiff_t>(tail));
 

@@ -1,5 +1,6 @@
 #include "anomaly/scoring/scorer.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace anomaly::scoring {
@@ -26,10 +27,16 @@ double Expected(const FittedModel& model, int64_t steps_ahead) {
   return expected;
 }
 
+double ScaleAt(const FittedModel& model, double expected) {
+  if (!(model.count_dispersion > 0)) return model.scale.scale;
+  return std::max(model.scale.scale, std::sqrt(model.count_dispersion * (std::max(expected + model.count_bias, 0.0) + 0.375)));
+}
+
 PointScore ScorePoint(const FittedModel& model, double value, int64_t steps_since_fit_end) {
   PointScore s;
   s.expected = Expected(model, steps_since_fit_end);
-  s.zscore = (value - s.expected) / model.scale.scale;
+  s.scale = ScaleAt(model, s.expected);
+  s.zscore = (value - s.expected) / s.scale;
   return s;
 }
 

@@ -62,6 +62,13 @@ Status Fit(SeriesEntry& e, int64_t up_to_slot, const EvaluateOptions& o, int64_t
   return {};
 }
 
+// The calibration of this series: the configured one, with the lattice tail for counts (likelihood.h).
+scoring::CalibrationParams CalibrationFor(const SeriesEntry& e, const EvaluateOptions& o) {
+  scoring::CalibrationParams p = o.model.calibration;
+  p.lattice = e.model && e.model->count_dispersion > 0;
+  return p;
+}
+
 scoring::EpisodeParams EpisodeParamsFor(const EvaluateOptions& o) {
   return {.persistence = o.model.persistence, .resolve_ms = o.resolve_after.count()};
 }
@@ -72,7 +79,8 @@ scoring::EpisodeParams EpisodeParamsFor(const EvaluateOptions& o) {
 // while seeding would test early samples against a spread learned from a few dozen.
 void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o, const scoring::ModelWorkspace& ws,
             bool with_episode) {
-  for (double z : ws.history_z) scoring::Judge(e.calibrator, z, o.model.calibration);
+  const scoring::CalibrationParams cal = CalibrationFor(e, o);
+  for (double z : ws.history_z) scoring::Judge(e.calibrator, z, cal);
   if (!with_episode) return;
   const scoring::EpisodeParams ep = EpisodeParamsFor(o);
   const int64_t span_ms = (o.resolve_after + o.rebaseline_after).count();
@@ -82,7 +90,7 @@ void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o,
   for (size_t i = 0; i < ws.history_z.size(); ++i) {
     const int64_t ts = (e.model_end_slot - ws.history_age[i]) * store.step.count();
     if (end_ms - ts > span_ms) continue;
-    scoring::Judgement j = scoring::Judge(judge, ws.history_z[i], o.model.calibration, /*learn=*/false);
+    scoring::Judgement j = scoring::Judge(judge, ws.history_z[i], cal, /*learn=*/false);
     e.episode = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts).state;
   }
   e.calibrator.recent = judge.recent;
@@ -168,7 +176,7 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     // then a level shift has been learned by the model, and any other lasting change (a wider spread) is
     // the new normal of the errors.
     const bool learn = !e.episode.open || e.rebaseline_judged;
-    scoring::Judgement j = scoring::Judge(e.calibrator, s.zscore, o.model.calibration, learn);
+    scoring::Judgement j = scoring::Judge(e.calibrator, s.zscore, CalibrationFor(e, o), learn);
     const int64_t ts = slot * store.step.count();
     scoring::EpisodeStep step = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts);
     if (step.opened || !step.flag) {
@@ -189,8 +197,8 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     v.expected = s.expected;
     v.zscore = s.zscore;
     v.threshold = j.threshold > 0 ? j.threshold : o.model.calibration.min_abs_z;
-    v.lower = s.expected - v.threshold * e.model->scale.scale;
-    v.upper = s.expected + v.threshold * e.model->scale.scale;
+    v.lower = s.expected - v.threshold * s.scale;
+    v.upper = s.expected + v.threshold * s.scale;
     v.score = j.score;
     v.anomalous = step.flag;
     v.anomalous_since_ms = step.flag ? e.episode.start_ms : 0;

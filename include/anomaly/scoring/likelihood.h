@@ -44,6 +44,10 @@ struct CalibrationParams {
   // very regular series must not flag a deviation of a sigma or two just because its spread is tiny.
   double min_abs_z = 3;
   Direction direction = Direction::kBoth;
+  // The series is counts (FittedModel::count_dispersion > 0): its |z| sit on a lattice, whose few distinct
+  // peaks give the moment estimate a negative shape, i.e. a finite upper end past which every value is
+  // "certain" (a 4 where 0 to 3 were seen). The spike tail's shape is then held at 0 (exponential in r).
+  bool lattice = false;
 };
 
 // -log10(step / false_alarm_interval): the per-sample tail probability that, on normal data, raises about

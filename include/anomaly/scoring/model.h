@@ -75,6 +75,15 @@ struct FittedModel {
   // factor) (>= 1; 1 for kBaseline). `scale` includes it; the workspace's history_z is taken before it, so
   // that the in-sample remainders stand in for forecast errors of the same shape.
   double forecast_scale_ratio = 1;
+  // Counts (every observed value fitted a non-negative integer): the dispersion phi in (0, 1] of their
+  // remainder against Poisson noise, var(remainder) / mean(fitted + count_bias), capped at 1; no error
+  // scale is then taken below sqrt(phi * (expected + count_bias + 3/8)) (ScaleAt, scorer.h). 0 for any other series, and for
+  // integers that do not vary (a replica count: phi 0, a step of 1 is news).
+  double count_dispersion = 0;
+  // Counts: the remainder's mean, added to the expected value for the Poisson floor. A median baseline
+  // of counts that are mostly 0 expects 0 where the rate is 0.7 (the mean, not the median, is Poisson's
+  // variance). 0 for any other series.
+  double count_bias = 0;
   Direction direction = Direction::kBoth;
   int64_t points = 0;       // samples fitted
   int64_t observed_points = 0;  // of those, the ones really observed (not filled), whose remainder counted

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -267,6 +268,40 @@ TEST(ModelTest, MostlyZeroSeriesUsesMeanAbsoluteDeviation) {
   EXPECT_GT(m->scale.scale, 0);
   EXPECT_LT(std::abs(ScorePoint(*m, 0, 1).zscore), 3);
   EXPECT_GE(std::abs(ScorePoint(*m, 20, 1).zscore), 3);
+}
+
+TEST(ModelTest, LowCountsAreScaledNoNarrowerThanPoissonNoise) {
+  // Poisson counts at 0.3 a step (mostly 0, sometimes 1 or 2): the MAD is 0 and the mean deviation about
+  // 0.3, which would read a single 2 as a 6-sigma event; the count floor keeps it below 3.
+  std::mt19937 rng(11);
+  std::poisson_distribution<int> poisson(0.3);
+  std::vector<double> y(2000);
+  for (double& v : y) v = poisson(rng);
+  ModelParams p;
+  ModelWorkspace ws;
+  Result<FittedModel> m = FitModel(y, p, ws);
+  ASSERT_THAT(m, IsOk());
+  EXPECT_GT(m->count_dispersion, 0.5);
+  EXPECT_LE(m->count_dispersion, 1.0);
+  EXPECT_LT(std::abs(ScorePoint(*m, 2, 1).zscore), 3);
+  EXPECT_GE(std::abs(ScorePoint(*m, 12, 1).zscore), 3) << "a burst of 12 is still far out";
+  // Not integers: no floor.
+  std::vector<double> scaled = y;
+  for (double& v : scaled) v *= 0.5;
+  Result<FittedModel> rates = FitModel(scaled, p, ws);
+  ASSERT_THAT(rates, IsOk());
+  EXPECT_EQ(rates->count_dispersion, 0);
+}
+
+TEST(ModelTest, IntegersThatDoNotVaryGetNoCountFloor) {
+  // A replica count held at 12: a step to 13 is news, not Poisson noise.
+  std::vector<double> y(500, 12);
+  ModelParams p;
+  ModelWorkspace ws;
+  Result<FittedModel> m = FitModel(y, p, ws);
+  ASSERT_THAT(m, IsOk());
+  EXPECT_EQ(m->count_dispersion, 0);
+  EXPECT_GE(std::abs(ScorePoint(*m, 13, 1).zscore), 3);
 }
 
 TEST(ModelTest, RejectsBadInput) {
