@@ -213,8 +213,8 @@ double FewCyclesScaleRatio(size_t n, int longest_period) {
 
 // FittedModel::count_dispersion and count_bias: 0 unless every observed value is a non-negative integer;
 // then the remainder's mean (the bias) and its variance over the Poisson variance of the fitted values
-// plus that bias (their mean), capped at 1. Reads
-// ws.remainder and ws.history_age as FitModel leaves them after dropping the filled points.
+// plus that bias (their mean), capped at 1. Reads ws.remainder and ws.history_age as FitModel leaves them
+// after dropping the filled points.
 struct CountNoise {
   double dispersion = 0;
   double bias = 0;
@@ -231,7 +231,8 @@ CountNoise CountDispersion(std::span<const double> values, std::span<const uint8
   const double bias = sum / static_cast<double>(ws.remainder.size());
   double square = 0, poisson = 0;
   for (size_t i = 0; i < ws.remainder.size(); ++i) {
-    const double fitted = values[values.size() - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
+    const size_t at = values.size() - 1 - static_cast<size_t>(ws.history_age[i]);
+    const double fitted = values[at] - ws.remainder[i];
     square += (ws.remainder[i] - bias) * (ws.remainder[i] - bias);
     poisson += std::max(fitted + bias, 0.0);
   }

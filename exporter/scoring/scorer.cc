@@ -29,7 +29,8 @@ double Expected(const FittedModel& model, int64_t steps_ahead) {
 
 double ScaleAt(const FittedModel& model, double expected) {
   if (!(model.count_dispersion > 0)) return model.scale.scale;
-  return std::max(model.scale.scale, std::sqrt(model.count_dispersion * (std::max(expected + model.count_bias, 0.0) + 0.375)));
+  const double rate = std::max(expected + model.count_bias, 0.0);
+  return std::max(model.scale.scale, std::sqrt(model.count_dispersion * (rate + 0.375)));
 }
 
 PointScore ScorePoint(const FittedModel& model, double value, int64_t steps_since_fit_end) {

@@ -94,6 +94,7 @@ void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o,
     e.episode = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts).state;
   }
   e.calibrator.recent = judge.recent;
+  e.calibrator.recent_means = judge.recent_means;
   e.calibrator.recent_count = judge.recent_count;
   e.calibrator.recent_head = judge.recent_head;
   e.episode_errors.clear();

@@ -69,6 +69,53 @@ TEST(LikelihoodTest, NormalNoiseRarelyCountsAsAnomalousWhateverItsTails) {
   }
 }
 
+TEST(LikelihoodTest, AnOnsetIsNotLearnedWhileItIsInTheShortWindow) {
+  // Two calibrators see the same stream, except that one gets a 20-sigma sample that the caller then
+  // (an episode opened) keeps from learning. Learning runs one short window late, so that sample is still
+  // in the ring when learning stops and the long-window moments of the two stay identical.
+  CalibrationParams p;
+  const std::vector<double> z = Stream(3000, 5, false);
+  CalibratorState with_spike, without;
+  Feed(with_spike, z, p);
+  Feed(without, z, p);
+  (void)Judge(with_spike, 20, p, /*learn=*/true);
+  (void)Judge(without, 0.1, p, /*learn=*/true);
+  for (int i = 0; i < p.short_window; ++i) {
+    (void)Judge(with_spike, 0.1, p, /*learn=*/false);
+    (void)Judge(without, 0.1, p, /*learn=*/false);
+  }
+  EXPECT_EQ(with_spike.mean, without.mean);
+  EXPECT_EQ(with_spike.variance, without.variance);
+  EXPECT_EQ(with_spike.point_mean, without.point_mean);
+  EXPECT_EQ(with_spike.point_variance, without.point_variance);
+  EXPECT_EQ(with_spike.excess_mean, without.excess_mean);
+  EXPECT_EQ(with_spike.seen, without.seen);
+}
+
+TEST(LikelihoodTest, LatticeTailHasNoFalseUpperEnd) {
+  // z-scores of Poisson(0.3) counts against their rate and Poisson scale: a few distinct values. The
+  // moment fit of their peaks has a negative shape whose upper end lies just past the largest seen, so a
+  // count just beyond it reads as near-certain; with the tail held exponential (lattice) the same count
+  // scores lower and the threshold sits further out.
+  std::mt19937 rng(3);
+  std::poisson_distribution<int> poisson(0.3);
+  const double scale = std::sqrt(0.3 + 0.375);
+  std::vector<double> z(4000);
+  for (double& v : z) v = (poisson(rng) - 0.3) / scale;
+  CalibrationParams bounded;
+  bounded.log_threshold = ThresholdFor(minutes(5), days(1000));
+  CalibrationParams lattice = bounded;
+  lattice.lattice = true;
+  CalibratorState a, b;
+  Feed(a, z, bounded);
+  Feed(b, z, lattice);
+  const double five = (5 - 0.3) / scale;
+  const Judgement as_bounded = Judge(a, five, bounded);
+  const Judgement as_lattice = Judge(b, five, lattice);
+  EXPECT_LT(as_lattice.score, as_bounded.score);
+  EXPECT_GT(as_lattice.threshold, as_bounded.threshold);
+}
+
 TEST(LikelihoodTest, SeriesWithTheSameNoiseGetTheSameThreshold) {
   CalibrationParams p;
   std::vector<double> thresholds;
