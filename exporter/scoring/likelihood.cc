@@ -10,8 +10,9 @@ namespace {
 
 // Past this many sigmas the tail is off the charts; it also keeps the score finite.
 constexpr double kMaxLogTail = 300;
-// The long-window spread never counts as narrower than this (in units of r = log(1 + |z|)): a perfectly
-// regular series has short means that barely move, and rounding noise must not read as a tail event.
+// The spreads and excess means never count as narrower than this (in r = log(1 + |z|), or in |z|): a
+// perfectly regular series has short means that barely move, and rounding noise must not read as a tail
+// event.
 constexpr double kMinSpread = 1e-3;
 // The smallest share of peaks the tail is extrapolated from: fewer seen is not "none at all".
 constexpr double kMinExceedShare = 1e-3;
@@ -38,42 +39,42 @@ double TailQuantile(double target) {
   return 0.5 * (lo + hi);
 }
 
-// A generalised Pareto distribution of the excesses y >= 0 over the peaks' level: P(Y > y) =
-// (1 + shape * y / scale)^(-1 / shape), the exponential exp(-y / scale) at shape 0.
-struct Gpd {
-  double shape = 0;
-  double scale = 1;
+// The tail of the peaks: P(|z| > x | |z| > u) for x > u, one of two one-parameter models, whichever gives
+// the peaks seen the higher likelihood (both have one parameter, so the likelihoods compare as they are):
+//  - exponential in |z|, P = exp(-(x - u) / beta), beta the mean excess: the tail of every distribution in
+//    the Gumbel domain (Gaussian, log-normal, Poisson), and conservative for the Gaussian itself;
+//  - power law, P = ((1 + x) / (1 + u))^(-1 / beta), beta the mean of log((1 + x) / (1 + u)): the tail of a
+//    Student t or a Pareto, where an exponential tail would read every third large spike as a 1-in-1000-days
+//    event.
+// No finite upper end: a generalised Pareto shape below 0, as the moment estimate gives for the excesses of a
+// Gaussian tail, puts one at a few sigmas above the largest peak seen, and everything past it scored "certain"
+// (normal 1-minute request counts with a slightly noisy daily shape: 33 false onsets per 1,000 series-days,
+// each scored at the cap at |z| ~ 5.5). Counts (`lattice`) keep the exponential: the likelihood of a
+// continuous density on a handful of distinct peak values is no guide to the tail between them.
+struct PeakTail {
+  bool power = false;
+  double beta = 1;
 };
 
-// Method of moments (Hosking & Wallis 1987): with mean m and variance v of the excesses,
-// shape = (1 - m^2 / v) / 2 and scale = m (1 + m^2 / v) / 2. The shape is clamped to [-0.5, 0]: a positive
-// shape estimated from a few dozen peaks is the least stable part of the fit, and extrapolated four or five
-// decades down it moves the threshold by an order of magnitude (pure Gaussian noise, 2,000 samples: shapes
-// from -0.1 to +0.11 gave point thresholds from 5 to 17 sigma). Shape 0 in r is already a power-law tail
-// in |z|, heavy enough for counts and latencies.
-Gpd FitGpd(const CalibratorState& s, bool lattice) {
-  const double m = std::max(s.excess_mean, kMinSpread);
-  const double v = s.excess_square - s.excess_mean * s.excess_mean;
-  if (!(v > 1e-12)) return {0.0, m};
-  const double ratio = m * m / v;
-  Gpd g;
-  g.shape = lattice ? 0.0 : std::clamp(0.5 * (1 - ratio), -0.5, 0.0);
-  g.scale = std::max(kMinSpread, m * (1 - g.shape));  // the mean is scale / (1 - shape)
-  return g;
+PeakTail FitPeakTail(const CalibratorState& s, double u, bool lattice) {
+  const double exp_beta = std::max(s.excess_mean, kMinSpread);
+  const double pow_beta = std::max(s.excess_log_mean, kMinSpread);
+  // Log-likelihood per peak: exponential -(log beta + 1); power law -(log beta + 1 + beta + log(1 + u)),
+  // the last two the Jacobian of x -> log(1 + x) at the peaks' mean log (1 + x) = log(1 + u) + beta.
+  const bool power = !lattice && std::log(pow_beta) + pow_beta + std::log1p(u) < std::log(exp_beta);
+  return power ? PeakTail{true, pow_beta} : PeakTail{false, exp_beta};
 }
 
-// -log10 P(Y > y), capped; past the upper end of a negative shape the tail is 0 (capped).
-double GpdNegLog10Tail(const Gpd& g, double y) {
-  if (std::abs(g.shape) < 1e-9) return std::min(kMaxLogTail, y / g.scale / std::numbers::ln10);
-  const double t = 1 + g.shape * y / g.scale;
-  if (t <= 0) return kMaxLogTail;
-  return std::min(kMaxLogTail, std::log10(t) / g.shape);
+// -log10 P(|z| > x | |z| > u), x >= u, capped.
+double PeakNegLog10Tail(const PeakTail& t, double u, double x) {
+  const double y = t.power ? std::log1p(x) - std::log1p(u) : x - u;
+  return std::min(kMaxLogTail, y / t.beta / std::numbers::ln10);
 }
 
-// The excess y with -log10 P(Y > y) = target (>= 0).
-double GpdQuantile(const Gpd& g, double target) {
-  if (std::abs(g.shape) < 1e-9) return target * std::numbers::ln10 * g.scale;
-  return g.scale / g.shape * (std::pow(10.0, target * g.shape) - 1);
+// The x >= u with -log10 P(|z| > x | |z| > u) = target (>= 0).
+double PeakQuantile(const PeakTail& t, double u, double target) {
+  const double y = target * std::numbers::ln10 * t.beta;
+  return t.power ? (1 + u) * std::exp(std::min(y, 700.0)) - 1 : u + y;
 }
 
 // |z| in the configured direction (0 against it).
@@ -86,7 +87,7 @@ double Magnitude(double z, Direction direction) {
   return std::abs(z);
 }
 
-void LearnSample(CalibratorState& s, double r, double m, const CalibrationParams& p);
+void LearnSample(CalibratorState& s, double x, double m, const CalibrationParams& p);
 
 }  // namespace
 
@@ -123,8 +124,9 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
   if (s.seen >= p.min_history) {
     const double u = s.point_mean + 2 * point_spread;
     const double share = std::max(s.exceed_share, kMinExceedShare);
-    const Gpd gpd = FitGpd(s, p.lattice);
-    const double point_tail = r > u ? -std::log10(share) + GpdNegLog10Tail(gpd, r - u) : 0.0;
+    const PeakTail tail = FitPeakTail(s, u, p.lattice);
+    const double x = Magnitude(z, p.direction);
+    const double point_tail = x > u ? -std::log10(share) + PeakNegLog10Tail(tail, u, x) : 0.0;
     const double log_tail = std::max(NegLog10Tail((m - s.mean) / spread), point_tail) - std::log10(2.0);
     out.score = std::max(0.0, log_tail) / p.log_threshold;
     // The raw score that reaches the threshold: through the short mean, or on its own.
@@ -136,8 +138,8 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
       cached_target = target;
     }
     const double r_mean = std::max(0.0, (s.mean + spread * cached_quantile) * count - older);
-    const double r_point = u + GpdQuantile(gpd, std::max(0.0, target + std::log10(share)));
-    out.threshold = std::max(p.min_abs_z, std::expm1(std::min(r_mean, r_point)));
+    const double x_point = PeakQuantile(tail, u, std::max(0.0, target + std::log10(share)));
+    out.threshold = std::max(p.min_abs_z, std::min(std::expm1(r_mean), x_point));
     const bool in_direction = p.direction == Direction::kBoth || (p.direction == Direction::kUp && z > 0) ||
                               (p.direction == Direction::kDown && z < 0);
     out.anomalous = out.score >= 1 && std::abs(z) >= p.min_abs_z && in_direction;
@@ -157,14 +159,14 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
   s.recent_head = (s.recent_head + 1) % k;
   s.recent_count = std::min(s.recent_count + 1, k);
   if (!learn || !full) return out;
-  LearnSample(s, leaving_r, leaving_m, p);
+  LearnSample(s, std::expm1(leaving_r), leaving_m, p);
   return out;
 }
 
 namespace {
 
-// Folds one sample's raw score r and short mean m into the long-window moments.
-void LearnSample(CalibratorState& s, double r, double m, const CalibrationParams& p) {
+// Folds one sample's |z| (x) and the short mean m of its raw scores into the long-window moments.
+void LearnSample(CalibratorState& s, double x, double m, const CalibrationParams& p) {
   s.seen += 1;
   const double a = 1.0 / static_cast<double>(std::min<int64_t>(s.seen, p.long_window));
   const double d = m - s.mean;
@@ -175,17 +177,16 @@ void LearnSample(CalibratorState& s, double r, double m, const CalibrationParams
   const double point_spread = std::max(std::sqrt(std::max(s.point_variance, 0.0)), kMinSpread);
   const double u = s.point_mean + 2 * point_spread;  // the level before this sample
   const bool settled = s.seen > kSettleSamples;
-  const bool peak = settled && r > u;
+  const bool peak = settled && x > u;
   if (settled) s.exceed_share += a * ((peak ? 1.0 : 0.0) - s.exceed_share);
   if (peak) {
-    const double y = r - u;
-    // The excess mean over the peaks only: its own running count would be the exact mean; the share's
+    // The excess means over the peaks only: their own running count would be the exact mean; the share's
     // weight a / share approximates it with the same effective window.
     const double w = std::min(1.0, a / std::max(s.exceed_share, a));
-    s.excess_mean += w * (y - s.excess_mean);
-    s.excess_square += w * (y * y - s.excess_square);
+    s.excess_mean += w * ((x - u) - s.excess_mean);
+    s.excess_log_mean += w * ((std::log1p(x) - std::log1p(u)) - s.excess_log_mean);
   }
-  const double dp = r - s.point_mean;
+  const double dp = x - s.point_mean;
   s.point_mean += a * dp;
   s.point_variance = (1 - a) * (s.point_variance + a * dp * dp);
 }

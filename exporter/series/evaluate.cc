@@ -73,18 +73,28 @@ scoring::EpisodeParams EpisodeParamsFor(const EvaluateOptions& o) {
   return {.persistence = o.model.persistence, .resolve_ms = o.resolve_after.count()};
 }
 
-// A new series' first fit: its in-sample z-scores, oldest first, seed the calibrator; then, with
+// A new series' first fit: its in-sample z-scores, oldest first, seed the calibrator, learned as the live
+// path learns (not inside an episode until it is judged for re-baselining); then, with
 // with_episode, the last resolve_after + rebaseline_after of them are judged again against the seeded
 // calibrator (without learning) to rebuild the episode in progress, if any, with its real start. Judging
 // while seeding would test early samples against a spread learned from a few dozen.
 void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o, const scoring::ModelWorkspace& ws,
             bool with_episode) {
   const scoring::CalibrationParams cal = CalibrationFor(e, o);
-  for (double z : ws.history_z) scoring::Judge(e.calibrator, z, cal);
-  if (!with_episode) return;
   const scoring::EpisodeParams ep = EpisodeParamsFor(o);
-  const int64_t span_ms = (o.resolve_after + o.rebaseline_after).count();
   const int64_t end_ms = e.model_end_slot * store.step.count();
+  // Seeding learns as the live path does: not inside an episode until it has lasted rebaseline_after. The
+  // history's own incidents are then not learned as normal; learned, three past x3 surges in a 3-day
+  // history made the spike tail's mean excess so large that a new one scored below 2.
+  scoring::EpisodeState seeding;
+  for (size_t i = 0; i < ws.history_z.size(); ++i) {
+    const int64_t ts = (e.model_end_slot - ws.history_age[i]) * store.step.count();
+    const bool learn = !seeding.open || ts - seeding.start_ms >= o.rebaseline_after.count();
+    const scoring::Judgement j = scoring::Judge(e.calibrator, ws.history_z[i], cal, learn);
+    seeding = scoring::AdvanceEpisode(seeding, j.anomalous, j.score, ep, ts).state;
+  }
+  if (!with_episode) return;
+  const int64_t span_ms = (o.resolve_after + o.rebaseline_after).count();
   scoring::CalibratorState judge = e.calibrator;
   judge.recent_count = 0;
   for (size_t i = 0; i < ws.history_z.size(); ++i) {

@@ -8,11 +8,11 @@
 // of those short means. The tail probability of the newest m under that model is what a sample is judged
 // by: one noisy point moves m little, a burst or a lasting shift moves it far, and a series whose errors
 // are heavy-tailed (counts, latencies) has a wide long-window spread and so does not flag on its usual
-// spikes. A single sample far out (a spike) moves m by only r / short_window, so r itself is judged too,
-// by peaks over threshold (Siffer et al., KDD 2017): the share of r above u = mean + 2 sd of r, and a
-// generalised Pareto fit of the excesses over u by the method of moments (shape in [-0.5, 0]; shape 0 in
-// r is a power-law tail in |z|, so spiky counts and latencies keep their usual spikes, while a Gaussian
-// series' lighter tail gets a negative shape and stays sensitive). The sample's tail is the smaller
+// spikes. A single sample far out (a spike) moves m by only r / short_window, so |z| itself is judged too,
+// by peaks over threshold (Siffer et al., KDD 2017): the share of |z| above u = mean + 2 sd of |z|, and a
+// one-parameter tail for the excesses over u, exponential in |z| (the Gumbel domain: Gaussian, log-normal,
+// Poisson) or a power law (Student t, Pareto: spiky latencies), whichever gives the peaks seen the higher
+// likelihood. Neither has a finite upper end. The sample's tail is the smaller
 // of the two (times 2, for the two looks). The decision is -log10(tail probability) >= `log_threshold`, the per-sample
 // false-alarm probability a user sets as a time (ThresholdFor).
 //
@@ -44,9 +44,9 @@ struct CalibrationParams {
   // very regular series must not flag a deviation of a sigma or two just because its spread is tiny.
   double min_abs_z = 3;
   Direction direction = Direction::kBoth;
-  // The series is counts (FittedModel::count_dispersion > 0): its |z| sit on a lattice, whose few distinct
-  // peaks give the moment estimate a negative shape, i.e. a finite upper end past which every value is
-  // "certain" (a 4 where 0 to 3 were seen). The spike tail's shape is then held at 0 (exponential in r).
+  // The series is counts (FittedModel::count_dispersion > 0): its |z| sit on a lattice, and the likelihood
+  // of a continuous density on its few distinct peak values is no guide to the tail, so the spike tail
+  // stays exponential (never the power law).
   bool lattice = false;
 };
 
@@ -61,11 +61,11 @@ struct CalibratorState {
   int recent_head = 0;             // next write position
   double mean = 0;                 // long-window mean of the short means
   double variance = 0;             // long-window variance of the short means
-  double point_mean = 0;           // long-window mean of the raw scores themselves
-  double point_variance = 0;       // and their variance
-  double exceed_share = 0;         // share of raw scores above point_mean + 2 sd (the peaks)
-  double excess_mean = 0;          // mean excess of those peaks over that level
-  double excess_square = 0;        // and the mean of its square (the GPD's moments)
+  double point_mean = 0;           // long-window mean of |z| itself
+  double point_variance = 0;       // and its variance
+  double exceed_share = 0;         // share of |z| above point_mean + 2 sd (the peaks)
+  double excess_mean = 0;          // mean excess of those peaks over that level u (exponential tail)
+  double excess_log_mean = 0;      // mean of log((1 + peak) / (1 + u)) (power-law tail)
   int64_t seen = 0;                // short means folded into mean/variance
   friend bool operator==(const CalibratorState&, const CalibratorState&) = default;
 };
