@@ -204,6 +204,47 @@ Result<double> ForecastScaleRatio(std::span<const double> values, std::span<cons
   return std::clamp(*out_of_sample / *in_sample, 1.0, kMaxForecastScaleRatio);
 }
 
+// FittedModel::level_exponent and its range: the slope of log(median |remainder|) on log(median fitted)
+// over eight equal-count bins of the fitted values, clamped to [0, 1] (0: additive noise, 0.5: Poisson,
+// 1: noise a fixed share of the level). Left at 0 unless every fitted value is positive, each bin has 30
+// points and a non-zero median, and the bins' fitted values span at least 1.5x: a narrower range measures
+// the slope from noise. Reads ws.remainder and ws.history_age as FitModel leaves them.
+void SetLevelNoise(std::span<const double> values, ModelWorkspace& ws, FittedModel& m) {
+  constexpr size_t kBins = 8;
+  constexpr size_t kPerBin = 30;
+  const size_t n = ws.remainder.size();
+  if (n < kBins * kPerBin) return;
+  ws.level_pairs.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const double fitted = values[values.size() - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
+    if (!(fitted > 0)) return;
+    ws.level_pairs.emplace_back(fitted, std::abs(ws.remainder[i]));
+  }
+  std::sort(ws.level_pairs.begin(), ws.level_pairs.end());
+  double x[kBins], y[kBins];
+  for (size_t b = 0; b < kBins; ++b) {
+    const size_t lo = b * n / kBins, hi = (b + 1) * n / kBins;
+    ws.scratch.clear();
+    for (size_t i = lo; i < hi; ++i) ws.scratch.push_back(ws.level_pairs[i].second);
+    auto mid = ws.scratch.begin() + static_cast<std::ptrdiff_t>(ws.scratch.size() / 2);
+    std::nth_element(ws.scratch.begin(), mid, ws.scratch.end());
+    if (!(*mid > 0)) return;
+    x[b] = std::log(ws.level_pairs[(lo + hi) / 2].first);
+    y[b] = std::log(*mid);
+  }
+  if (x[kBins - 1] - x[0] < std::log(1.5)) return;
+  double mx = 0, my = 0;
+  for (size_t b = 0; b < kBins; ++b) mx += x[b] / kBins, my += y[b] / kBins;
+  double sxy = 0, sxx = 0;
+  for (size_t b = 0; b < kBins; ++b) sxy += (x[b] - mx) * (y[b] - my), sxx += (x[b] - mx) * (x[b] - mx);
+  const double slope = std::clamp(sxy / sxx, 0.0, 1.0);
+  if (!(slope > 0)) return;
+  m.level_exponent = slope;
+  m.level_reference = ws.level_pairs[n / 2].first;
+  m.level_low = ws.level_pairs.front().first;
+  m.level_high = ws.level_pairs.back().first;
+}
+
 // Where no points can be held out (between two and about three cycles of the longest period): the ratio
 // of a per-phase mean's forecast error to its in-sample remainder over k cycles, sqrt((k+1)/(k-1)).
 double FewCyclesScaleRatio(size_t n, int longest_period) {
@@ -321,6 +362,16 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   const CountNoise counts = CountDispersion(values, observed, ws);
   m.count_dispersion = counts.dispersion;
   m.count_bias = counts.bias;
+  if (counts.dispersion == 0 && counts.bias == 0) SetLevelNoise(values, ws, m);
+  if (m.level_exponent > 0) {
+    // The scale at the reference level: the MAD of the remainders brought to it.
+    ws.holdout_errors.clear();
+    for (size_t i = 0; i < ws.remainder.size(); ++i) {
+      const double fitted = values[values.size() - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
+      ws.holdout_errors.push_back(ws.remainder[i] * m.scale.scale / ScaleAt(m, fitted));
+    }
+    m.scale = RobustScale(ws.holdout_errors, m.level, params.min_scale, ws.scratch);
+  }
 
   // z of the newest long_window observed remainders, computed as ScorePoint computes it (about 0, not about
   // the remainder's median), so that a new series' calibrator starts from the errors' shape.

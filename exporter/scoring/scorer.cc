@@ -28,6 +28,10 @@ double Expected(const FittedModel& model, int64_t steps_ahead) {
 }
 
 double ScaleAt(const FittedModel& model, double expected) {
+  if (model.level_exponent > 0) {
+    const double f = std::clamp(expected, model.level_low, model.level_high);
+    return model.scale.scale * std::pow(f / model.level_reference, model.level_exponent);
+  }
   if (!(model.count_dispersion > 0)) return model.scale.scale;
   const double rate = std::max(expected + model.count_bias, 0.0);
   return std::max(model.scale.scale, std::sqrt(model.count_dispersion * (rate + 0.375)));

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "anomaly/base/result.h"
@@ -84,6 +85,15 @@ struct FittedModel {
   // of counts that are mostly 0 expects 0 where the rate is 0.7 (the mean, not the median, is Poisson's
   // variance). 0 for any other series.
   double count_bias = 0;
+  // Noise that grows with the level (traffic: quieter nights are also less noisy): the error scale at an
+  // expected value f is scale * (f / level_reference)^level_exponent, f held to [level_low, level_high],
+  // the range of fitted values seen. The exponent in (0, 1] is measured per fit, the slope of log(median
+  // |remainder|) on log(fitted) over eight bins of the fitted values; 0 (one scale) for counts, series
+  // not strictly positive, or a fitted range narrower than 1.5x.
+  double level_exponent = 0;
+  double level_reference = 0;
+  double level_low = 0;
+  double level_high = 0;
   Direction direction = Direction::kBoth;
   int64_t points = 0;       // samples fitted
   int64_t observed_points = 0;  // of those, the ones really observed (not filled), whose remainder counted
@@ -102,6 +112,7 @@ struct ModelWorkspace {
   std::vector<double> scratch;
   std::vector<double> holdout_errors;
   std::vector<double> holdout_remainder;
+  std::vector<std::pair<double, double>> level_pairs;  // (fitted, |remainder|) for the level exponent
 };
 
 // Fits `values` (a regular grid, oldest first, no NaN: gaps filled before). `observed`, when not empty,

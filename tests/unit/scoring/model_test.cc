@@ -270,6 +270,58 @@ TEST(ModelTest, MostlyZeroSeriesUsesMeanAbsoluteDeviation) {
   EXPECT_GE(std::abs(ScorePoint(*m, 20, 1).zscore), 3);
 }
 
+// A daily cycle from 40 to 200 (period 48) with noise of `share` of the level, or of a fixed 4.
+std::vector<double> TrafficLike(bool multiplicative, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> gauss(0, 1);
+  std::vector<double> y(48 * 14);
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double level = 120 + 80 * std::sin(2 * M_PI * static_cast<double>(i % 48) / 48);
+    y[i] = level + (multiplicative ? 0.04 * level : 4.0) * gauss(rng);
+  }
+  return y;
+}
+
+TEST(ModelTest, NoiseThatGrowsWithTheLevelGetsAScaleThatFollowsIt) {
+  ModelParams p;
+  p.periods = {48};
+  ModelWorkspace ws;
+  Result<FittedModel> m = FitModel(TrafficLike(true, 5), p, ws);
+  ASSERT_THAT(m, IsOk());
+  EXPECT_GT(m->level_exponent, 0.7);
+  EXPECT_LE(m->level_exponent, 1.0);
+  // Five times the level, about five times the scale; held to the range of levels seen.
+  const double low = ScaleAt(*m, 40), high = ScaleAt(*m, 200);
+  EXPECT_GT(high / low, 3.0);
+  EXPECT_LT(high / low, 6.0);
+  EXPECT_EQ(ScaleAt(*m, 1e6), ScaleAt(*m, m->level_high));
+  EXPECT_EQ(ScaleAt(*m, -5), ScaleAt(*m, m->level_low));
+  // The in-sample z-scores the calibrator is seeded from are then about as wide at the peak as at the
+  // trough (with one scale, the peak's are 5x wider: a heavy tail that no incident can stand out of).
+  double peak = 0, trough = 0;
+  int n_peak = 0, n_trough = 0;
+  for (size_t i = 0; i < ws.history_z.size(); ++i) {
+    const int64_t phase = (static_cast<int64_t>(48 * 14) - 1 - ws.history_age[i]) % 48;
+    if (phase >= 8 && phase <= 16) peak += ws.history_z[i] * ws.history_z[i], ++n_peak;
+    if (phase >= 32 && phase <= 40) trough += ws.history_z[i] * ws.history_z[i], ++n_trough;
+  }
+  ASSERT_GT(n_peak, 50);
+  ASSERT_GT(n_trough, 50);
+  const double ratio = std::sqrt((peak / n_peak) / (trough / n_trough));
+  EXPECT_GT(ratio, 0.6);
+  EXPECT_LT(ratio, 1.6);
+}
+
+TEST(ModelTest, AdditiveNoiseKeepsOneScale) {
+  ModelParams p;
+  p.periods = {48};
+  ModelWorkspace ws;
+  Result<FittedModel> m = FitModel(TrafficLike(false, 6), p, ws);
+  ASSERT_THAT(m, IsOk());
+  EXPECT_LT(m->level_exponent, 0.25);
+  EXPECT_LT(ScaleAt(*m, 200) / ScaleAt(*m, 40), 1.5);
+}
+
 TEST(ModelTest, LowCountsAreScaledNoNarrowerThanPoissonNoise) {
   // Poisson counts at 0.3 a step (mostly 0, sometimes 1 or 2): the MAD is 0 and the mean deviation about
   // 0.3, which would read a single 2 as a 6-sigma event; the count floor keeps it below 3.
