@@ -86,8 +86,10 @@ def run_one(binary, kind, seed, history_days, days, flags):
     start = 1_700_000_000 // 86400 * 86400
     text = series(kind, seed, history_days + days, start)
     scored_from = start + history_days * 86400
+    # --from: the history is the first cycle's, taken at once and seeded from one fit, as a freshly started
+    # daemon sees it (without it the model and calibration grow from the first row, as for a new series).
     proc = subprocess.run([binary, "backtest", "--input=-", "--no-progress", "--step=1m",
-                           f"--history={history_days}d", *flags],
+                           f"--history={history_days}d", f"--from={scored_from}", *flags],
                           input=text, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{binary} {kind} seed {seed}: exit {proc.returncode}: {proc.stderr.strip()}")

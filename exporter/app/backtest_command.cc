@@ -63,8 +63,9 @@ void DefineFlags(FlagSet& flags, BacktestFlags& f) {
   flags.AddString("config.file", "FILE", "take the detector (and for Prometheus the upstream) from this config",
                   &f.config_file);
   flags.AddString("detector", "NAME", "the detector of --config.file to use (default: its only one)", &f.detector);
-  flags.AddString("from", "TIME", "Prometheus: first time scored (Unix seconds or YYYY-MM-DD HH:MM:SS UTC);\n"
-                  "the history before it is fetched too, as the daemon's first cycle would", &f.from);
+  flags.AddString("from", "TIME", "first time scored (Unix seconds or YYYY-MM-DD HH:MM:SS UTC); the\n"
+                  "history before it (CSV: the rows before it) is taken at once, as the daemon's\n"
+                  "first cycle takes it", &f.from);
   flags.AddString("to", "TIME", "Prometheus: last time scored", &f.to);
   flags.AddString("output", "FILE", "where the CSV goes (default \"-\": standard output)", &f.output);
   flags.AddString("format", "F", "csv (every verdict field) or nab (timestamp,value,anomaly_score)", &f.format);
@@ -284,6 +285,13 @@ int Run(BacktestFlags& f) {
     std::vector<series::Sample> samples(csv->values.size());
     for (size_t i = 0; i < samples.size(); ++i) {
       samples[i] = series::Sample{std::llround(csv->timestamps_seconds[i] * 1000.0), csv->values[i]};
+    }
+    if (!f.from.empty()) {
+      // As from Prometheus: the rows before --from are the first cycle's history, taken at once, as the
+      // daemon's first cycle takes its query's answer (its calibrator seeded from that fit).
+      Result<double> from = backtest::ParseTimestamp(f.from);
+      if (!from) return Fail(Bad("flag --from: " + from.error().message));
+      params->start_ms = std::llround(*from * 1000);
     }
     ProgressBar bar(progress, "backtest");
     Result<backtest::BacktestResult> r = backtest::RunBacktest(samples, *params, std::ref(bar));

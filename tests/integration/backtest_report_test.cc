@@ -1,7 +1,9 @@
 // The backtest's HTML report in a real browser: `anomaly_exporter backtest --report` on a testdata CSV,
 // rendered by headless Debian chromium to a PNG, and the PNG decoded (python3 stdlib: zlib) to check that
-// the page is not blank and that the chart really drew: the band's blue and the flag markers' red.
+// the page is not blank and that the chart really drew: the band's blue and the flag markers' red. And the
+// CSV input's --from, which takes the rows before it at once, as the daemon's first cycle takes its history.
 #include <cstdlib>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -97,6 +99,38 @@ TEST(BacktestReportTest, RendersInHeadlessChromium) {
   EXPECT_GT(nonwhite, width * height / 50);   // more than 2% of the page drawn
   EXPECT_GT(band, 5000);                      // the band is a visible area
   EXPECT_GT(marker, 20);                      // at least one flag marker (the spike) is on screen
+}
+
+
+TEST(BacktestReportTest, CsvFromTakesTheRowsBeforeItAtOnceAsTheFirstCycle) {
+  // daily_spike.csv: 4 days at 5m from 1704067200. With --from two days in, the rows before it are the
+  // first cycle's history (no verdict) and the row at --from is scored by one fit of those two days; without
+  // it the model grows from the first row and the day before --from is already scored.
+  const std::string base = std::string(ANOMALY_EXPORTER_BIN) + " backtest --no-progress --input " ANOMALY_TESTDATA_DIR
+                           "/backtest/daily_spike.csv --seasonality=1d --history=2d";
+  const int64_t from = 1704067200 + 2 * 86400;
+  auto states = [&](const std::string& extra) {
+    std::map<int64_t, std::string> out;
+    std::istringstream lines(Capture(base + extra + " 2>/dev/null"));
+    std::string line;
+    std::getline(lines, line);  // header
+    while (std::getline(lines, line)) {
+      const int64_t t = std::stoll(line.substr(0, line.find(',')));
+      out[t] = line.substr(line.rfind(',') + 1);
+    }
+    return out;
+  };
+  const std::map<int64_t, std::string> first_cycle = states(" --from=" + std::to_string(from));
+  const std::map<int64_t, std::string> grown = states("");
+  ASSERT_EQ(first_cycle.size(), 1152u);
+  ASSERT_EQ(grown.size(), 1152u);
+  for (const auto& [t, state] : first_cycle) {
+    if (t < from) {
+      EXPECT_NE(state, "ok") << t;
+    }
+  }
+  EXPECT_EQ(first_cycle.at(from), "ok");
+  EXPECT_EQ(grown.at(from - 3600), "ok");
 }
 
 }  // namespace
