@@ -204,6 +204,12 @@ Result<double> ForecastScaleRatio(std::span<const double> values, std::span<cons
   return std::clamp(*out_of_sample / *in_sample, 1.0, kMaxForecastScaleRatio);
 }
 
+// The fitted value of the i-th kept remainder: the observed value less its remainder. Reads ws.remainder
+// and ws.history_age as FitModel leaves them after dropping the filled points.
+double FittedAt(std::span<const double> values, const ModelWorkspace& ws, size_t i) {
+  return values[values.size() - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
+}
+
 // FittedModel::level_exponent and its range: the slope of log(median |remainder|) on log(median fitted)
 // over eight equal-count bins of the fitted values, clamped to [0, 1] (0: additive noise, 0.5: Poisson,
 // 1: noise a fixed share of the level). Left at 0 unless every fitted value is positive, each bin has 30
@@ -216,7 +222,7 @@ void SetLevelNoise(std::span<const double> values, ModelWorkspace& ws, FittedMod
   if (n < kBins * kPerBin) return;
   ws.level_pairs.clear();
   for (size_t i = 0; i < n; ++i) {
-    const double fitted = values[values.size() - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
+    const double fitted = FittedAt(values, ws, i);
     if (!(fitted > 0)) return;
     ws.level_pairs.emplace_back(fitted, std::abs(ws.remainder[i]));
   }
@@ -272,8 +278,7 @@ CountNoise CountDispersion(std::span<const double> values, std::span<const uint8
   const double bias = sum / static_cast<double>(ws.remainder.size());
   double square = 0, poisson = 0;
   for (size_t i = 0; i < ws.remainder.size(); ++i) {
-    const size_t at = values.size() - 1 - static_cast<size_t>(ws.history_age[i]);
-    const double fitted = values[at] - ws.remainder[i];
+    const double fitted = FittedAt(values, ws, i);
     square += (ws.remainder[i] - bias) * (ws.remainder[i] - bias);
     poisson += std::max(fitted + bias, 0.0);
   }
@@ -362,15 +367,14 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   const CountNoise counts = CountDispersion(values, observed, ws);
   m.count_dispersion = counts.dispersion;
   m.count_bias = counts.bias;
-  if (counts.dispersion == 0 && counts.bias == 0) SetLevelNoise(values, ws, m);
+  if (m.count_dispersion == 0) SetLevelNoise(values, ws, m);  // counts have their Poisson floor instead
   if (m.level_exponent > 0) {
     // The scale at the reference level: the MAD of the remainders brought to it.
-    ws.holdout_errors.clear();
+    ws.level_scaled.clear();
     for (size_t i = 0; i < ws.remainder.size(); ++i) {
-      const double fitted = values[values.size() - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
-      ws.holdout_errors.push_back(ws.remainder[i] * m.scale.scale / ScaleAt(m, fitted));
+      ws.level_scaled.push_back(ws.remainder[i] * m.scale.scale / ScaleAt(m, FittedAt(values, ws, i)));
     }
-    m.scale = RobustScale(ws.holdout_errors, m.level, params.min_scale, ws.scratch);
+    m.scale = RobustScale(ws.level_scaled, m.level, params.min_scale, ws.scratch);
   }
 
   // z of the newest long_window observed remainders, computed as ScorePoint computes it (about 0, not about
@@ -378,9 +382,7 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   const size_t tail = std::min(ws.remainder.size(), static_cast<size_t>(params.calibration.long_window));
   ws.history_z.clear();
   for (size_t i = ws.remainder.size() - tail; i < ws.remainder.size(); ++i) {
-    // The fitted value, for the count scale: the observed value less its remainder.
-    const double fitted = values[n - 1 - static_cast<size_t>(ws.history_age[i])] - ws.remainder[i];
-    ws.history_z.push_back(ws.remainder[i] / ScaleAt(m, fitted));
+    ws.history_z.push_back(ws.remainder[i] / ScaleAt(m, FittedAt(values, ws, i)));
   }
   ws.history_age.erase(ws.history_age.begin(), ws.history_age.end() - static_cast<std::ptrdiff_t>(tail));
 

@@ -113,6 +113,7 @@ struct ModelWorkspace {
   std::vector<double> holdout_errors;
   std::vector<double> holdout_remainder;
   std::vector<std::pair<double, double>> level_pairs;  // (fitted, |remainder|) for the level exponent
+  std::vector<double> level_scaled;                    // the remainders brought to the reference level
 };
 
 // Fits `values` (a regular grid, oldest first, no NaN: gaps filled before). `observed`, when not empty,

@@ -14,7 +14,9 @@ namespace anomaly::scoring {
 // by phase. steps_ahead = 1 is the first grid step after the last fitted point; 0 is that point itself.
 double Expected(const FittedModel& model, int64_t steps_ahead);
 
-// The error scale at an expected value: model.scale, or for counts at least the Poisson scale
+// The error scale at an expected value: model.scale, times (f / level_reference)^level_exponent where the
+// noise grows with the level (f the expected value held to the fitted range; FittedModel), or for counts at
+// least the Poisson scale
 // sqrt(phi * (max(expected + bias, 0) + 3/8)), phi = FittedModel::count_dispersion and bias its
 // count_bias (the 3/8 is Anscombe's).
 // A series of low counts (mostly 0, sometimes 1 or 2) has a MAD of 0 and a mean-deviation scale of about

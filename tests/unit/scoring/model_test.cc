@@ -282,11 +282,15 @@ std::vector<double> TrafficLike(bool multiplicative, uint32_t seed) {
   return y;
 }
 
-TEST(ModelTest, NoiseThatGrowsWithTheLevelGetsAScaleThatFollowsIt) {
+Result<FittedModel> FitTrafficLike(bool multiplicative, uint32_t seed, ModelWorkspace& ws) {
   ModelParams p;
   p.periods = {48};
+  return FitModel(TrafficLike(multiplicative, seed), p, ws);
+}
+
+TEST(ModelTest, NoiseThatGrowsWithTheLevelGetsAScaleThatFollowsIt) {
   ModelWorkspace ws;
-  Result<FittedModel> m = FitModel(TrafficLike(true, 5), p, ws);
+  Result<FittedModel> m = FitTrafficLike(true, 5, ws);
   ASSERT_THAT(m, IsOk());
   EXPECT_GT(m->level_exponent, 0.7);
   EXPECT_LE(m->level_exponent, 1.0);
@@ -313,10 +317,8 @@ TEST(ModelTest, NoiseThatGrowsWithTheLevelGetsAScaleThatFollowsIt) {
 }
 
 TEST(ModelTest, AdditiveNoiseKeepsOneScale) {
-  ModelParams p;
-  p.periods = {48};
   ModelWorkspace ws;
-  Result<FittedModel> m = FitModel(TrafficLike(false, 6), p, ws);
+  Result<FittedModel> m = FitTrafficLike(false, 6, ws);
   ASSERT_THAT(m, IsOk());
   EXPECT_LT(m->level_exponent, 0.25);
   EXPECT_LT(ScaleAt(*m, 200) / ScaleAt(*m, 40), 1.5);
