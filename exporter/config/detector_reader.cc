@@ -9,6 +9,7 @@
 
 #include "anomaly/base/duration.h"
 #include "anomaly/config/detector_params.h"
+#include "anomaly/scoring/model.h"
 #include "exporter/config/rfc3339.h"
 
 namespace anomaly::config {
@@ -264,13 +265,22 @@ void CheckDetector(const MapView& view, DetectorConfig& d, bool window_given, Di
                   " (a period needs at least 2 samples)");
       }
     }
+    // scoring::FitModel fits a period only where the window (history / step + 1 points) holds it
+    // kMinSeasonalCycles times.
+    constexpr auto kCycles = static_cast<int64_t>(scoring::kMinSeasonalCycles);
+    const int64_t points = d.history / d.step + 1;
+    auto fits = [&](Duration period) { return period / d.step * kCycles <= points; };
     Duration longest = d.seasonality.periods.empty() ? Duration(0) : d.seasonality.periods.back();
-    if (longest > Duration(0) && d.history < 2 * longest) {
+    if (longest > Duration(0) && d.step > Duration(0) && !fits(longest)) {
       Site site = LocateKey(view, "history");
+      const bool none_fits = std::none_of(d.seasonality.periods.begin(), d.seasonality.periods.end(), fits);
       diag.AddWarning(site.mark, site.path,
-                      "history " + history_text + " is shorter than 2 periods of seasonality " +
-                          FormatDuration(longest) + " (" + FormatDuration(2 * longest) +
-                          "): that period cannot be fitted and the detector falls back to the baseline" +
+                      "history " + history_text + " is shorter than " + std::to_string(kCycles) +
+                          " periods of seasonality " + FormatDuration(longest) + " (" +
+                          FormatDuration(kCycles * longest) + "): a seasonal fit needs " +
+                          std::to_string(kCycles) + " cycles to outvote a past incident, so " +
+                          (none_fits ? "the detector falls back to the baseline"
+                                     : "that period is left out of the fit") +
                           site.note);
     }
   }

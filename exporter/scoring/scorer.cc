@@ -38,8 +38,12 @@ double ScaleAt(const FittedModel& model, double expected) {
 }
 
 PointScore ScorePoint(const FittedModel& model, double value, int64_t steps_since_fit_end) {
+  return ScoreAgainst(model, value, Expected(model, steps_since_fit_end));
+}
+
+PointScore ScoreAgainst(const FittedModel& model, double value, double expected) {
   PointScore s;
-  s.expected = Expected(model, steps_since_fit_end);
+  s.expected = expected;
   s.scale = ScaleAt(model, s.expected);
   s.zscore = (value - s.expected) / s.scale;
   return s;

@@ -28,11 +28,19 @@
 
 namespace anomaly::scoring {
 
+// A seasonal period is fitted only where the history holds it this many times; shorter histories get the
+// baseline. Robust STL rejects a past incident by outvoting it within its cycle-subseries (one value per
+// cycle at each phase); with two cycles the two residuals are equal and opposite, so neither is rejected
+// and half of the incident enters the seasonal component, to come back as a false anomaly a period later
+// (measured: an x2.5 surge in a 2.5-day history at 1-minute steps was flagged again a day later, 79
+// minutes). Three cycles is the fewest where one bad cycle is outvoted.
+inline constexpr size_t kMinSeasonalCycles = 3;
+
 // What the app fills from a detector's config. Defaults are those of the config reference.
 struct ModelParams {
   // Seasonal periods in samples (each >= 2). Empty: non-seasonal (baseline). One: STL. Several: MSTL.
-  // Periods that do not fit twice into the history are dropped for this fit (as forecast::mstl does);
-  // if none fits, the baseline is used and the model says kBaseline.
+  // Periods the history does not hold kMinSeasonalCycles times are dropped for this fit; if none is left,
+  // the baseline is used and the model says kBaseline.
   std::vector<int> periods;
   // STL options. `period` is ignored (taken from `periods`). Robust by default: a past incident must not
   // bend the seasonal pattern. Periodic by default (each phase's seasonal is its mean over the window, as
@@ -69,6 +77,11 @@ struct FittedModel {
   std::vector<std::vector<double>> seasonal_cycles;  // per period: its last fitted cycle, oldest first
   double level = 0;         // trend at the last fitted point
   double slope = 0;         // trend change per step at the end (0 for kBaseline)
+  // kBaseline: the trailing median's window w (params.baseline_window clamped to half the history). Its
+  // expected value for a point is the median of the w points before it, so a scorer that holds the window
+  // (series::Evaluate) follows the level between refits, as the fit's one-step remainders did; `level` is
+  // that median at the end of the fit, the expected value for anyone who has only the model. 0 otherwise.
+  int baseline_window = 0;
   double trend_damping = 0;
   ScaleEstimate scale;      // scale of the robust z-score: that of a forecast's error (see below)
   // Seasonal kinds: how much wider a forecast's error is than the in-sample remainder, measured by

@@ -31,5 +31,8 @@ struct PointScore {
 
 // REQUIRES: value finite, steps_since_fit_end >= 0.
 PointScore ScorePoint(const FittedModel& model, double value, int64_t steps_since_fit_end);
+// The same against an expected value the caller computed: a kBaseline model's trailing median at the
+// scored point (FittedModel::baseline_window), which needs the window the model has no copy of.
+PointScore ScoreAgainst(const FittedModel& model, double value, double expected);
 
 }  // namespace anomaly::scoring

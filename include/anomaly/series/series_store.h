@@ -78,6 +78,10 @@ struct SeriesEntry {
     double delta = 0;
   };
   std::vector<LevelShift> level_shifts;
+  // Slots of the samples scored anomalous, ascending, inside the window: a baseline model's trailing
+  // median leaves them out (evaluate.cc), so a lasting incident does not become the expected value after
+  // half a baseline window; re-baselining learns a lasting change instead.
+  std::vector<int64_t> baseline_excluded;
   scoring::Verdict verdict;               // the last verdict published
   bool stale = false;                     // the upstream failed since the last Ingest of this series
 };

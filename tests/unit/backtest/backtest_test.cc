@@ -53,12 +53,12 @@ BacktestParams Params(const std::string& extra) {
 }
 
 TEST(BacktestTest, OneRowPerSampleAndFlagsTheSpike) {
-  const std::vector<series::Sample> s = MakeSeries(288 * 3, 288 * 2 + 100);
+  const std::vector<series::Sample> s = MakeSeries(288 * 4, 288 * 3 + 100);  // seasonal from 3 days
   Result<BacktestResult> r = RunBacktest(s, Params("    seasonality: [1d]\n"));
   ASSERT_THAT(r, IsOk());
   ASSERT_EQ(r->rows.size(), s.size());
   EXPECT_FALSE(r->rows.front().scored);  // nothing to fit on yet
-  const ScoredRow& spike = r->rows[288 * 2 + 100];
+  const ScoredRow& spike = r->rows[288 * 3 + 100];
   EXPECT_TRUE(spike.scored);
   EXPECT_TRUE(spike.verdict.anomalous);
   EXPECT_TRUE(spike.flag_rose);
@@ -66,7 +66,7 @@ TEST(BacktestTest, OneRowPerSampleAndFlagsTheSpike) {
   EXPECT_EQ(r->model, scoring::ModelKind::kStl);
   EXPECT_THAT(r->periods, ::testing::ElementsAre(288));
   EXPECT_GE(r->episodes, 1);
-  EXPECT_GT(r->fits, 3 * 24 - 5);  // hourly refits over three days of data time
+  EXPECT_GT(r->fits, 4 * 24 - 5);  // hourly refits over four days of data time
 }
 
 // The verdict at time t depends only on data up to t: scoring a prefix, then the prefix plus a future that
@@ -157,9 +157,9 @@ class SeriesClient : public prom::RangeQueryClient {
 };
 
 TEST(BacktestTest, AgreesWithTheDaemonVerdictForVerdict) {
-  std::vector<series::Sample> s = MakeSeries(288 * 2 + 150, 288 * 2 + 60);
-  for (int i = 288 + 10; i < 288 + 14; ++i) s[static_cast<size_t>(i)].value -= 30;  // a dip lasting 4 steps
-  for (int i = 288 + 100; i < 288 + 104; ++i) s[static_cast<size_t>(i)].value += 60;  // a burst
+  std::vector<series::Sample> s = MakeSeries(288 * 3 + 150, 288 * 3 + 60);
+  for (int i = 288 * 3 + 10; i < 288 * 3 + 14; ++i) s[static_cast<size_t>(i)].value -= 30;  // a dip of 4 steps
+  for (int i = 288 * 3 + 100; i < 288 * 3 + 104; ++i) s[static_cast<size_t>(i)].value += 60;  // a burst
   for (const char* extra : {"    seasonality: [1d]\n    persistence: 2\n", "    seasonality: auto\n",
                             "    seasonality: none\n    direction: up\n"}) {
     const config::DetectorConfig d = Detector(extra);

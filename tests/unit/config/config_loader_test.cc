@@ -104,7 +104,7 @@ TEST(ConfigLoaderTest, LoadsEveryKeyOfGoodYaml) {
   EXPECT_EQ(r.name, "requests");
   EXPECT_EQ(r.query, "sum by (job) (rate(http_requests_total[5m]))");
   EXPECT_EQ(r.step, 5min);
-  EXPECT_EQ(r.history, 14 * 24h) << "from defaults";
+  EXPECT_EQ(r.history, 21 * 24h) << "from defaults";
   EXPECT_EQ(r.interval, 30s);
   EXPECT_EQ(r.refit_interval, 2h);
   EXPECT_EQ(r.seasonality, (Seasonality{SeasonalityMode::kFixed, {24h, 7 * 24h}})) << "sorted ascending";
@@ -171,12 +171,13 @@ detectors:
   ASSERT_THAT(config, IsOk());
   EXPECT_THAT(
       config->warnings,
-      ElementsAre("c.yml:6: detectors[0].history: history 10d is shorter than 2 periods of seasonality 1w "
-                  "(2w): that period cannot be fitted and the detector falls back to the baseline"));
+      ElementsAre("c.yml:6: detectors[0].history: history 10d is shorter than 3 periods of seasonality 1w "
+                  "(3w): a seasonal fit needs 3 cycles to outvote a past incident, so that period is left "
+                  "out of the fit"));
 }
 
 // Found by tests/fuzz/fuzz_config_loader (issue 8): a step or a seasonality period that parsed but was so
-// long that 5 * step (the default max_gap) or 2 * period (the history check) overflowed int64
+// long that 5 * step (the default max_gap) or 2 * period (the history check, now 3 * period) overflowed int64
 // milliseconds, undefined behaviour that UBSan reported. Durations over 292 years (the most a Prometheus
 // duration can hold) are now refused where they are written. Also the history check's boundary.
 TEST(ConfigLoaderTest, Issue8DurationsPrometheusCannotHoldAreRefusedWithFileAndLine) {
@@ -195,13 +196,18 @@ TEST(ConfigLoaderTest, Issue8DurationsPrometheusCannotHoldAreRefusedWithFileAndL
                       HasSubstr("c.yml:5: detectors[0].step: invalid duration \"100000000000002m\": "
                                 "too large")));
 
-  Result<Config> exact = load("1m", "2d", "1d");
-  ASSERT_THAT(exact, IsOk());
-  EXPECT_THAT(exact->warnings, IsEmpty());
-  Result<Config> short_by_a_step = load("1m", "2879m", "1d");
+  // The window holds history / step + 1 points: 3 days less a step still holds 3 x 1440 of them.
+  for (const char* enough : {"3d", "4319m"}) {
+    Result<Config> exact = load("1m", enough, "1d");
+    ASSERT_THAT(exact, IsOk());
+    EXPECT_THAT(exact->warnings, IsEmpty()) << enough;
+  }
+  Result<Config> short_by_a_step = load("1m", "4318m", "1d");
   ASSERT_THAT(short_by_a_step, IsOk());
   EXPECT_THAT(short_by_a_step->warnings,
-              ElementsAre(HasSubstr("is shorter than 2 periods of seasonality 1d (2d)")));
+              ElementsAre(HasSubstr("is shorter than 3 periods of seasonality 1d (3d): a seasonal fit needs 3 "
+                                    "cycles to outvote a past incident, so the detector falls back to the "
+                                    "baseline")));
 }
 
 // Every invalid-*.yaml file with every line of the message it must produce ("<path>" prefixed).

@@ -118,8 +118,9 @@ detectors:
       "  requests: step 5m, history 1w, interval 1m, seasonality 1d (stl), query: sum( rate(x[5m]))\n"
       "  weekly: step 1h, history 1w3d, interval 1m, seasonality 1d,1w (mstl), query: y\n"
       "  flat: step 1m, history 1w, interval 1m, seasonality auto, query: z\n"
-      "WARNING: c.yml:10: detectors[1].history: history 10d is shorter than 2 periods of seasonality 1w "
-      "(2w): that period cannot be fitted and the detector falls back to the baseline\n");
+      "WARNING: c.yml:10: detectors[1].history: history 10d is shorter than 3 periods of seasonality 1w "
+      "(3w): a seasonal fit needs 3 cycles to outvote a past incident, so that period is left out of the "
+      "fit\n");
 }
 
 }  // namespace

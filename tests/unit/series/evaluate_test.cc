@@ -1,5 +1,6 @@
 #include "anomaly/series/evaluate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numbers>
@@ -92,12 +93,77 @@ TEST_F(EvaluateTest, FirstFitScoresTheNewestSampleOnly) {
   EXPECT_FALSE(ev.verdict.anomalous);
 }
 
-TEST_F(EvaluateTest, BaselineWhileHistoryIsShorterThanTwoPeriods) {
+TEST_F(EvaluateTest, BaselineUntilTheHistoryHoldsThreePeriods) {
+  // Two and a half cycles: a seasonal fit could not outvote a past incident (kMinSeasonalCycles).
   SeasonalSource src(3);
-  store_->Ingest(labels_, src.Range(0, 30), 30 * kStep);
-  Evaluation ev = Run(30);
+  store_->Ingest(labels_, src.Range(0, 60), 60 * kStep);
+  Evaluation ev = Run(60);
   EXPECT_EQ(ev.verdict.state, SeriesState::kOk);
   EXPECT_EQ(ev.verdict.model, scoring::ModelKind::kBaseline);
+  Labels other = MakeLabels({{"job", "other"}});
+  store_->Ingest(other, src.Range(0, 3 * kPeriod + 1), (3 * kPeriod + 1) * kStep);
+  ev = Evaluate(*store_->Find(other), store_->options(), eval_, (3 * kPeriod + 1) * kStep, ws_);
+  EXPECT_EQ(ev.verdict.model, scoring::ModelKind::kStl);  // fitted on the 3 cycles before the newest
+}
+
+TEST_F(EvaluateTest, TheBaselineFollowsTheLevelBetweenRefits) {
+  // A non-seasonal ramp of 1 per step, refitted hourly: every sample is expected at the median of the
+  // baseline_window samples before it, the quantity the fit's remainders (scale, threshold) measured, not
+  // at the level of the last fit, which 30 steps later is 30 behind.
+  eval_.model.periods = {};
+  eval_.refit_interval = 1h;
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 0.5);
+  std::vector<double> values;
+  auto sample = [&](int64_t slot) {
+    values.push_back(static_cast<double>(slot) + noise(rng));
+    return Sample{slot * kStep, values.back()};
+  };
+  std::vector<Sample> first;
+  for (int64_t slot = 0; slot < 100; ++slot) first.push_back(sample(slot));
+  store_->Ingest(labels_, first, 100 * kStep);
+  ASSERT_TRUE(Run(100).fitted);
+  const double fitted_level = Entry().model->level;
+  const int w = Entry().model->baseline_window;
+  ASSERT_EQ(w, 30);
+  for (int64_t slot = 100; slot < 130; ++slot) {
+    const std::vector<Sample> next = {sample(slot)};
+    store_->Ingest(labels_, next, (slot + 1) * kStep);
+    Evaluation ev = Run(slot + 1);
+    ASSERT_FALSE(ev.fitted) << slot;
+    std::vector<double> before(values.end() - 1 - w, values.end() - 1);
+    std::sort(before.begin(), before.end());
+    EXPECT_DOUBLE_EQ(ev.verdict.expected, (before[w / 2 - 1] + before[w / 2]) / 2) << slot;
+    EXPECT_FALSE(ev.verdict.anomalous) << slot;
+  }
+  EXPECT_GT(Entry().verdict.expected, fitted_level + 25);
+}
+
+TEST_F(EvaluateTest, TheBaselineDoesNotFollowALastingIncident) {
+  // A level of 100 (noise 0.5) that jumps to 130 for 40 minutes: the anomalous samples stay out of the
+  // trailing median, so they are expected at the old level and flagged throughout (re-baselining, after
+  // rebaseline_after = 3h, is what would learn a lasting change). Taken into it, the expected value would
+  // have been 130 after 15 of them, and they would have stopped being anomalous.
+  eval_.model.periods = {};
+  std::mt19937 rng(8);
+  std::normal_distribution<double> noise(0, 0.5);
+  std::vector<Sample> history;
+  for (int64_t slot = 0; slot < 300; ++slot) history.push_back({slot * kStep, 100 + noise(rng)});
+  store_->Ingest(labels_, history, 300 * kStep);
+  ASSERT_TRUE(Run(300).fitted);
+  for (int64_t slot = 300; slot < 340; ++slot) {
+    const std::vector<Sample> next = {{slot * kStep, 130 + noise(rng)}};
+    store_->Ingest(labels_, next, (slot + 1) * kStep);
+    Evaluation ev = Run(slot + 1);
+    EXPECT_NEAR(ev.verdict.expected, 100, 1) << slot;
+    EXPECT_TRUE(ev.verdict.anomalous || slot == 300) << slot;  // persistence 2
+  }
+  // The next normal sample is expected at the old level too, and is not anomalous.
+  const std::vector<Sample> back = {{340 * kStep, 100 + noise(rng)}};
+  store_->Ingest(labels_, back, 341 * kStep);
+  Evaluation ev = Run(341);
+  EXPECT_NEAR(ev.verdict.expected, 100, 1);
+  EXPECT_FALSE(ev.verdict.anomalous);
 }
 
 TEST_F(EvaluateTest, PersistenceCountsSamplesWithinOneCycle) {
