@@ -270,7 +270,7 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
         const int64_t shift_slot = SlotOf(e.episode.start_ms, store.step);
         e.level_shifts.push_back({.slot = shift_slot, .delta = delta});
         // The episode's samples are the new normal, for the baseline too.
-        std::erase_if(e.baseline_excluded, [&](int64_t s) { return s >= shift_slot; });
+        std::erase_if(e.baseline_excluded, [&](int64_t excluded_slot) { return excluded_slot >= shift_slot; });
         if (Fit(e, slot, o, now_ms, ws)) {
           ev.fitted = true;
           e.relearning = true;
