@@ -105,7 +105,9 @@ const char* CheckCalibrationParams(const CalibrationParams& p) {
   return "";
 }
 
-Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool learn) {
+double DecisionTarget(const CalibrationParams& p) { return p.log_threshold + std::log10(2.0); }
+
+Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool learn, const NoiseTail& noise) {
   const auto k = static_cast<int>(std::min<size_t>(static_cast<size_t>(p.short_window), s.recent.size()));
   const double r = std::log1p(Magnitude(z, p.direction));
   // The sum of the k - 1 newest raw scores: the short mean including this one is (older + r) / count.
@@ -126,11 +128,12 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
     const double share = std::max(s.exceed_share, kMinExceedShare);
     const PeakTail tail = FitPeakTail(s, u, p.lattice);
     const double x = Magnitude(z, p.direction);
-    const double point_tail = x > u ? -std::log10(share) + PeakNegLog10Tail(tail, u, x) : 0.0;
+    const double point_tail =
+        x > u ? std::min(noise.log_tail, -std::log10(share) + PeakNegLog10Tail(tail, u, x)) : 0.0;
     const double log_tail = std::max(NegLog10Tail((m - s.mean) / spread), point_tail) - std::log10(2.0);
     out.score = std::max(0.0, log_tail) / p.log_threshold;
     // The raw score that reaches the threshold: through the short mean, or on its own.
-    const double target = p.log_threshold + std::log10(2.0);
+    const double target = DecisionTarget(p);
     // The quantile depends on the parameters only: computed once per thread and target (a bisection).
     thread_local double cached_target = -1, cached_quantile = 0;
     if (target != cached_target) {
@@ -138,7 +141,8 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
       cached_target = target;
     }
     const double r_mean = std::max(0.0, (s.mean + spread * cached_quantile) * count - older);
-    const double x_point = PeakQuantile(tail, u, std::max(0.0, target + std::log10(share)));
+    const double x_point =
+        std::max(noise.z_needed, PeakQuantile(tail, u, std::max(0.0, target + std::log10(share))));
     out.threshold = std::max(p.min_abs_z, std::min(std::expm1(r_mean), x_point));
     const bool in_direction = p.direction == Direction::kBoth || (p.direction == Direction::kUp && z > 0) ||
                               (p.direction == Direction::kDown && z < 0);

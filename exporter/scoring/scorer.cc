@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numbers>
 
 namespace anomaly::scoring {
 
@@ -14,7 +16,68 @@ double DampedSteps(double phi, int64_t h) {
   return phi * (1 - std::pow(phi, static_cast<double>(h))) / (1 - phi);
 }
 
+// Past this rate (in units of the dispersion) the Wilson-Hilferty normal approximation of the gamma tail is
+// within a few per cent of the exact one, and the exact series would need hundreds of terms.
+constexpr double kExactTailMaxRate = 100;
+
+// -log10 of the regularised lower incomplete gamma P(a, x), for a > x > 0: the chance that a Poisson(x)
+// reaches a. The series sum_n x^n / ((a+1)...(a+n)) converges with ratio below x / a < 1.
+double NegLog10GammaP(double a, double x) {
+  if (x > kExactTailMaxRate) {
+    // Wilson-Hilferty: (G_a / a)^(1/3) is about normal with mean 1 - 1/(9a) and variance 1/(9a).
+    const double w = 3 * std::sqrt(a) * (std::cbrt(x / a) - 1 + 1 / (9 * a));
+    const double tail = 0.5 * std::erfc(-w / std::numbers::sqrt2);
+    if (tail > 1e-300) return -std::log10(tail);
+    // Q(t) ~ phi(t) / t far out, t = -w.
+    return (0.5 * w * w + std::log(-w * std::sqrt(2 * std::numbers::pi))) / std::numbers::ln10;
+  }
+  double term = 1, sum = 1;
+  for (int n = 1; n < 2000 && term > 1e-15 * sum; ++n) {
+    term *= x / (a + n);
+    sum += term;
+  }
+  const double ln_p = a * std::log(x) - x - std::lgamma(a + 1) + std::log(sum);
+  return std::max(0.0, -ln_p / std::numbers::ln10);
+}
+
+struct CountNoise {
+  double rate = 0;        // expected + count_bias, >= 0
+  double dispersion = 1;  // d: the value is d times a Poisson(rate / d)
+  double scale = 0;
+};
+
+CountNoise CountNoiseAt(const FittedModel& model, double expected) {
+  CountNoise n;
+  n.rate = std::max(expected + model.count_bias, 0.0);
+  n.scale = ScaleAt(model, expected);
+  n.dispersion = n.scale * n.scale / (n.rate + 0.375);
+  return n;
+}
+
 }  // namespace
+
+double CountNegLog10Tail(const FittedModel& model, double value, double expected) {
+  constexpr double kNone = std::numeric_limits<double>::infinity();
+  if (!(model.count_dispersion > 0)) return kNone;
+  const CountNoise n = CountNoiseAt(model, expected);
+  if (!(n.rate > 0) || !(n.dispersion > 0) || !(value > n.rate)) return kNone;
+  return NegLog10GammaP(value / n.dispersion, n.rate / n.dispersion);
+}
+
+double CountQuantileZ(const FittedModel& model, double expected, double target) {
+  if (!(model.count_dispersion > 0)) return 0;
+  const CountNoise n = CountNoiseAt(model, expected);
+  if (!(n.rate > 0) || !(n.dispersion > 0) || !(n.scale > 0)) return 0;
+  const double mu = n.rate / n.dispersion;
+  // Bisection on a (the value over d): the tail falls monotonically as a rises past mu.
+  double lo = mu, hi = mu + 1 + 4 * std::sqrt(mu + 1);
+  for (int i = 0; i < 60 && NegLog10GammaP(hi, mu) < target; ++i) hi = mu + 2 * (hi - mu);
+  for (int i = 0; i < 30; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (NegLog10GammaP(mid, mu) < target ? lo : hi) = mid;
+  }
+  return (hi * n.dispersion - expected) / n.scale;
+}
 
 double Expected(const FittedModel& model, int64_t steps_ahead) {
   double expected = model.level + model.slope * DampedSteps(model.trend_damping, steps_ahead);

@@ -69,6 +69,26 @@ scoring::CalibrationParams CalibrationFor(const SeriesEntry& e, const EvaluateOp
   return p;
 }
 
+// The noise model's own tail for a sample, where the model has one (counts; likelihood.h's NoiseTail).
+scoring::NoiseTail NoiseFor(const scoring::FittedModel& m, const scoring::PointScore& s, double value,
+                            const scoring::CalibrationParams& cal) {
+  scoring::NoiseTail n;
+  if (!(m.count_dispersion > 0)) return n;
+  n.log_tail = scoring::CountNegLog10Tail(m, value, s.expected);
+  // The band is the upward one: a count's spikes are upward, and its lower tail is the normal one.
+  if (cal.direction != scoring::Direction::kDown) {
+    n.z_needed = scoring::CountQuantileZ(m, s.expected, scoring::DecisionTarget(cal));
+  }
+  return n;
+}
+
+// The same for the first fit's i-th history sample, as FitModel measured it (ws.history_count_tail).
+scoring::NoiseTail HistoryNoise(const scoring::ModelWorkspace& ws, size_t i) {
+  scoring::NoiseTail n;
+  if (i < ws.history_count_tail.size()) n.log_tail = ws.history_count_tail[i];
+  return n;
+}
+
 scoring::EpisodeParams EpisodeParamsFor(const EvaluateOptions& o) {
   return {.persistence = o.model.persistence, .resolve_ms = o.resolve_after.count()};
 }
@@ -90,7 +110,7 @@ void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o,
   for (size_t i = 0; i < ws.history_z.size(); ++i) {
     const int64_t ts = (e.model_end_slot - ws.history_age[i]) * store.step.count();
     const bool learn = !seeding.open || ts - seeding.start_ms >= o.rebaseline_after.count();
-    const scoring::Judgement j = scoring::Judge(e.calibrator, ws.history_z[i], cal, learn);
+    const scoring::Judgement j = scoring::Judge(e.calibrator, ws.history_z[i], cal, learn, HistoryNoise(ws, i));
     seeding = scoring::AdvanceEpisode(seeding, j.anomalous, j.score, ep, ts).state;
   }
   if (!with_episode) return;
@@ -100,7 +120,7 @@ void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o,
   for (size_t i = 0; i < ws.history_z.size(); ++i) {
     const int64_t ts = (e.model_end_slot - ws.history_age[i]) * store.step.count();
     if (end_ms - ts > span_ms) continue;
-    scoring::Judgement j = scoring::Judge(judge, ws.history_z[i], cal, /*learn=*/false);
+    scoring::Judgement j = scoring::Judge(judge, ws.history_z[i], cal, /*learn=*/false, HistoryNoise(ws, i));
     if (j.anomalous) e.baseline_excluded.push_back(e.model_end_slot - ws.history_age[i]);
     e.episode = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts).state;
   }
@@ -229,7 +249,8 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     // then a level shift has been learned by the model, and any other lasting change (a wider spread) is
     // the new normal of the errors.
     const bool learn = !e.episode.open || e.rebaseline_judged;
-    scoring::Judgement j = scoring::Judge(e.calibrator, s.zscore, CalibrationFor(e, o), learn);
+    const scoring::CalibrationParams cal = CalibrationFor(e, o);
+    scoring::Judgement j = scoring::Judge(e.calibrator, s.zscore, cal, learn, NoiseFor(*e.model, s, value, cal));
     if (j.anomalous) ExcludeFromBaseline(e, slot);
     const int64_t ts = slot * store.step.count();
     scoring::EpisodeStep step = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts);

@@ -24,6 +24,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 
 #include "anomaly/scoring/verdict.h"
 
@@ -70,6 +71,18 @@ struct CalibratorState {
   friend bool operator==(const CalibratorState&, const CalibratorState&) = default;
 };
 
+// What the series' own noise model says of a sample, where it has one (counts: scorer.h's
+// CountNegLog10Tail and CountQuantileZ). A spike is judged by the less extreme of the learned tail and
+// this one: a count of 4 where 0.3 are expected is a 1-in-4,000 event under Poisson noise, however few
+// larger peaks the lattice of |z| has shown the learned tail. The defaults leave the learned tail alone.
+struct NoiseTail {
+  double log_tail = std::numeric_limits<double>::infinity();  // -log10 P(a sample this far out)
+  double z_needed = 0;  // the |z| at which log_tail reaches DecisionTarget (0: none)
+};
+
+// The -log10 tail probability a single look must reach: log_threshold plus log10(2) for the two looks.
+double DecisionTarget(const CalibrationParams& params);
+
 struct Judgement {
   double score = 0;      // -log10(tail) / log_threshold, 0 before min_history; >= 1 is anomalous
   double threshold = 0;  // the |z| this sample needed to reach score 1 (the band's half-width in sigmas)
@@ -82,7 +95,9 @@ struct Judgement {
 // The series stage passes learn = false inside an open episode until it is judged a new normal
 // (evaluate.h): an incident must not teach the calibrator that incidents are normal, or a lasting outage
 // would stop scoring as one within minutes.
-Judgement Judge(CalibratorState& state, double z, const CalibrationParams& params, bool learn = true);
+// `noise` bounds the spike path (NoiseTail).
+Judgement Judge(CalibratorState& state, double z, const CalibrationParams& params, bool learn = true,
+                const NoiseTail& noise = {});
 
 // REQUIRES-style check; an empty string when valid, else the field and the rule.
 const char* CheckCalibrationParams(const CalibrationParams& params);

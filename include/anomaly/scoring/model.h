@@ -122,6 +122,9 @@ struct ModelWorkspace {
   // end of the fitted values (values.size() - 1 - index), for seeding a calibrator in time order.
   std::vector<double> history_z;
   std::vector<int64_t> history_age;
+  // Counts only (else empty): CountNegLog10Tail (scorer.h) of each of those samples, as the live path
+  // bounds a spike's tail with it.
+  std::vector<double> history_count_tail;
   std::vector<double> scratch;
   std::vector<double> holdout_errors;
   std::vector<double> holdout_remainder;

@@ -35,4 +35,18 @@ PointScore ScorePoint(const FittedModel& model, double value, int64_t steps_sinc
 // scored point (FittedModel::baseline_window), which needs the window the model has no copy of.
 PointScore ScoreAgainst(const FittedModel& model, double value, double expected);
 
+// Counts (model.count_dispersion > 0): -log10 of the chance, under the model's own count noise at
+// `expected`, of a value at least this high: P(X >= value) for X ~ d * Poisson(rate / d), rate = expected +
+// count_bias and d = ScaleAt(model, expected)^2 / (rate + 3/8), the dispersion the scale stands for (1 for
+// Poisson noise, more where the fitted scale is wider). Continuous in value: the regularised incomplete
+// gamma P(value / d, rate / d), which is the Poisson tail at every integer. +infinity (no evidence against
+// the sample) for any other series, a value at or below the rate, or a rate of 0. The calibrator's learned
+// spike tail cannot see this at low rates: there every |z| sits on a lattice of a few values whose spacing
+// changes with the rate over the day (likelihood.h, NoiseTail).
+double CountNegLog10Tail(const FittedModel& model, double value, double expected);
+
+// The z-score, at `expected`, of the value whose CountNegLog10Tail is `target` (> 0); 0 for any series but
+// counts.
+double CountQuantileZ(const FittedModel& model, double expected, double target);
+
 }  // namespace anomaly::scoring

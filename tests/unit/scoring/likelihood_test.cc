@@ -134,6 +134,28 @@ TEST(LikelihoodTest, TheSpikeTailHasNoFalseUpperEnd) {
   }
 }
 
+TEST(LikelihoodTest, TheNoiseModelsTailBoundsASpike) {
+  CalibrationParams p;
+  p.log_threshold = ThresholdFor(minutes(1), days(1000));
+  CalibratorState c;
+  Feed(c, Stream(4000, 5, false), p);
+  CalibratorState unbounded = c;
+  // 9 sigma: far past the learned tail, but a noise model that calls it a 1-in-10^4 event bounds it.
+  const Judgement far = Judge(unbounded, 9, p);
+  EXPECT_TRUE(far.anomalous);
+  const Judgement bounded = Judge(c, 9, p, true, {.log_tail = 4, .z_needed = 10});
+  EXPECT_FALSE(bounded.anomalous);
+  EXPECT_NEAR(bounded.score, (4 - std::log10(2.0)) / p.log_threshold, 1e-9);
+  // The band follows: its half-width is the z the noise model needs, where that is the larger.
+  EXPECT_LT(far.threshold, 10);
+  EXPECT_DOUBLE_EQ(bounded.threshold, 10);
+  // It bounds the spike path only: a lasting shift still reads through the short mean.
+  CalibratorState shifted = c;
+  Judgement last;
+  for (int i = 0; i < 10; ++i) last = Judge(shifted, 4.5, p, false, {.log_tail = 1, .z_needed = 20});
+  EXPECT_TRUE(last.anomalous);
+}
+
 TEST(LikelihoodTest, SeriesWithTheSameNoiseGetTheSameThreshold) {
   CalibrationParams p;
   std::vector<double> thresholds;

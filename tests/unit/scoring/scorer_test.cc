@@ -75,5 +75,57 @@ TEST(ScorerTest, InjectedSpikeIsFarOutAndNormalPointsAreNot) {
   }
 }
 
+FittedModel CountModel(double level, double bias) {
+  FittedModel m;
+  m.kind = ModelKind::kBaseline;
+  m.level = level;
+  m.count_dispersion = 1;
+  m.count_bias = bias;
+  m.scale = {0.01, ScaleSource::kMeanAbsoluteDeviation};  // below the Poisson floor: the count noise is Poisson
+  return m;
+}
+
+// P(X >= k) for X ~ Poisson(lambda), summed directly.
+double PoissonUpperTail(double lambda, int k) {
+  double term = std::exp(-lambda), cdf = 0;
+  for (int j = 0; j < k; ++j) {
+    cdf += term;
+    term *= lambda / (j + 1);
+  }
+  return 1 - cdf;
+}
+
+TEST(ScorerTest, CountTailIsThePoissonTailAtEveryInteger) {
+  // A median baseline of sparse counts expects 0 where the rate (its bias) is 0.3.
+  const FittedModel m = CountModel(0, 0.3);
+  for (int k = 1; k <= 8; ++k) {
+    EXPECT_NEAR(CountNegLog10Tail(m, k, 0), -std::log10(PoissonUpperTail(0.3, k)), 1e-6) << "k=" << k;
+  }
+  // At a high rate the normal approximation takes over, within a few per cent of the exact tail.
+  const FittedModel busy = CountModel(400, 0);
+  EXPECT_NEAR(CountNegLog10Tail(busy, 480, 400), -std::log10(PoissonUpperTail(400, 480)), 0.1);
+  // No evidence against values at or below the rate, and none for a series that is not counts.
+  EXPECT_TRUE(std::isinf(CountNegLog10Tail(m, 0.2, 0)));
+  FittedModel not_counts = m;
+  not_counts.count_dispersion = 0;
+  EXPECT_TRUE(std::isinf(CountNegLog10Tail(not_counts, 8, 0)));
+  EXPECT_EQ(CountQuantileZ(not_counts, 0, 6), 0);
+}
+
+TEST(ScorerTest, CountQuantileIsTheZWhereTheTailReachesTheTarget) {
+  for (double rate : {0.05, 0.3, 3.0, 40.0, 900.0}) {
+    SCOPED_TRACE("rate=" + std::to_string(rate));
+    const FittedModel m = CountModel(rate, 0);
+    const double z = CountQuantileZ(m, rate, 6.5);
+    const double value = rate + z * ScaleAt(m, rate);
+    EXPECT_NEAR(CountNegLog10Tail(m, value, rate), 6.5, 1e-3);
+    // Sparse counts need a larger |z| than Gaussian noise would (z = 5.0 for 10^-6.5): their tail is
+    // skewed up.
+    if (rate < 1) {
+      EXPECT_GT(z, 5.5);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace anomaly::scoring
