@@ -57,7 +57,7 @@ Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& c) {
   o.capacity_points = static_cast<size_t>(c.history.count() / c.step.count()) + 1;
   o.max_gap_points = static_cast<int>(std::max<int64_t>(0, c.max_gap.count() / c.step.count()));
   // A series absent from the answers for series_ttl leaves /metrics (config.h; the loader fills it in).
-  o.stale_after = c.series_ttl > Duration(0) ? c.series_ttl : DefaultSeriesTtl(c);
+  o.series_ttl = c.series_ttl > Duration(0) ? c.series_ttl : DefaultSeriesTtl(c);
   o.max_series = static_cast<size_t>(c.max_series);
   if (Status s = series::ValidateStoreOptions(o); !s) {
     return MakeError(ErrorCode::kInvalidConfig, "detector \"" + c.name + "\": " + s.error().message);

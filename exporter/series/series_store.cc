@@ -11,7 +11,7 @@ Status ValidateStoreOptions(const StoreOptions& o) {
   if (o.capacity_points < 1) return invalid("capacity_points: must be >= 1");
   if (o.max_gap_points < 0) return invalid("max_gap_points: must be >= 0");
   if (o.resume_points < 1) return invalid("resume_points: must be >= 1");
-  if (o.stale_after.count() <= 0) return invalid("stale_after: must be positive");
+  if (o.series_ttl.count() <= 0) return invalid("series_ttl: must be positive");
   if (o.max_series < 1) return invalid("max_series: must be >= 1");
   return {};
 }
@@ -86,7 +86,7 @@ void SeriesStore::MarkAllStale() {
 
 size_t SeriesStore::Expire(int64_t now_ms) {
   return std::erase_if(series_, [&](const auto& kv) {
-    return now_ms - kv.second.last_seen_ms > options_.stale_after.count();
+    return now_ms - kv.second.last_seen_ms > options_.series_ttl.count();
   });
 }
 

@@ -23,7 +23,7 @@ namespace anomaly::config {
 // series_ttl when the YAML leaves it out: max(5m, 5 * interval, 5 * step).
 Duration DefaultSeriesTtl(const DetectorConfig& config);
 
-// Grid step, capacity (history / step + 1), the gap tolerance, stale_after (series_ttl) and max_series.
+// Grid step, capacity (history / step + 1), the gap tolerance, the series TTL (series_ttl) and max_series.
 // kInvalidConfig naming the detector when the result is not valid.
 [[nodiscard]] Result<series::StoreOptions> StoreOptionsFor(const DetectorConfig& config);
 

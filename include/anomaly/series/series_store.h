@@ -47,7 +47,7 @@ struct StoreOptions {
   // Observed points needed after a long gap before the series is scored again (>= 1).
   int resume_points = 3;
   // Series not named by any Ingest for this long are dropped by Expire (> 0).
-  std::chrono::milliseconds stale_after{std::chrono::minutes(10)};
+  std::chrono::milliseconds series_ttl{std::chrono::minutes(10)};
   // Most series kept (>= 1); new series beyond it are refused and counted, existing ones are kept.
   size_t max_series = 10'000;
 };
@@ -111,7 +111,7 @@ class SeriesStore {
 
   // The upstream failed: every series keeps its last verdict and is evaluated as stale until ingested again.
   void MarkAllStale();
-  // Drops the series last seen more than stale_after before now_ms, so vanished series leave /metrics.
+  // Drops the series last seen more than series_ttl before now_ms, so vanished series leave /metrics.
   // Returns how many were dropped.
   size_t Expire(int64_t now_ms);
 

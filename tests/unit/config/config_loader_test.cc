@@ -395,14 +395,14 @@ TEST(ConfigLoaderTest, SeriesTtlIsTheStoresStaleAfter) {
   ASSERT_THAT(config, IsOk());
   Result<series::StoreOptions> store = StoreOptionsFor(config->detectors[0]);
   ASSERT_THAT(store, IsOk());
-  EXPECT_EQ(store->stale_after, 7s);
+  EXPECT_EQ(store->series_ttl, 7s);
 
   DetectorConfig in_code = config->detectors[0];
   in_code.series_ttl = Duration(0);
   in_code.interval = 2min;
   store = StoreOptionsFor(in_code);
   ASSERT_THAT(store, IsOk());
-  EXPECT_EQ(store->stale_after, 10min);
+  EXPECT_EQ(store->series_ttl, 10min);
   EXPECT_EQ(DefaultSeriesTtl(in_code), 10min);
 }
 

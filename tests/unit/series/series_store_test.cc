@@ -26,7 +26,7 @@ StoreOptions Options() {
   o.step = std::chrono::milliseconds(kStep);
   o.capacity_points = 1000;
   o.max_gap_points = 2;
-  o.stale_after = 10min;
+  o.series_ttl = 10min;
   o.max_series = 3;
   return o;
 }
@@ -106,7 +106,7 @@ TEST(SeriesStoreTest, MaxSeriesRefusesNewSeriesAndKeepsTheFirst) {
 }
 
 TEST(SeriesStoreTest, ExpireDropsSeriesNotSeenForTheTtl) {
-  Result<SeriesStore> store = SeriesStore::Create(Options());  // stale_after 10 min
+  Result<SeriesStore> store = SeriesStore::Create(Options());  // series_ttl 10 min
   ASSERT_THAT(store, IsOk());
   const int64_t t0 = 1'000'000'000;
   store->Ingest(L("a"), Ramp(0, 1), t0);
@@ -161,7 +161,7 @@ TEST(SeriesStoreTest, RejectsInvalidOptions) {
       {"capacity_points", [](StoreOptions& o) { o.capacity_points = 0; }},
       {"max_gap_points", [](StoreOptions& o) { o.max_gap_points = -1; }},
       {"resume_points", [](StoreOptions& o) { o.resume_points = 0; }},
-      {"stale_after", [](StoreOptions& o) { o.stale_after = 0ms; }},
+      {"series_ttl", [](StoreOptions& o) { o.series_ttl = 0ms; }},
       {"max_series", [](StoreOptions& o) { o.max_series = 0; }},
   };
   for (const Case& c : cases) {
