@@ -107,7 +107,8 @@ const char* CheckCalibrationParams(const CalibrationParams& p) {
 
 double DecisionTarget(const CalibrationParams& p) { return p.log_threshold + std::log10(2.0); }
 
-Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool learn, const NoiseTail& noise) {
+Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool learn,
+                const NoiseTail& noise) {
   const auto k = static_cast<int>(std::min<size_t>(static_cast<size_t>(p.short_window), s.recent.size()));
   const double r = std::log1p(Magnitude(z, p.direction));
   // The sum of the k - 1 newest raw scores: the short mean including this one is (older + r) / count.

@@ -393,7 +393,9 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   for (size_t i = ws.remainder.size() - tail; i < ws.remainder.size(); ++i) {
     const double fitted = FittedAt(values, ws, i);
     ws.history_z.push_back(ws.remainder[i] / ScaleAt(m, fitted));
-    if (m.count_dispersion > 0) ws.history_count_tail.push_back(CountNegLog10Tail(m, fitted + ws.remainder[i], fitted));
+    if (m.count_dispersion > 0) {
+      ws.history_count_tail.push_back(CountNegLog10Tail(m, fitted + ws.remainder[i], fitted));
+    }
   }
   ws.history_age.erase(ws.history_age.begin(), ws.history_age.end() - static_cast<std::ptrdiff_t>(tail));
 

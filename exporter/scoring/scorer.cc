@@ -60,7 +60,7 @@ double CountNegLog10Tail(const FittedModel& model, double value, double expected
   constexpr double kNone = std::numeric_limits<double>::infinity();
   if (!(model.count_dispersion > 0)) return kNone;
   const CountNoise n = CountNoiseAt(model, expected);
-  if (!(n.rate > 0) || !(n.dispersion > 0) || !(value > n.rate)) return kNone;
+  if (!(n.rate > 0) || !(n.dispersion > 0) || !(value > n.rate) || !(value > expected)) return kNone;
   return NegLog10GammaP(value / n.dispersion, n.rate / n.dispersion);
 }
 

@@ -110,7 +110,8 @@ void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o,
   for (size_t i = 0; i < ws.history_z.size(); ++i) {
     const int64_t ts = (e.model_end_slot - ws.history_age[i]) * store.step.count();
     const bool learn = !seeding.open || ts - seeding.start_ms >= o.rebaseline_after.count();
-    const scoring::Judgement j = scoring::Judge(e.calibrator, ws.history_z[i], cal, learn, HistoryNoise(ws, i));
+    const scoring::Judgement j =
+        scoring::Judge(e.calibrator, ws.history_z[i], cal, learn, HistoryNoise(ws, i));
     seeding = scoring::AdvanceEpisode(seeding, j.anomalous, j.score, ep, ts).state;
   }
   if (!with_episode) return;
@@ -250,7 +251,8 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     // the new normal of the errors.
     const bool learn = !e.episode.open || e.rebaseline_judged;
     const scoring::CalibrationParams cal = CalibrationFor(e, o);
-    scoring::Judgement j = scoring::Judge(e.calibrator, s.zscore, cal, learn, NoiseFor(*e.model, s, value, cal));
+    scoring::Judgement j =
+        scoring::Judge(e.calibrator, s.zscore, cal, learn, NoiseFor(*e.model, s, value, cal));
     if (j.anomalous) ExcludeFromBaseline(e, slot);
     const int64_t ts = slot * store.step.count();
     scoring::EpisodeStep step = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts);
@@ -291,7 +293,7 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
         const int64_t shift_slot = SlotOf(e.episode.start_ms, store.step);
         e.level_shifts.push_back({.slot = shift_slot, .delta = delta});
         // The episode's samples are the new normal, for the baseline too.
-        std::erase_if(e.baseline_excluded, [&](int64_t excluded_slot) { return excluded_slot >= shift_slot; });
+        std::erase_if(e.baseline_excluded, [&](int64_t excluded) { return excluded >= shift_slot; });
         if (Fit(e, slot, o, now_ms, ws)) {
           ev.fitted = true;
           e.relearning = true;

@@ -40,7 +40,8 @@ PointScore ScoreAgainst(const FittedModel& model, double value, double expected)
 // count_bias and d = ScaleAt(model, expected)^2 / (rate + 3/8), the dispersion the scale stands for (1 for
 // Poisson noise, more where the fitted scale is wider). Continuous in value: the regularised incomplete
 // gamma P(value / d, rate / d), which is the Poisson tail at every integer. +infinity (no evidence against
-// the sample) for any other series, a value at or below the rate, or a rate of 0. The calibrator's learned
+// the sample) for any other series, a value at or below the rate or the expected value (a deviation
+// downward is not this tail's), or a rate of 0. The calibrator's learned
 // spike tail cannot see this at low rates: there every |z| sits on a lattice of a few values whose spacing
 // changes with the rate over the day (likelihood.h, NoiseTail).
 double CountNegLog10Tail(const FittedModel& model, double value, double expected);

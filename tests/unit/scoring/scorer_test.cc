@@ -81,7 +81,8 @@ FittedModel CountModel(double level, double bias) {
   m.level = level;
   m.count_dispersion = 1;
   m.count_bias = bias;
-  m.scale = {0.01, ScaleSource::kMeanAbsoluteDeviation};  // below the Poisson floor: the count noise is Poisson
+  // Below the Poisson floor: the count noise is Poisson.
+  m.scale = {0.01, ScaleSource::kMeanAbsoluteDeviation};
   return m;
 }
 
@@ -106,6 +107,8 @@ TEST(ScorerTest, CountTailIsThePoissonTailAtEveryInteger) {
   EXPECT_NEAR(CountNegLog10Tail(busy, 480, 400), -std::log10(PoissonUpperTail(400, 480)), 0.1);
   // No evidence against values at or below the rate, and none for a series that is not counts.
   EXPECT_TRUE(std::isinf(CountNegLog10Tail(m, 0.2, 0)));
+  // Nor for a value below the expected one, whatever the rate: a negative bias puts the rate below it.
+  EXPECT_TRUE(std::isinf(CountNegLog10Tail(CountModel(5, -2), 4, 5)));
   FittedModel not_counts = m;
   not_counts.count_dispersion = 0;
   EXPECT_TRUE(std::isinf(CountNegLog10Tail(not_counts, 8, 0)));
