@@ -122,6 +122,8 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
   const double m = (older + r) / count;
 
   Judgement out;
+  out.magnitude = Magnitude(z, p.direction);
+  out.short_mean = m;
   const double spread = std::max(std::sqrt(std::max(s.variance, 0.0)), kMinSpread);
   const double point_spread = std::max(std::sqrt(std::max(s.point_variance, 0.0)), kMinSpread);
   if (s.seen >= p.min_history) {
@@ -227,6 +229,25 @@ EpisodeStep AdvanceEpisode(const EpisodeState& state, bool anomalous, double sco
   }
   step.flag = e.open;
   return step;
+}
+
+EpisodeStep AdvanceEpisode(const EpisodeState& state, const Judgement& j, const EpisodeParams& p, int64_t ts) {
+  EpisodeStep step = AdvanceEpisode(state, j.anomalous, j.score, p, ts);
+  EpisodeState& e = step.state;
+  if (step.opened) {
+    e.peak_magnitude = 0;
+    e.peak_short_mean = 0;
+  }
+  if (e.open) {
+    e.peak_magnitude = std::max(e.peak_magnitude, j.magnitude);
+    e.peak_short_mean = std::max(e.peak_short_mean, j.short_mean);
+  }
+  return step;
+}
+
+void LearnEpisode(CalibratorState& s, const EpisodeState& closed, const CalibrationParams& p) {
+  if (s.seen == 0) return;
+  LearnSample(s, closed.peak_magnitude, closed.peak_short_mean, p);
 }
 
 }  // namespace anomaly::scoring

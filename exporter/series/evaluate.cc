@@ -112,7 +112,12 @@ void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o,
     const bool learn = !seeding.open || ts - seeding.start_ms >= o.rebaseline_after.count();
     const scoring::Judgement j =
         scoring::Judge(e.calibrator, ws.history_z[i], cal, learn, HistoryNoise(ws, i));
-    seeding = scoring::AdvanceEpisode(seeding, j.anomalous, j.score, ep, ts).state;
+    const scoring::EpisodeStep step = scoring::AdvanceEpisode(seeding, j, ep, ts);
+    // A closed episode that was withheld all along is learned as one event (LearnEpisode).
+    if (step.closed && seeding.last_anomalous_ms - seeding.start_ms < o.rebaseline_after.count()) {
+      scoring::LearnEpisode(e.calibrator, step.state, cal);
+    }
+    seeding = step.state;
   }
   if (!with_episode) return;
   const int64_t span_ms = (o.resolve_after + o.rebaseline_after).count();
@@ -255,7 +260,9 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
         scoring::Judge(e.calibrator, s.zscore, cal, learn, NoiseFor(*e.model, s, value, cal));
     if (j.anomalous) ExcludeFromBaseline(e, slot);
     const int64_t ts = slot * store.step.count();
-    scoring::EpisodeStep step = scoring::AdvanceEpisode(e.episode, j.anomalous, j.score, ep, ts);
+    scoring::EpisodeStep step = scoring::AdvanceEpisode(e.episode, j, ep, ts);
+    // An episode whose samples the calibrator never learned is learned as one event when it ends.
+    if (step.closed && !e.rebaseline_judged) scoring::LearnEpisode(e.calibrator, step.state, cal);
     if (step.opened || !step.flag) {
       e.episode_errors.clear();
       e.relearning = false;

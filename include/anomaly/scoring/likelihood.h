@@ -87,6 +87,8 @@ struct Judgement {
   double score = 0;      // -log10(tail) / log_threshold, 0 before min_history; >= 1 is anomalous
   double threshold = 0;  // the |z| this sample needed to reach score 1 (the band's half-width in sigmas)
   bool anomalous = false;  // score >= 1, |z| >= min_abs_z, and in the configured direction
+  double magnitude = 0;    // |z| in the configured direction (0 against it)
+  double short_mean = 0;   // the short mean of raw scores this sample was judged by
 };
 
 // Judges z (the signed forecast z-score, finite) against the state, then folds it into the short mean and,
@@ -117,6 +119,10 @@ struct EpisodeState {
   int64_t last_anomalous_ms = 0;
   double peak_score = 0;         // highest score inside the open episode
   int64_t peak_ms = 0;
+  // What LearnEpisode learns when it closes: the largest |z| (Judgement::magnitude) and the largest short
+  // mean inside the open episode.
+  double peak_magnitude = 0;
+  double peak_short_mean = 0;
   friend bool operator==(const EpisodeState&, const EpisodeState&) = default;
 };
 
@@ -129,5 +135,18 @@ struct EpisodeStep {
 
 EpisodeStep AdvanceEpisode(const EpisodeState& state, bool anomalous, double score, const EpisodeParams& params,
                            int64_t timestamp_ms);
+// The same for a judged sample, also keeping the open episode's largest |z| and short mean.
+EpisodeStep AdvanceEpisode(const EpisodeState& state, const Judgement& judgement, const EpisodeParams& params,
+                           int64_t timestamp_ms);
+
+// Learns a closed episode whose samples were withheld from the calibrator (learn = false while it was
+// open) as one sample, its most extreme: its peak |z| and its peak short mean. An episode is one event, and
+// peaks-over-threshold counts events, not the samples of one (runs declustering: a cluster of exceedances
+// contributes its maximum; Coles, "An Introduction to Statistical Modeling of Extreme Values", 2001,
+// 5.3.2). Without it the calibrator never learned that a series' incidents recur: bursts of the same size
+// every few hours (a bot posting for an hour) each scored as the first did for as long as the history was
+// kept. Learning all of an episode's samples instead widened the short means' spread 2.3x for one 12-sample
+// incident in a week (docs/detection.md).
+void LearnEpisode(CalibratorState& state, const EpisodeState& closed, const CalibrationParams& params);
 
 }  // namespace anomaly::scoring

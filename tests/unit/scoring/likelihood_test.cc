@@ -243,5 +243,81 @@ TEST(LikelihoodTest, EpisodeOpensOnceAfterPersistenceAndResolvesAfterQuiet) {
   EXPECT_TRUE(AdvanceEpisode(b.state, false, 0, {.persistence = 1, .resolve_ms = 0}, 9).closed);
 }
 
+// Feeds a stream the way the series stage does: the calibrator does not learn inside an open episode,
+// and with `learn_episodes` a closed episode is learned when it ends (LearnEpisode). Returns the score of
+// each sample where an episode opened.
+std::vector<double> FeedWithEpisodes(CalibratorState& c, const std::vector<double>& z, const CalibrationParams& p,
+                                     bool learn_episodes) {
+  const EpisodeParams ep{.persistence = 1, .resolve_ms = 12};
+  EpisodeState e;
+  std::vector<double> onsets;
+  for (size_t i = 0; i < z.size(); ++i) {
+    const Judgement j = Judge(c, z[i], p, /*learn=*/!e.open);
+    const EpisodeStep step = AdvanceEpisode(e, j, ep, static_cast<int64_t>(i));
+    if (step.closed && learn_episodes) LearnEpisode(c, step.state, p);
+    if (step.opened) onsets.push_back(j.score);
+    e = step.state;
+  }
+  return onsets;
+}
+
+double MeanOfLast(const std::vector<double>& v, size_t n) {
+  double sum = 0;
+  for (size_t i = v.size() - n; i < v.size(); ++i) sum += v[i];
+  return sum / static_cast<double>(n);
+}
+
+TEST(LikelihoodTest, BurstsThatKeepComingBackStopScoringAsRareAndAOneOffStaysAnIncident) {
+  // Gaussian noise with a 12-sample burst of 40 sigma every 200 samples (a bot that posts for an hour
+  // every 17 hours at 5-minute steps). Withheld from learning while they were open, the bursts were never
+  // learned, and every one scored as the first did, a one-in-a-billion event. Learned when they end, they
+  // are soon scored near the budget: the spike tail has seen them, and the short means' spread has too.
+  // (The short means' normal model still calls a burst that fills 6% of the time rare: they keep opening
+  // episodes, at scores near 1.)
+  CalibrationParams p;
+  p.long_window = 2016;
+  p.log_threshold = ThresholdFor(minutes(5), days(1000));
+  std::vector<double> z = Stream(8000, 11, false);
+  for (size_t start = 2000; start + 12 < z.size(); start += 200) {
+    for (size_t i = start; i < start + 12; ++i) z[i] += 40;
+  }
+  CalibratorState forgetting, learning;
+  const std::vector<double> forgot = FeedWithEpisodes(forgetting, z, p, /*learn_episodes=*/false);
+  const std::vector<double> learned = FeedWithEpisodes(learning, z, p, /*learn_episodes=*/true);
+  ASSERT_GE(forgot.size(), 10u);
+  ASSERT_GE(learned.size(), 10u);
+  EXPECT_GT(forgot.front(), 5);
+  EXPECT_GT(learned.front(), 5) << "the first burst is an incident";
+  EXPECT_GT(MeanOfLast(forgot, 5), 0.8 * forgot.front()) << "never learned";
+  EXPECT_LT(MeanOfLast(learned, 5), 1.5) << "learned";
+
+  // One past incident is one event among the history's: a second one like it is still an incident, at a
+  // lower score (9 for the first, about 2 for the second: the spike tail's mean excess has seen one 40-sigma
+  // peak among about a hundred).
+  std::vector<double> once = Stream(6000, 12, false);
+  for (size_t i = 2000; i < 2012; ++i) once[i] += 40;
+  for (size_t i = 5000; i < 5012; ++i) once[i] += 40;
+  CalibratorState c;
+  const std::vector<double> two = FeedWithEpisodes(c, once, p, /*learn_episodes=*/true);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_GE(two[1], 1.5);
+}
+
+TEST(LikelihoodTest, AnEpisodeKeepsWhatLearnEpisodeLearns) {
+  const EpisodeParams ep{.persistence = 1, .resolve_ms = 0};
+  Judgement a{.score = 2, .anomalous = true, .magnitude = 8, .short_mean = 1.0};
+  Judgement b{.score = 3, .anomalous = true, .magnitude = 6, .short_mean = 2.0};
+  EpisodeStep s = AdvanceEpisode({}, a, ep, 1);
+  s = AdvanceEpisode(s.state, b, ep, 2);
+  s = AdvanceEpisode(s.state, Judgement{}, ep, 3);
+  EXPECT_TRUE(s.closed);
+  EXPECT_EQ(s.state.peak_magnitude, 8);
+  EXPECT_EQ(s.state.peak_short_mean, 2.0);
+  // A new episode starts its own.
+  s = AdvanceEpisode(s.state, Judgement{.score = 1, .anomalous = true, .magnitude = 4, .short_mean = 0.5}, ep, 4);
+  EXPECT_EQ(s.state.peak_magnitude, 4);
+  EXPECT_EQ(s.state.peak_short_mean, 0.5);
+}
+
 }  // namespace
 }  // namespace anomaly::scoring
