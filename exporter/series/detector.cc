@@ -59,19 +59,9 @@ void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn
       const bool detected_before = it != detected_periods_.end();
       if (SeasonalityDetectionDue(entry, detected_before, now_ms, options.refit_interval)) {
         std::vector<int> periods = DetectPeriodsOnWindow(entry, options_.store.step);
-        bool changed = false;
-        if (!detected_before) {
-          it = detected_periods_.emplace(labels, ChosenPeriods{std::move(periods), std::nullopt}).first;
-          changed = true;
-        } else if (periods == it->second.current) {
-          it->second.candidate.reset();
-        } else if (it->second.candidate == periods) {
-          it->second.current = std::move(periods);
-          it->second.candidate.reset();
-          changed = true;
-        } else {
-          it->second.candidate = std::move(periods);
-        }
+        if (!detected_before) it = detected_periods_.emplace(labels, PeriodChoice{}).first;
+        const bool changed =
+            UpdatePeriodChoice(it->second, std::move(periods), !detected_before, now_ms, options_.store.step);
         if (changed && on_periods_) on_periods_(labels, it->second.current);
       }
       options.model.periods = it->second.current;

@@ -346,4 +346,29 @@ std::vector<int> DetectPeriodsOnWindow(const SeriesEntry& entry, std::chrono::mi
   return found ? std::move(*found) : std::vector<int>{};
 }
 
+bool UpdatePeriodChoice(PeriodChoice& choice, std::vector<int> answer, bool first, int64_t now_ms,
+                        std::chrono::milliseconds step) {
+  if (first) {
+    choice.current = std::move(answer);
+    choice.candidate.reset();
+    return true;
+  }
+  if (answer == choice.current) {
+    choice.candidate.reset();
+    return false;
+  }
+  if (choice.candidate != answer) {
+    choice.candidate = std::move(answer);
+    choice.candidate_since_ms = now_ms;
+    return false;
+  }
+  int longest = 0;
+  for (int p : choice.current) longest = std::max(longest, p);
+  for (int p : *choice.candidate) longest = std::max(longest, p);
+  if (now_ms - choice.candidate_since_ms < static_cast<int64_t>(longest) * step.count()) return false;
+  choice.current = std::move(*choice.candidate);
+  choice.candidate.reset();
+  return true;
+}
+
 }  // namespace anomaly::series

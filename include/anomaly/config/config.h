@@ -79,7 +79,7 @@ enum class SeasonalityMode {
 struct Seasonality {
   // Default kAuto: most service metrics follow the calendar (a daily cycle, often a weekly one), and a
   // non-seasonal model reads every night as an incident. Only 1h, 1d and 1w are considered, and a change of
-  // periods needs the same answer at two refits in a row (docs/detection.md).
+  // periods needs the new answer at every refit for one cycle of the longest period (docs/detection.md).
   SeasonalityMode mode = SeasonalityMode::kAuto;
   // kFixed only: ascending, distinct, each a whole multiple (>= 2) of the detector's step.
   std::vector<Duration> periods;

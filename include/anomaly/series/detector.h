@@ -77,14 +77,9 @@ class Detector {
   DetectorOptions options_;  // constant after construction
   SeriesStore store_;
   scoring::ModelWorkspace workspace_;
-  // seasonality: auto, per series: the periods in use, and a different answer seen at the last detection.
-  // A change needs the same new answer at two detections in a row (two refits), so that periods hold
-  // still through a day that happens to look different.
-  struct ChosenPeriods {
-    std::vector<int> current;
-    std::optional<std::vector<int>> candidate;
-  };
-  std::map<Labels, ChosenPeriods> detected_periods_;
+  // seasonality: auto, per series: the periods in use, and a different answer detection has been giving
+  // (UpdatePeriodChoice: a change needs the new answer for one cycle of the longest period).
+  std::map<Labels, PeriodChoice> detected_periods_;
   PeriodsFn on_periods_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "anomaly/base/result.h"
@@ -60,5 +61,19 @@ bool SeasonalityDetectionDue(const SeriesEntry& entry, bool detected_before, int
 // The calendar periods (1h, 1d, 1w: SeasonalityOptions::calendar_only) scoring::DetectPeriods finds on the
 // whole window (lags up to half of it); empty when the window holds too little or none stands out.
 std::vector<int> DetectPeriodsOnWindow(const SeriesEntry& entry, std::chrono::milliseconds step);
+
+// The periods a series uses under seasonality: auto, and a different answer detection has been giving.
+struct PeriodChoice {
+  std::vector<int> current;
+  std::optional<std::vector<int>> candidate;
+  int64_t candidate_since_ms = 0;  // when detection first gave the candidate without a break, in data time
+};
+// Folds a detection's answer at now_ms into the choice; true when the periods in use changed. The first
+// answer is taken at once (`first`). A different answer must then hold at every detection for one cycle of
+// the longest period either answer has (the autocorrelation at a lag moves meaningfully only as a cycle of
+// new data comes in): a noisy series whose answer alternated refit by refit (NAB Twitter_volume_GOOG:
+// none -> 1d -> none -> 1d ..., 25 changes, each re-seeding the calibrator) keeps its periods.
+bool UpdatePeriodChoice(PeriodChoice& choice, std::vector<int> answer, bool first, int64_t now_ms,
+                        std::chrono::milliseconds step);
 
 }  // namespace anomaly::series

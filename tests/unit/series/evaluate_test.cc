@@ -346,5 +346,42 @@ TEST_F(EvaluateTest, SeasonalityDetectionOnNoiseOrTooLittleHistoryFindsNoPeriod)
               ::testing::IsEmpty());
 }
 
+TEST(PeriodChoiceTest, TheFirstAnswerIsTakenAndAChangeMustHoldForACycle) {
+  const std::chrono::milliseconds step = 5min;
+  const int64_t hour = 3'600'000;
+  const std::vector<int> none, daily{288};
+  PeriodChoice c;
+  EXPECT_TRUE(UpdatePeriodChoice(c, none, /*first=*/true, 0, step));
+  EXPECT_EQ(c.current, none);
+  // A daily answer from hour 1 on: it must hold for a day (the longest period either answer has).
+  for (int64_t h = 1; h <= 24; ++h) {
+    EXPECT_FALSE(UpdatePeriodChoice(c, daily, false, h * hour, step)) << "hour " << h;
+  }
+  EXPECT_TRUE(UpdatePeriodChoice(c, daily, false, 25 * hour, step));
+  EXPECT_EQ(c.current, daily);
+  EXPECT_FALSE(c.candidate.has_value());
+}
+
+TEST(PeriodChoiceTest, AnswersThatAlternateNeverChangeThePeriods) {
+  // NAB Twitter_volume_GOOG at hourly refits: none, 1d, none, 1d ... (25 changes under the old rule of
+  // two detections in a row).
+  const std::vector<int> none, daily{288};
+  PeriodChoice c;
+  UpdatePeriodChoice(c, daily, /*first=*/true, 0, 5min);
+  const int64_t hour = 3'600'000;
+  for (int64_t h = 1; h <= 24 * 14; ++h) {
+    const bool odd_pair = (h / 2) % 2 == 1;  // two refits of one answer, then two of the other
+    EXPECT_FALSE(UpdatePeriodChoice(c, odd_pair ? none : daily, false, h * hour, 5min)) << "hour " << h;
+  }
+  EXPECT_EQ(c.current, daily);
+  // A break in the new answer starts its hold again.
+  UpdatePeriodChoice(c, none, false, 1000 * hour, 5min);
+  UpdatePeriodChoice(c, daily, false, 1010 * hour, 5min);
+  EXPECT_FALSE(UpdatePeriodChoice(c, none, false, 1020 * hour, 5min));
+  EXPECT_FALSE(UpdatePeriodChoice(c, none, false, 1043 * hour, 5min)) << "23 hours since it came back";
+  EXPECT_TRUE(UpdatePeriodChoice(c, none, false, 1044 * hour, 5min));
+  EXPECT_EQ(c.current, none);
+}
+
 }  // namespace
 }  // namespace anomaly::series
