@@ -113,8 +113,9 @@ void Replay(SeriesEntry& e, const StoreOptions& store, const EvaluateOptions& o,
     const scoring::Judgement j =
         scoring::Judge(e.calibrator, ws.history_z[i], cal, learn, HistoryNoise(ws, i));
     const scoring::EpisodeStep step = scoring::AdvanceEpisode(seeding, j, ep, ts);
-    // A closed episode that was withheld all along is learned as one event (LearnEpisode).
-    if (step.closed && seeding.last_anomalous_ms - seeding.start_ms < o.rebaseline_after.count()) {
+    // A closed episode that was withheld all along (it closed before rebaseline_after, when seeding starts
+    // learning inside it) is learned as one event (LearnEpisode), as the live path does.
+    if (step.closed && ts - seeding.start_ms < o.rebaseline_after.count()) {
       scoring::LearnEpisode(e.calibrator, step.state, cal);
     }
     seeding = step.state;
