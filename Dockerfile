@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # anomaly_exporter on Debian 12 (bookworm), the platform the project builds and tests on.
-#   docker build -t anomaly-exporter .
+#   docker build -t anomaly-exporter \
+#     --build-arg ANOMALY_REVISION=$(git rev-parse --short HEAD) \
+#     --build-arg ANOMALY_GIT_DESCRIBE=$(git describe --always --dirty) .
 #   docker run -p 10650:10650 -v $PWD/anomaly.yml:/etc/anomaly-exporter/config/anomaly.yml:ro anomaly-exporter
 # docs/kubernetes.md explains the image and the Helm chart that runs it.
 
@@ -11,6 +13,10 @@ WORKDIR /src
 COPY scripts/install-deps.sh scripts/install-deps.sh
 RUN scripts/install-deps.sh build
 COPY . .
+# The context leaves .git out (.dockerignore), so the revision that build_info, --version and the landing
+# page report comes in as build arguments (cmake/Revision.cmake reads them); "unknown" without them.
+ARG ANOMALY_REVISION=
+ARG ANOMALY_GIT_DESCRIBE=
 RUN make build BUILD_DIR=/build BUILD_TYPE=Release \
       CMAKE_FLAGS="-DANOMALY_BUILD_TESTS=OFF -DANOMALY_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX=/usr" \
  && DESTDIR=/out cmake --install /build
@@ -30,6 +36,9 @@ RUN for elf in /out/usr/bin/anomaly_exporter /out/usr/lib/anomaly_exporter/*.so;
 # Runtime stage: the shared libraries, CA certificates for https upstreams, the binary, and the shipped
 # rules and dashboards. No compiler, no shell tools beyond the base image.
 FROM debian:12-slim
+ARG ANOMALY_REVISION=
+LABEL org.opencontainers.image.source="https://github.com/anomaly-exporter/anomaly_exporter" \
+      org.opencontainers.image.revision="${ANOMALY_REVISION}"
 COPY --from=build /out/runtime-packages /tmp/runtime-packages
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \

@@ -2,12 +2,23 @@
 # anomaly_revision target in exporter/app/CMakeLists.txt):
 #   cmake -DSOURCE_DIR=<checkout> -DOUTPUT=<header> -P cmake/Revision.cmake
 # ANOMALY_REVISION is `git rev-parse --short HEAD` (anomaly_exporter_build_info's revision label) and
-# ANOMALY_GIT_DESCRIBE is `git describe --always --dirty` (--version, the landing page). Both are "unknown"
-# outside a git checkout or without git. The header is rewritten only when its text changes, so a build
-# at the same revision recompiles nothing. --no-optional-locks: reading the revision never takes the
+# ANOMALY_GIT_DESCRIBE is `git describe --always --dirty` (--version, the landing page). Outside a git
+# checkout (a container build, whose context leaves .git out; a source tarball) they come from the
+# environment variables of the same names when set (the Dockerfile's build arguments; characters other
+# than [A-Za-z0-9._+-] are dropped, so the value is always a plain string literal), else "unknown". The
+# header is rewritten only when its text changes, so a build at the same revision recompiles nothing. --no-optional-locks: reading the revision never takes the
 # index lock that a concurrent git command in the same checkout may hold.
 set(revision unknown)
 set(describe unknown)
+string(REGEX REPLACE "[^A-Za-z0-9._+-]" "" env_revision "$ENV{ANOMALY_REVISION}")
+string(REGEX REPLACE "[^A-Za-z0-9._+-]" "" env_describe "$ENV{ANOMALY_GIT_DESCRIBE}")
+if(env_revision)
+  set(revision ${env_revision})
+  set(describe ${env_revision})
+endif()
+if(env_describe)
+  set(describe ${env_describe})
+endif()
 find_program(GIT_EXECUTABLE git)
 if(GIT_EXECUTABLE)
   execute_process(COMMAND ${GIT_EXECUTABLE} --no-optional-locks rev-parse --short HEAD

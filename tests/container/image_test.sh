@@ -69,7 +69,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-podman build --isolation=chroot --network=host -t "$image" "$src" > "$work/build.log" 2>&1 ||
+# The revision goes in as build arguments (.dockerignore leaves .git out of the context).
+revision=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
+describe=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)
+podman build --isolation=chroot --network=host -t "$image" \
+  --build-arg ANOMALY_REVISION="$revision" --build-arg ANOMALY_GIT_DESCRIBE="$describe" \
+  "$src" > "$work/build.log" 2>&1 ||
   { tail -40 "$work/build.log" >&2; echo "FAIL: podman build (log: $work/build.log)" >&2; exit 1; }
 
 free_port() {
@@ -114,6 +119,10 @@ fail() { podman logs "$container" 2>&1 | tail -20 >&2; echo "FAIL: $*" >&2; exit
 wait_for 90 "http://127.0.0.1:$exporter_port/-/ready" || fail "the exporter in the container is not ready"
 metrics=$(curl -fsS "http://127.0.0.1:$exporter_port/metrics") || fail "scraping /metrics"
 grep -q '^anomaly_exporter_build_info{' <<<"$metrics" || fail "/metrics has no anomaly_exporter_build_info"
+grep -q "^anomaly_exporter_build_info{.*revision=\"$revision\"" <<<"$metrics" ||
+  fail "build_info does not carry the checkout's revision $revision: $(grep build_info <<<"$metrics")"
+[ "$(podman inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$image")" = "$revision" ] ||
+  fail "the image's org.opencontainers.image.revision label is not $revision"
 grep -q '^anomaly_exporter_detector_ready{detector="up"} 1' <<<"$metrics" ||
   fail "/metrics does not say detector up is ready"
 # Prometheus' own `up` exists once it has scraped itself (every 1s): then the detector exports its state.
