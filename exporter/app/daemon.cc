@@ -86,6 +86,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   }
   d->metrics_->ObserveReload(true, std::chrono::system_clock::now());
   d->pool_ = std::make_unique<WorkerPool>(static_cast<size_t>(std::max(1, threads)));
+  d->fit_pool_ = std::make_unique<ParallelPool>(static_cast<size_t>(std::max(1, threads) - 1));
 
   http::WebOptions web;
   web.listen_addresses = options.listen_addresses;
@@ -122,6 +123,7 @@ Daemon::~Daemon() {
     scheduler_.join();
   }
   pool_.reset();
+  fit_pool_.reset();
 }
 
 Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
@@ -260,7 +262,7 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
   std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;
   try {
     reports = std::make_shared<const std::vector<exposition::SeriesReport>>(
-        slot->runner->RunCycle(std::chrono::system_clock::now()));
+        slot->runner->RunCycle(std::chrono::system_clock::now(), fit_pool_.get()));
   } catch (const std::exception& e) {
     NoteCycleFailure(*slot, e.what());
     return;

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "anomaly/base/parallel.h"
 #include "anomaly/base/result.h"
 #include "anomaly/config/config.h"
 #include "anomaly/exposition/anomaly_collector.h"
@@ -85,6 +86,9 @@ class Daemon {
   std::vector<std::shared_ptr<Slot>> slots_;            // guarded by mu_
 
   std::unique_ptr<WorkerPool> pool_;
+  // evaluation_threads - 1 helpers: a detector's cycle fits and scores its series on its own worker and
+  // these, so one detector uses every evaluation thread (series::Detector::Evaluate).
+  std::unique_ptr<ParallelPool> fit_pool_;
   std::unique_ptr<http::WebServer> web_;
   std::jthread scheduler_;
 };

@@ -43,7 +43,8 @@ DetectorRunner::DetectorRunner(const config::DetectorConfig& config,
   metrics_->AddDetector(config_.name);
 }
 
-std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::system_clock::time_point now) {
+std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::system_clock::time_point now,
+                                                               ParallelPool* pool) {
   const Clock::time_point cycle_start = Clock::now();
   const int64_t now_ms = ToMs(now);
   const int64_t step = config_.step.count();
@@ -94,7 +95,7 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
   // Only an answer can show that a series vanished: a failed query marks series stale but never ages them
   // out, so an upstream outage longer than series_ttl keeps every series' state (docs/reliability.md).
   if (answer) core_.Expire(now_ms);
-  std::vector<exposition::SeriesReport> reports = Reports(now_ms, core_.InMaintenance(end, condition_times));
+  std::vector<exposition::SeriesReport> reports = Reports(now_ms, core_.InMaintenance(end, condition_times), pool);
 
   const series::SeriesStore& store = core_.store();
   series_count_.store(static_cast<int64_t>(store.size()));
@@ -120,7 +121,8 @@ Result<std::vector<int64_t>> DetectorRunner::MaintenanceTimes(int64_t start_ms, 
   return times;
 }
 
-std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bool maintenance_now) {
+std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bool maintenance_now,
+                                                              ParallelPool* pool) {
   std::vector<exposition::SeriesReport> out;
   out.reserve(core_.store().size());
   core_.Evaluate(now_ms, maintenance_now,
@@ -138,7 +140,8 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
                    report.verdict = ev.verdict;
                    report.periods = PeriodsLabel(entry);
                    out.push_back(std::move(report));
-                 });
+                 },
+                 pool);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "anomaly/base/labels.h"
+#include "anomaly/base/parallel.h"
 #include "anomaly/base/result.h"
 #include "anomaly/config/config.h"
 #include "anomaly/exposition/self_metrics.h"
@@ -42,7 +43,9 @@ class DetectorRunner {
 
   // Runs one cycle at `now` and returns this detector's reports, every owned series included (stale ones
   // keep their last verdict). Never fails: upstream errors are counted, logged once and reported as stale.
-  std::vector<exposition::SeriesReport> RunCycle(std::chrono::system_clock::time_point now);
+  // With `pool`, the series are fitted and scored on its threads as well as the calling one.
+  std::vector<exposition::SeriesReport> RunCycle(std::chrono::system_clock::time_point now,
+                                                 ParallelPool* pool = nullptr);
 
   const config::DetectorConfig& config() const { return config_; }
   void SetClient(std::shared_ptr<prom::RangeQueryClient> client) { client_.store(std::move(client)); }
@@ -57,7 +60,7 @@ class DetectorRunner {
 
   // Timestamps (ms) where the maintenance condition holds, sorted.
   Result<std::vector<int64_t>> MaintenanceTimes(int64_t start_ms, int64_t end_ms);
-  std::vector<exposition::SeriesReport> Reports(int64_t now_ms, bool maintenance_now);
+  std::vector<exposition::SeriesReport> Reports(int64_t now_ms, bool maintenance_now, ParallelPool* pool);
   void NoteQueryFailure(const Error& error);
   void NoteQuerySuccess();
   std::string PeriodsLabel(const series::SeriesEntry& entry) const;

@@ -39,10 +39,10 @@ size_t Detector::Expire(int64_t now_ms) {
   return dropped;
 }
 
-void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn) {
-  store_.ForEach([&](const Labels& labels, SeriesEntry& entry) {
-    Evaluation ev;
-    if (maintenance_now) {
+void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn, ParallelPool* pool) {
+  if (maintenance_now) {
+    store_.ForEach([&](const Labels& labels, SeriesEntry& entry) {
+      Evaluation ev;
       ev.verdict = entry.verdict;
       ev.verdict.state = scoring::SeriesState::kMaintenance;
       ev.verdict.anomalous = false;
@@ -51,26 +51,61 @@ void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn
       ev.verdict.relearning = false;
       EndEpisode(entry);
       fn(labels, entry, ev);
-      return;
-    }
-    EvaluateOptions options = options_.evaluate;
+    });
+    return;
+  }
+  // One task per series, in label order. Everything a task touches is its own: the entry, its period
+  // choice (created here, before any task runs, so the map does not change under them) and the worker's
+  // workspace.
+  struct Task {
+    const Labels* labels = nullptr;
+    SeriesEntry* entry = nullptr;
+    PeriodChoice* choice = nullptr;  // seasonality auto only
+    bool detected_before = false;
+    bool periods_changed = false;
+    Evaluation ev;
+  };
+  std::vector<Task> tasks;
+  tasks.reserve(store_.size());
+  store_.ForEach([&](const Labels& labels, SeriesEntry& entry) {
+    Task& t = tasks.emplace_back();
+    t.labels = &labels;
+    t.entry = &entry;
     if (options_.auto_seasonality) {
-      auto it = detected_periods_.find(labels);
-      const bool detected_before = it != detected_periods_.end();
-      if (SeasonalityDetectionDue(entry, detected_before, now_ms, options.refit_interval)) {
-        std::vector<int> periods = DetectPeriodsOnWindow(entry, options_.store.step);
-        if (!detected_before) it = detected_periods_.emplace(labels, PeriodChoice{}).first;
-        const bool changed =
-            UpdatePeriodChoice(it->second, std::move(periods), !detected_before, now_ms, options_.store.step);
-        if (changed && on_periods_) on_periods_(labels, it->second.current);
+      auto [it, inserted] = detected_periods_.try_emplace(labels);
+      t.choice = &it->second;
+      t.detected_before = !inserted;
+    }
+  });
+  const size_t workers = pool != nullptr ? pool->max_workers() : 1;
+  if (workspaces_.size() < workers) workspaces_.resize(workers);
+
+  auto run = [&](size_t i, size_t worker) {
+    Task& t = tasks[i];
+    EvaluateOptions options = options_.evaluate;
+    if (t.choice != nullptr) {
+      if (SeasonalityDetectionDue(*t.entry, t.detected_before, now_ms, options.refit_interval)) {
+        std::vector<int> periods = DetectPeriodsOnWindow(*t.entry, options_.store.step);
+        t.periods_changed =
+            UpdatePeriodChoice(*t.choice, std::move(periods), !t.detected_before, now_ms, options_.store.step);
       }
-      options.model.periods = it->second.current;
+      options.model.periods = t.choice->current;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    ev = series::Evaluate(entry, options_.store, options, now_ms, workspace_);
-    if (ev.fitted) ev.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fn(labels, entry, ev);
-  });
+    t.ev = series::Evaluate(*t.entry, options_.store, options, now_ms, workspaces_[worker]);
+    if (t.ev.fitted) {
+      t.ev.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+  };
+  if (pool != nullptr) {
+    pool->For(tasks.size(), run);
+  } else {
+    for (size_t i = 0; i < tasks.size(); ++i) run(i, 0);
+  }
+  for (const Task& t : tasks) {
+    if (t.periods_changed && on_periods_) on_periods_(*t.labels, t.choice->current);
+    fn(*t.labels, *t.entry, t.ev);
+  }
 }
 
 }  // namespace anomaly::series

@@ -20,11 +20,11 @@ using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
 
 // `global:`. Process-wide settings.
 struct GlobalConfig {
-  // Worker threads that run detector cycles. Each detector's cycle is one task on one worker, and its
-  // series are scored one after another there: up to this many detectors run their cycles at once, but
-  // no single cycle gets faster. Default: std::thread::hardware_concurrency() (at least 1). More lets a
-  // slow detector's cycle overlap the others' (more than the number of detectors gains nothing); fewer
-  // leave CPU to the web server and other processes. Read at start-up only: a reload keeps the pool.
+  // Threads that run detector cycles and fit and score their series. Each detector's cycle is one task
+  // on one worker, which fits and scores its series there and on this many - 1 shared helper threads
+  // (series::Detector::Evaluate), so a detector's first cycle or refit round uses them all. Default:
+  // std::thread::hardware_concurrency() (at least 1); fewer leave CPU to the web server and other
+  // processes. Read at start-up only: a reload keeps the threads.
   int evaluation_threads = 1;
   friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };

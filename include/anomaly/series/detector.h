@@ -4,7 +4,8 @@
 // series' history sample by sample. Both get the same verdicts from the same samples, because this is the
 // only path from one to the other. Later kinds (groups of series, on-demand scoring, feedback, state that
 // survives restarts) plug in here: they see every series' entry in Evaluate's callback.
-// Thread-compatible: one thread at a time (the cycle that owns the detector).
+// Thread-compatible: one thread at a time (the cycle that owns the detector), which may lend Evaluate a
+// ParallelPool.
 //
 //   Result<Detector> d = Detector::Create(options);         // config::DetectorOptionsFor(detector_config)
 //   d->BeginCycle();
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "anomaly/base/labels.h"
+#include "anomaly/base/parallel.h"
 #include "anomaly/base/result.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/series/evaluate.h"
@@ -60,10 +62,12 @@ class Detector {
   bool InMaintenance(int64_t t_ms, std::span<const int64_t> condition_times) const;
 
   using SeriesFn = std::function<void(const Labels&, const SeriesEntry&, const Evaluation&)>;
-  // Evaluates every series at now_ms, in label order, and passes each one's result to `fn`. With
-  // maintenance_now nothing is scored: each series reports its last verdict in state maintenance, unflagged,
-  // and its episode ends.
-  void Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn);
+  // Evaluates every series at now_ms and passes each one's result to `fn`, in label order, on the calling
+  // thread. With `pool`, the series are fitted and scored on the pool's threads (each series is
+  // independent, so the verdicts are the same as without one); seasonality auto's choices are reported
+  // (OnPeriodsChosen) in label order too. With maintenance_now nothing is scored: each series reports its
+  // last verdict in state maintenance, unflagged, and its episode ends.
+  void Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn, ParallelPool* pool = nullptr);
 
   const SeriesStore& store() const { return store_; }
   const DetectorOptions& options() const { return options_; }
@@ -76,7 +80,7 @@ class Detector {
 
   DetectorOptions options_;  // constant after construction
   SeriesStore store_;
-  scoring::ModelWorkspace workspace_;
+  std::vector<scoring::ModelWorkspace> workspaces_;  // one per worker of the pool in use (at least one)
   // seasonality: auto, per series: the periods in use, and a different answer detection has been giving
   // (UpdatePeriodChoice: a change needs the new answer for one cycle of the longest period).
   std::map<Labels, PeriodChoice> detected_periods_;
