@@ -103,7 +103,7 @@ void ReadHeaders(const Value& v, std::map<std::string, std::string>& out, Diagno
 }
 
 void ReadPrometheus(const MapView& view, const fs::path& base_dir, PrometheusConfig& out, Diagnostics& diag) {
-  view.CheckKeys({"url", "timeout", "bearer_token_file", "basic_auth", "tls", "headers"}, diag);
+  view.CheckKeys({"url", "timeout", "compression", "bearer_token_file", "basic_auth", "tls", "headers"}, diag);
   if (std::optional<Value> v = view.Find("url")) {
     if (auto url = ReadUrl(*v, diag)) out.url = *url;
   } else {
@@ -115,6 +115,16 @@ void ReadPrometheus(const MapView& view, const fs::path& base_dir, PrometheusCon
       diag.AddError(v->mark, v->path, "must be > 0, got " + v->node.Scalar());
     } else if (t) {
       out.timeout = *t;
+    }
+  }
+  if (std::optional<Value> v = view.Find("compression")) {
+    std::optional<std::string> c = ReadString(*v, diag);
+    if (c == "none") {
+      out.compression = prom::Compression::kNone;
+    } else if (c == "gzip") {
+      out.compression = prom::Compression::kGzip;
+    } else if (c) {
+      diag.AddError(v->mark, v->path, "expected none or gzip, got \"" + *c + "\"");
     }
   }
   std::optional<Value> bearer = view.Find("bearer_token_file");

@@ -65,6 +65,8 @@ void EmitPrometheus(YAML::Emitter& out, const PrometheusConfig& p) {
   out << YAML::Key << "prometheus" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "url" << YAML::Value << p.url;
   out << YAML::Key << "timeout" << YAML::Value << FormatDuration(p.timeout);
+  out << YAML::Key << "compression" << YAML::Value
+      << (p.compression == prom::Compression::kGzip ? "gzip" : "none");
   if (!p.bearer_token_file.empty())
     out << YAML::Key << "bearer_token_file" << YAML::Value << p.bearer_token_file;
   if (p.basic_auth) {

@@ -87,6 +87,7 @@ prom::ClientOptions ClientOptionsFor(const PrometheusConfig& p, std::string user
   prom::ClientOptions o;
   o.url = p.url;
   o.timeout = p.timeout;
+  o.compression = p.compression;
   o.bearer_token_file = p.bearer_token_file;
   if (p.basic_auth) {
     o.basic_auth_username = p.basic_auth->username;

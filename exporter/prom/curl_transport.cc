@@ -130,7 +130,7 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.form_body.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING,
-                   "");  // every encoding this libcurl decodes (gzip)
+                   options_.compression == Compression::kGzip ? "gzip" : "identity");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);

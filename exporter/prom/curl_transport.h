@@ -11,6 +11,7 @@
 
 #include "anomaly/base/duration.h"
 #include "anomaly/base/result.h"
+#include "anomaly/prom/range_query_client.h"
 #include "http_transport.h"
 
 namespace anomaly::prom {
@@ -21,6 +22,7 @@ struct CurlOptions {
   std::string tls_ca_file, tls_cert_file, tls_key_file;
   bool tls_insecure_skip_verify = false;
   std::string user_agent;
+  Compression compression = Compression::kNone;  // Accept-Encoding: identity or gzip
   size_t max_idle_handles = 8;
 };
 

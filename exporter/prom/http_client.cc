@@ -376,6 +376,7 @@ Result<std::unique_ptr<RangeQueryClient>> NewHttpClient(const ClientOptions& opt
       .tls_key_file = options.tls_key_file,
       .tls_insecure_skip_verify = options.tls_insecure_skip_verify,
       .user_agent = options.user_agent,
+      .compression = options.compression,
   });
   return std::unique_ptr<RangeQueryClient>(
       std::make_unique<HttpRangeQueryClient>(options, std::move(transport), RealClientEnv()));

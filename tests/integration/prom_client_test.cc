@@ -171,6 +171,14 @@ TEST_F(PromClientTest, SmallPagesMergeToTheSameAnswer) {
   EXPECT_EQ(recorder.events.at(0).requests, 12);
 }
 
+TEST_F(PromClientTest, GzipAnswersDecodeToTheSameBackfill) {
+  ClientOptions o = Options(prometheus_->url());
+  o.compression = Compression::kGzip;
+  auto got = Client(o)->QueryRange(AllOfIt());
+  ASSERT_THAT(got, IsOk());
+  ExpectSameSeries(*got, backfill_->series);
+}
+
 TEST_F(PromClientTest, WithoutPagingPrometheusRejectsTheRangeAsBadData) {
   ClientOptions o = Options(prometheus_->url());
   o.max_points_per_request = 20000;
@@ -287,6 +295,22 @@ class PromClientFaultServerTest : public ::testing::Test {
   std::unique_ptr<FaultServer> server_;
   Recorder recorder_;
 };
+
+TEST_F(PromClientFaultServerTest, AsksForGzipOnlyWhenConfiguredAndDecodesIt) {
+  ClientOptions o = Options("encoding");
+  auto plain = Query(o);  // the default
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_EQ(server_->RequestCount("encoding/identity"), 1);
+  EXPECT_EQ(server_->RequestCount("encoding/gzip"), 0);
+  o.compression = Compression::kGzip;
+  auto compressed = Query(o);
+  ASSERT_THAT(compressed, IsOk());
+  EXPECT_EQ(server_->RequestCount("encoding/gzip"), 1);
+  ASSERT_EQ(plain->size(), 1u);
+  ASSERT_EQ(compressed->size(), 1u);
+  EXPECT_EQ((*plain)[0].samples, (*compressed)[0].samples);
+  EXPECT_EQ((*compressed)[0].samples.size(), 3u);
+}
 
 TEST_F(PromClientFaultServerTest, SlowServerTimesOutAfterRetries) {
   ClientOptions o = Options("slow/3000");

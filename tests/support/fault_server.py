@@ -11,11 +11,14 @@ every step of the request's start/end/step, so the client has something well-for
   /status/<code>/...         always <code> with a Prometheus-style error body
   /retry-after/<n>/<s>/...   the first <n> requests get 429 with "Retry-After: <s>", then success
   /flaky/<n>/...             the first <n> requests get 503, then success
+  /encoding/...              success, gzip-compressed when the request's Accept-Encoding names gzip;
+                             counted under "encoding/gzip" or "encoding/identity" by what was sent
   GET /__count/<key>         how many requests the path prefix <key> (e.g. "flaky/2") received
 
 Usage: fault_server.py --port-file FILE   (binds 127.0.0.1:0 and writes the port to FILE)
 """
 import argparse
+import gzip
 import json
 import threading
 import time
@@ -117,6 +120,19 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(503, json.dumps({"status": "error", "errorType": "unavailable",
                                                   "error": "flaky attempt %d" % n}))
             return self.send(200, ok)
+        if mode == "encoding":
+            wants_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
+            self.count("encoding/" + ("gzip" if wants_gzip else "identity"))
+            if not wants_gzip:
+                return self.send(200, ok)
+            data = gzip.compress(ok.encode())
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         return self.send(404, "404 page not found")
 
 

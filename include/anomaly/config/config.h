@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "anomaly/base/duration.h"
+#include "anomaly/prom/range_query_client.h"
 
 namespace anomaly::config {
 
@@ -66,6 +67,9 @@ struct PrometheusConfig {
   // Extra request headers, e.g. X-Scope-OrgID for a Mimir/Cortex tenant. Not for secrets: Authorization
   // is refused here (use bearer_token_file or basic_auth), and these values appear in RenderConfig.
   std::map<std::string, std::string> headers;
+  // `compression: none | gzip`: whether answers are asked for gzip-compressed. Default none: the exporter
+  // usually runs beside the store on a fast network, where compressing costs more than it saves.
+  prom::Compression compression = prom::Compression::kNone;
   friend bool operator==(const PrometheusConfig&, const PrometheusConfig&) = default;
 };
 

@@ -45,6 +45,7 @@ TEST(ConfigLoaderTest, LoadsTheMinimalExampleWithDefaults) {
   EXPECT_EQ(config->source_path, "config.yml");
   EXPECT_EQ(config->prometheus.url, "http://127.0.0.1:9090");
   EXPECT_EQ(config->prometheus.timeout, 30s);
+  EXPECT_EQ(config->prometheus.compression, prom::Compression::kNone);
   EXPECT_EQ(config->prometheus.bearer_token_file, "");
   EXPECT_FALSE(config->prometheus.basic_auth.has_value());
   EXPECT_EQ(config->prometheus.tls, TlsConfig{});
@@ -91,6 +92,7 @@ TEST(ConfigLoaderTest, LoadsEveryKeyOfGoodYaml) {
   const PrometheusConfig& p = config->prometheus;
   EXPECT_EQ(p.url, "https://mimir.example:8080/prometheus") << "trailing slash dropped";
   EXPECT_EQ(p.timeout, 45s);
+  EXPECT_EQ(p.compression, prom::Compression::kGzip);
   ASSERT_TRUE(p.basic_auth.has_value());
   EXPECT_EQ(p.basic_auth->username, "anomaly");
   EXPECT_EQ(p.basic_auth->password_file, kDir + "secrets/password") << "resolved against the config's folder";
@@ -220,9 +222,8 @@ TEST(ConfigLoaderTest, RejectsInvalidFilesWithFileLineAndKey) {
       {"invalid-bad-duration.yaml",
        {":6: detectors[0].step: invalid duration \"5x\": unknown unit \"x\" (one of ms, s, m, h, d, w, y)"}},
       {"invalid-unknown-keys.yaml",
-       {":3: prometheus.timout: unknown key (known keys here: url, timeout, bearer_token_file, basic_auth, "
-        "tls, "
-        "headers)",
+       {":3: prometheus.timout: unknown key (known keys here: url, timeout, compression, bearer_token_file, "
+        "basic_auth, tls, headers)",
         ":9: detectors[0].threshold.percentil: unknown key (known keys here: false_alarm_interval, floor, window, percentile)",
         ":10: alerting: unknown key (known keys here: global, prometheus, defaults, detectors, shard)"}},
       {"invalid-missing-required.yaml",
@@ -297,7 +298,8 @@ TEST(ConfigLoaderTest, RejectsInvalidFilesWithFileLineAndKey) {
         ":10: prometheus.headers.Authorization: refused: secrets come only from files; use bearer_token_file "
         "or "
         "basic_auth",
-        ":12: prometheus.headers.x-scope-orgid: duplicate header (header names ignore case)"}},
+        ":12: prometheus.headers.x-scope-orgid: duplicate header (header names ignore case)",
+        ":13: prometheus.compression: expected none or gzip, got \"brotli\""}},
       {"invalid-url-credentials.yaml",
        {":2: prometheus.url: credentials in the URL are refused; use basic_auth with password_file"}},
       {"invalid-defaults.yaml",
