@@ -1,5 +1,9 @@
 #include "exporter/app/daemon.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <condition_variable>
 #include <exception>
 #include <utility>
@@ -17,6 +21,18 @@
 
 namespace anomaly::app {
 namespace {
+
+// A cycle frees what it only needed for a while: the query answer's text and decoded samples (48 MiB of
+// JSON and 32 MiB of samples for a first cycle of 1,000 series x 2,016 points), fit scratch, the old
+// reports. glibc keeps freed memory inside its heaps, where the series' windows allocated in between
+// pin it, so without this the resident set stays near the first cycle's peak: measured 77 MiB against
+// 45 MiB with it, at a cost of 7 ms after that first cycle and 0.1 ms after the others
+// (bench/scale_bench.sh). malloc_trim(0) hands every free page of every arena back to the kernel.
+void ReturnFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -275,11 +291,14 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
                                         {"failed_cycles", std::to_string(slot->failed_cycles)}});
     slot->failed_cycles = 0;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!slot->retired.load()) {
-    slot->reports = std::move(reports);
-    PublishLocked();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!slot->retired.load()) {
+      slot->reports = std::move(reports);
+      PublishLocked();
+    }
   }
+  ReturnFreedMemory();
 }
 
 void Daemon::NoteCycleFailure(Slot& slot, std::string_view cause) {
