@@ -7,15 +7,22 @@
 namespace anomaly::series {
 
 SampleWindow::SampleWindow(size_t capacity, int max_gap_points)
-    : max_gap_points_(max_gap_points), values_(std::max<size_t>(capacity, 1)), kinds_(values_.size()) {}
+    : max_gap_points_(max_gap_points),
+      deltas_(std::max<size_t>(capacity, 1)),
+      kinds_((deltas_.size() + 3) / 4) {}
+
+void SampleWindow::Set(size_t p, double value, PointKind kind) {
+  deltas_[p] = static_cast<float>(value - offset_);
+  const int shift = static_cast<int>(2 * (p % 4));
+  kinds_[p / 4] = static_cast<uint8_t>((kinds_[p / 4] & ~(3 << shift)) | (static_cast<int>(kind) << shift));
+}
 
 void SampleWindow::Push(double value, PointKind kind) {
-  if (size_ == values_.size()) {
-    head_ = (head_ + 1) % values_.size();
+  if (size_ == deltas_.size()) {
+    head_ = (head_ + 1) % deltas_.size();
     --size_;
   }
-  values_[Physical(size_)] = value;
-  kinds_[Physical(size_)] = kind;
+  Set(Physical(size_), value, kind);
   ++size_;
   ++last_slot_;
 }
@@ -24,17 +31,17 @@ SampleWindow::AppendOutcome SampleWindow::Append(int64_t slot, double value) {
   if (size_ == 0) {
     last_slot_ = slot - 1;
     fresh_since_slot_ = slot;
+    offset_ = value;
     Push(value, PointKind::kObserved);
     return AppendOutcome::kAppended;
   }
   if (slot < last_slot_) return AppendOutcome::kTooOld;
   if (slot == last_slot_) {
-    values_[Physical(size_ - 1)] = value;
-    kinds_[Physical(size_ - 1)] = PointKind::kObserved;
+    Set(Physical(size_ - 1), value, PointKind::kObserved);
     return AppendOutcome::kReplaced;
   }
   const int64_t missing = slot - last_slot_ - 1;
-  if (missing >= static_cast<int64_t>(values_.size())) {
+  if (missing >= static_cast<int64_t>(deltas_.size())) {
     // Nothing of the old window would survive the jump.
     size_ = 0;
     head_ = 0;
@@ -44,7 +51,7 @@ SampleWindow::AppendOutcome SampleWindow::Append(int64_t slot, double value) {
     for (int64_t i = 0; i < missing; ++i) Push(std::numeric_limits<double>::quiet_NaN(), PointKind::kMissing);
     fresh_since_slot_ = slot;
   } else {
-    const double from = values_[Physical(size_ - 1)];
+    const double from = this->value(size_ - 1);
     for (int64_t i = 1; i <= missing; ++i) {
       double t = static_cast<double>(i) / static_cast<double>(missing + 1);
       Push(from + t * (value - from), PointKind::kFilled);

@@ -39,7 +39,7 @@ struct Sample {
 struct StoreOptions {
   std::chrono::milliseconds step{60'000};  // the grid; the detector's query step (> 0)
   // Grid points kept per series (>= 1): the detector's history / step. Bounds memory per series at about
-  // 9 bytes per point.
+  // 4.25 bytes per point (sample_window.h).
   size_t capacity_points = 10'080;
   // Gaps of at most this many missing grid points are interpolated (>= 0); longer ones are recorded as a
   // gap. Also sets how old the newest sample may be: older than (max_gap_points + 1) * step is a gap.

@@ -78,5 +78,40 @@ TEST(SampleWindowTest, CapacityBoundsTheWindow) {
   EXPECT_EQ(w.observed_since_long_gap(), 1u);
 }
 
+TEST(SampleWindowTest, KeepsASeriesOwnMovementAtAnyLevel) {
+  // A gauge near 1e12 moving by a few units: a float32 of the value would round every one of these to
+  // the same number (its spacing there is 65,536); the window keeps differences from its first value.
+  SampleWindow w(8, 0);
+  const double level = 1e12;
+  const double moves[] = {0, 1.25, -3.5, 7.75, 2, -0.5};
+  for (int64_t s = 0; s < 6; ++s) w.Append(s, level + moves[s]);
+  for (size_t i = 0; i < 6; ++i) EXPECT_NEAR(w.value(i) - level, moves[i], 1e-6) << i;
+  // Far from the first value, movement keeps ~7 significant digits of that distance.
+  w.Append(6, level + 1e6 + 0.5);
+  EXPECT_NEAR(w.value(6) - level, 1e6 + 0.5, 0.1);
+}
+
+TEST(SampleWindowTest, KindsArePackedWithoutDisturbingTheirNeighbours) {
+  // Every kind at every position of a packed byte, across the ring's wrap.
+  SampleWindow w(7, 1);
+  int64_t slot = 0;
+  for (int round = 0; round < 6; ++round) {
+    w.Append(slot, 1.0);      // observed
+    w.Append(slot + 2, 2.0);  // one filled point, then observed
+    w.Append(slot + 5, 3.0);  // two missing points (longer than max_gap_points 1), then observed
+    slot += 6;
+  }
+  ASSERT_EQ(w.size(), 7u);
+  // Each round of six slots b..b+5 is observed, filled, observed, missing, missing, observed; the window
+  // holds slots 29..35, the end of the round at 24 and the whole round at 30.
+  EXPECT_EQ(w.first_slot(), 29);
+  const PointKind by_slot[] = {PointKind::kObserved, PointKind::kObserved, PointKind::kFilled,
+                               PointKind::kObserved, PointKind::kMissing,  PointKind::kMissing,
+                               PointKind::kObserved};
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(w.kind(i), by_slot[i]) << "slot " << 29 + static_cast<int>(i);
+  EXPECT_DOUBLE_EQ(w.value(2), 1.5);
+  EXPECT_TRUE(std::isnan(w.value(4)));
+}
+
 }  // namespace
 }  // namespace anomaly::series
