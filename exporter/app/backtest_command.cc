@@ -329,6 +329,7 @@ int Run(BacktestFlags& f) {
       samples.reserve(s.samples.size());
       for (const prom::Sample& p : s.samples) samples.push_back({p.timestamp_ms, p.value});
       ProgressBar bar(progress, LabelsToString(s.labels));
+      params->labels = s.labels;
       Result<backtest::BacktestResult> r = backtest::RunBacktest(samples, *params, std::ref(bar));
       if (!r) return Fail(r.error().WithContext(LabelsToString(s.labels)));
       // Only the scored range is reported; the samples before it were the first cycle's history.

@@ -47,7 +47,7 @@ Result<BacktestResult> RunBacktest(std::span<const series::Sample> all, const Ba
     row_of.push_back(i);
   }
 
-  const Labels labels;  // one series
+  const Labels& labels = params.labels;  // one series
   core->OnPeriodsChosen([&](const Labels&, const std::vector<int>& periods) {
     result.detected_periods.push_back(periods);
   });

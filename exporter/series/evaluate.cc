@@ -56,9 +56,15 @@ Status Fit(SeriesEntry& e, int64_t up_to_slot, const EvaluateOptions& o, int64_t
   }
   Result<scoring::FittedModel> m = scoring::FitModel(input.values, input.observed, o.model, ws);
   if (!m) return tl::unexpected(m.error());
+  // A first model counts as refit_phase of an interval old, so that the next refit falls at the series'
+  // own phase (series_store.h); later fits are refit_interval apart.
+  const bool first = e.model == nullptr;
   e.model = std::make_shared<const scoring::FittedModel>(std::move(*m));
   e.model_end_slot = input.last_slot;
   e.last_fit_ms = now_ms;
+  if (first) {
+    e.last_fit_ms -= static_cast<int64_t>(e.refit_phase * static_cast<double>(o.refit_interval.count()));
+  }
   return {};
 }
 

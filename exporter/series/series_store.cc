@@ -28,6 +28,19 @@ Result<SeriesStore> SeriesStore::Create(const StoreOptions& options) {
   return SeriesStore(options);
 }
 
+double RefitPhase(const Labels& labels) {
+  // A series without labels (a CSV's, an aggregate such as sum(x)) has nothing to be spread from: 0.
+  if (labels.empty()) return 0;
+  // FNV-1a's high bits barely change between label sets that differ in one late character (pod-17,
+  // pod-18), so the hash goes through splitmix64's finalizer first; its top 53 bits are then a uniform
+  // fraction, the same in every process and release.
+  uint64_t x = HashLabels(labels);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return static_cast<double>(x >> 11) * 0x1p-53;
+}
+
 IngestResult SeriesStore::Ingest(const Labels& labels, std::span<const Sample> samples, int64_t now_ms) {
   IngestResult result;
   auto it = series_.find(labels);
@@ -39,6 +52,7 @@ IngestResult SeriesStore::Ingest(const Labels& labels, std::span<const Sample> s
     }
     it = series_.emplace(labels, SeriesEntry(SampleWindow(options_.capacity_points, options_.max_gap_points)))
              .first;
+    it->second.refit_phase = RefitPhase(labels);
   }
   SeriesEntry& e = it->second;
   e.last_seen_ms = now_ms;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "anomaly/base/labels.h"
 #include "anomaly/base/result.h"
 #include "anomaly/config/config.h"
 #include "anomaly/scoring/model.h"
@@ -35,6 +36,10 @@ struct BacktestParams {
   // The times the maintenance condition held (sorted), where the source can tell (Prometheus); the fixed
   // maintenance windows are in `detector`.
   std::vector<int64_t> condition_times;
+  // The series' labels where the source has them (Prometheus; none for a CSV). Its identity in the
+  // detector core, which also sets its refit phase (series_store.h), so that the daemon and the backtest
+  // refit a series at the same moments.
+  Labels labels;
 };
 
 // The params a detector's config implies (the daemon's mapping) with start_ms unset.

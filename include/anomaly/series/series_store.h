@@ -64,7 +64,11 @@ struct SeriesEntry {
   std::optional<int64_t> last_scored_slot;  // newest grid slot scored, or taken as history by the first fit
   std::shared_ptr<const scoring::FittedModel> model;  // null until the first fit
   int64_t model_end_slot = 0;             // the slot of the last point the model was fitted on
-  int64_t last_fit_ms = 0;                // cycle time of that fit
+  int64_t last_fit_ms = 0;                // cycle time of that fit (see refit_phase)
+  // In [0, 1), from the series' labels (RefitPhase). The first fit counts as refit_phase x refit_interval
+  // old, so the series' refits run at their own phase of the interval: a fleet whose series all first
+  // fitted in one cycle does not refit them all in one cycle again every refit_interval (issue 16).
+  double refit_phase = 0;
   scoring::CalibratorState calibrator;    // the stream of this series' forecast z-scores (likelihood.h)
   scoring::EpisodeState episode;          // the incident in progress, if any
   // Forecast errors (value - expected) of the open episode's samples, for re-baselining (evaluate.h).
@@ -128,6 +132,10 @@ class SeriesStore {
   std::map<Labels, SeriesEntry> series_;
   size_t refused_in_cycle_ = 0;  // Ingest calls refused since BeginCycle (one per series per cycle)
 };
+
+// The series' refit phase in [0, 1), a stable hash of its labels (SeriesEntry::refit_phase); 0 for a
+// series without labels (a backtest's CSV), whose refits fall a whole interval after its first fit.
+double RefitPhase(const Labels& labels);
 
 // The grid slot nearest to timestamp_ms: round(timestamp_ms / step).
 int64_t SlotOf(int64_t timestamp_ms, std::chrono::milliseconds step);

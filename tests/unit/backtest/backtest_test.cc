@@ -163,7 +163,10 @@ TEST(BacktestTest, AgreesWithTheDaemonVerdictForVerdict) {
   for (const char* extra : {"    seasonality: [1d]\n    persistence: 2\n", "    seasonality: auto\n",
                             "    seasonality: none\n    direction: up\n"}) {
     const config::DetectorConfig d = Detector(extra);
-    Result<BacktestResult> bt = RunBacktest(s, *ParamsFor(d));
+    Result<BacktestParams> params = ParamsFor(d);
+    ASSERT_THAT(params, IsOk());
+    params->labels = MakeLabels({{"instance", "a"}});  // the daemon's series, as SeriesClient names it
+    Result<BacktestResult> bt = RunBacktest(s, *params);
     ASSERT_THAT(bt, IsOk());
 
     exposition::SelfMetrics metrics("test", "test");

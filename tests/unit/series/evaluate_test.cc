@@ -122,6 +122,7 @@ TEST_F(EvaluateTest, TheBaselineFollowsTheLevelBetweenRefits) {
   std::vector<Sample> first;
   for (int64_t slot = 0; slot < 100; ++slot) first.push_back(sample(slot));
   store_->Ingest(labels_, first, 100 * kStep);
+  Entry().refit_phase = 0;  // no refit in the 30 steps below
   ASSERT_TRUE(Run(100).fitted);
   const double fitted_level = Entry().model->level;
   const int w = Entry().model->baseline_window;
@@ -295,6 +296,7 @@ TEST_F(EvaluateTest, RefitHonoursTheInterval) {
   SeasonalSource src(11);
   eval_.refit_interval = 10min;
   store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  Entry().refit_phase = 0;  // refits a whole interval after the first fit (TheFirstRefitFallsAtTheSeriesPhase)
   ASSERT_TRUE(Run(240).fitted);
   std::shared_ptr<const scoring::FittedModel> first = Entry().model;
   store_->Ingest(labels_, src.Range(240, 5), 245 * kStep);
@@ -305,6 +307,39 @@ TEST_F(EvaluateTest, RefitHonoursTheInterval) {
   EXPECT_TRUE(ev.fitted);
   EXPECT_NE(Entry().model, first);
   EXPECT_EQ(Entry().model_end_slot, 249);
+}
+
+TEST_F(EvaluateTest, TheFirstRefitFallsAtTheSeriesPhase) {
+  // A fleet's series all fit first in one cycle; each then refits at its own phase of the interval, so
+  // their refits spread over it instead of all landing on one cycle every refit_interval (issue 16).
+  EXPECT_EQ(RefitPhase(labels_), RefitPhase(MakeLabels({{"job", "api"}}))) << "stable for a label set";
+  EXPECT_EQ(RefitPhase(Labels{}), 0);
+  double lowest = 1, highest = 0, sum = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const double phase = RefitPhase(MakeLabels({{"pod", "checkout-" + std::to_string(i)}}));
+    ASSERT_GE(phase, 0);
+    ASSERT_LT(phase, 1);
+    lowest = std::min(lowest, phase);
+    highest = std::max(highest, phase);
+    sum += phase;
+  }
+  EXPECT_LT(lowest, 0.01);
+  EXPECT_GT(highest, 0.99);
+  EXPECT_NEAR(sum / 1000, 0.5, 0.05);
+
+  SeasonalSource src(11);
+  eval_.refit_interval = 10min;
+  store_->Ingest(labels_, src.Range(0, 240), 240 * kStep);
+  EXPECT_GT(Entry().refit_phase, 0) << "set by the store from the labels";
+  Entry().refit_phase = 0.3;
+  ASSERT_TRUE(Run(240).fitted);
+  std::vector<int64_t> fits;
+  for (int64_t slot = 241; slot <= 270; ++slot) {
+    store_->Ingest(labels_, src.Range(slot - 1, 1), slot * kStep);
+    if (Run(slot).fitted) fits.push_back(slot);
+  }
+  // 10 steps per interval: the first refit 7 steps after the first fit, then every 10.
+  EXPECT_THAT(fits, ::testing::ElementsAre(247, 257, 267));
 }
 
 TEST_F(EvaluateTest, SeasonalityDetectionFindsCalendarPeriodsOnlyAndIsDueAtEachRefit) {
@@ -327,6 +362,7 @@ TEST_F(EvaluateTest, SeasonalityDetectionFindsCalendarPeriodsOnlyAndIsDueAtEachR
   EXPECT_TRUE(SeasonalityDetectionDue(Entry(), /*detected_before=*/false, 240 * kStep, eval_.refit_interval));
   // Detected, but no model yet (fits deferred): nothing to redo until a fit.
   EXPECT_FALSE(SeasonalityDetectionDue(Entry(), true, 240 * kStep, eval_.refit_interval));
+  Entry().refit_phase = 0;
   ASSERT_TRUE(Run(240).fitted);
   EXPECT_FALSE(SeasonalityDetectionDue(Entry(), true, 245 * kStep, eval_.refit_interval));
   EXPECT_TRUE(SeasonalityDetectionDue(Entry(), true, 250 * kStep, eval_.refit_interval));
