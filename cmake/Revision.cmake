@@ -6,8 +6,9 @@
 # checkout (a container build, whose context leaves .git out; a source tarball) they come from the
 # environment variables of the same names when set (the Dockerfile's build arguments; characters other
 # than [A-Za-z0-9._+-] are dropped, so the value is always a plain string literal), else "unknown". The
-# header is rewritten only when its text changes, so a build at the same revision recompiles nothing. --no-optional-locks: reading the revision never takes the
-# index lock that a concurrent git command in the same checkout may hold.
+# header is rewritten only when its text changes, so a build at the same revision recompiles nothing.
+# --no-optional-locks: reading the revision never takes the index lock that a concurrent git command in
+# the same checkout may hold.
 set(revision unknown)
 set(describe unknown)
 string(REGEX REPLACE "[^A-Za-z0-9._+-]" "" env_revision "$ENV{ANOMALY_REVISION}")

@@ -132,14 +132,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
 }
 
 Daemon::~Daemon() {
-  // Reverse order of Create: no new requests, no new cycles, then wait for the cycles in flight.
-  web_.reset();
+  // No new cycles, then wait for the cycles in flight (they prerender into the web server), then no new
+  // requests: until the last moment scrapes get the last snapshot.
   if (scheduler_.joinable()) {
     scheduler_.request_stop();
     scheduler_.join();
   }
   pool_.reset();
   fit_pool_.reset();
+  web_.reset();
 }
 
 Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
@@ -298,6 +299,8 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
       PublishLocked();
     }
   }
+  // Scrapes then find /metrics rendered (the web server exists while cycles run: ~Daemon).
+  if (web_) web_->Prerender();
   ReturnFreedMemory();
 }
 

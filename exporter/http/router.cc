@@ -122,13 +122,7 @@ Response Router::Metrics(const Request& request) const {
   }
   const std::shared_ptr<Rendered> rendered =
       anomalies_ ? RenderedFor(anomalies_->Current()) : nullptr;
-  if (rendered) {
-    std::call_once(rendered->text_once, [&rendered] {
-      std::ostringstream out;
-      prometheus::TextSerializer().Serialize(out, exposition::AnomalyCollector::CollectFrom(rendered->snapshot.get()));
-      rendered->text = std::move(out).str();
-    });
-  }
+  if (rendered) RenderText(*rendered);
   const std::string_view anomaly_text = rendered ? std::string_view(rendered->text) : std::string_view();
   Response r;
   r.content_type = kMetricsContentType;
@@ -136,9 +130,7 @@ Response Router::Metrics(const Request& request) const {
     std::optional<DeflatedTail> empty_tail;
     const std::optional<DeflatedTail>* tail = &empty_tail;
     if (rendered) {
-      std::call_once(rendered->deflate_once, [&rendered] {
-        if (Result<DeflatedTail> t = DeflateTail(rendered->text)) rendered->deflated = std::move(*t);
-      });
+      RenderDeflated(*rendered);
       tail = &rendered->deflated;
     } else if (Result<DeflatedTail> t = DeflateTail("")) {
       empty_tail = std::move(*t);
@@ -156,6 +148,28 @@ Response Router::Metrics(const Request& request) const {
   r.body = std::move(self_text);
   r.body += anomaly_text;
   return r;
+}
+
+void Router::RenderText(Rendered& rendered) const {
+  std::call_once(rendered.text_once, [this, &rendered] {
+    text_renders_.fetch_add(1);
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out,
+                                           exposition::AnomalyCollector::CollectFrom(rendered.snapshot.get()));
+    rendered.text = std::move(out).str();
+  });
+}
+
+void Router::RenderDeflated(Rendered& rendered) const {
+  RenderText(rendered);
+  std::call_once(rendered.deflate_once, [&rendered] {
+    if (Result<DeflatedTail> t = DeflateTail(rendered.text)) rendered.deflated = std::move(*t);
+  });
+}
+
+void Router::Prerender() const {
+  if (!anomalies_) return;
+  RenderDeflated(*RenderedFor(anomalies_->Current()));
 }
 
 std::shared_ptr<Router::Rendered> Router::RenderedFor(std::shared_ptr<const exposition::Snapshot> snapshot) const {

@@ -312,6 +312,8 @@ Result<std::shared_ptr<const PreparedWebConfig>> WebServer::PrepareWebConfig(
   return Prepare(web.get(), current.get());
 }
 
+void WebServer::Prerender() const { impl_->router.Prerender(); }
+
 void WebServer::InstallWebConfig(std::shared_ptr<const PreparedWebConfig> prepared) {
   if (!prepared) return;
   if (impl_->tls && prepared->tls) impl_->tls->Set(prepared->tls);

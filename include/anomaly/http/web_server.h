@@ -106,6 +106,10 @@ class WebServer {
   // The next handshakes and requests use `prepared`; connections up keep their TLS session.
   void InstallWebConfig(std::shared_ptr<const PreparedWebConfig> prepared);
 
+  // Renders /metrics' anomaly families for the snapshot just published, so that scrapes only copy them.
+  // Thread-safe; call it after AnomalyCollector::Publish.
+  void Prerender() const;
+
  private:
   struct Impl;  // the routing and the civetweb context; exporter/http/web_server.cc
   explicit WebServer(std::unique_ptr<Impl> impl);

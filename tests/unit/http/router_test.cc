@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
+
+#include "anomaly/exposition/anomaly_collector.h"
+#include "anomaly/exposition/snapshot.h"
 
 namespace anomaly::http {
 namespace {
@@ -103,6 +107,35 @@ TEST(RouterTest, SwappedAccessAppliesToTheNextRequest) {
   EXPECT_EQ(router.Serve({"GET", "/-/healthy", "", ""}).status, 401);
   router.SetAccess(std::make_shared<const Access>());
   EXPECT_EQ(router.Serve({"GET", "/-/healthy", "", ""}).status, 200);
+}
+
+TEST(RouterTest, PrerenderedMetricsAreServedWithoutRenderingAgain) {
+  auto anomalies = std::make_shared<exposition::AnomalyCollector>();
+  Router router(WebOptions{}, nullptr, anomalies, {});
+  auto snapshot = std::make_shared<exposition::Snapshot>();
+  exposition::SeriesReport report;
+  report.detector = "api";
+  report.labels = MakeLabels({{"instance", "a"}});
+  report.verdict.state = scoring::SeriesState::kOk;
+  report.verdict.value = 4;
+  snapshot->series.push_back(report);
+  anomalies->Publish(snapshot);
+  router.Prerender();
+  EXPECT_EQ(router.text_renders(), 1);
+  const Request get{.method = "GET", .path = "/metrics", .query = "", .accept_encoding = ""};
+  Request get_gzip = get;
+  get_gzip.accept_encoding = "gzip";
+  const Response plain = router.Serve(get);
+  const Response gzipped = router.Serve(get_gzip);
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_THAT(plain.body, ::testing::HasSubstr("anomaly_value{detector=\"api\",instance=\"a\"} 4"));
+  EXPECT_EQ(gzipped.status, 200);
+  EXPECT_EQ(router.text_renders(), 1) << "both scrapes used the prerendered text";
+  // A new snapshot is rendered once more, by whichever comes first.
+  anomalies->Publish(std::make_shared<exposition::Snapshot>(*snapshot));
+  (void)router.Serve(get);
+  router.Prerender();
+  EXPECT_EQ(router.text_renders(), 2);
 }
 
 }  // namespace
