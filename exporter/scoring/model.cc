@@ -361,7 +361,9 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
   FittedModel m;
   m.kind = d.kind;
   m.periods = std::move(d.periods);
-  m.seasonal_cycles = std::move(d.seasonal_cycles);
+  for (const std::vector<double>& cycle : d.seasonal_cycles) {
+    m.seasonal_cycles.emplace_back(cycle.begin(), cycle.end());
+  }
   m.level = d.level;
   m.baseline_window = d.baseline_window;
   m.slope = params.trend_damping > 0 ? d.slope : 0.0;

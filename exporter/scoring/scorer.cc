@@ -81,11 +81,11 @@ double CountQuantileZ(const FittedModel& model, double expected, double target) 
 
 double Expected(const FittedModel& model, int64_t steps_ahead) {
   double expected = model.level + model.slope * DampedSteps(model.trend_damping, steps_ahead);
-  for (const std::vector<double>& cycle : model.seasonal_cycles) {
+  for (const std::vector<float>& cycle : model.seasonal_cycles) {
     // cycle.back() is the last fitted point (steps_ahead 0); steps_ahead 1 continues with cycle.front().
     const auto p = static_cast<int64_t>(cycle.size());
     int64_t phase = ((steps_ahead - 1) % p + p) % p;
-    expected += cycle[static_cast<size_t>(phase)];
+    expected += static_cast<double>(cycle[static_cast<size_t>(phase)]);
   }
   return expected;
 }

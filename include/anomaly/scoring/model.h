@@ -74,7 +74,9 @@ struct ModelParams {
 struct FittedModel {
   ModelKind kind = ModelKind::kBaseline;
   std::vector<int> periods;                          // the periods used, ascending; empty for kBaseline
-  std::vector<std::vector<double>> seasonal_cycles;  // per period: its last fitted cycle, oldest first
+  // Per period: its last fitted cycle, oldest first. float32 (~7 significant digits, far below any
+  // series' noise): a model is kept per series, and at 1-minute steps a daily cycle is 1,440 values.
+  std::vector<std::vector<float>> seasonal_cycles;
   double level = 0;         // trend at the last fitted point
   double slope = 0;         // trend change per step at the end (0 for kBaseline)
   // kBaseline: the trailing median's window w (params.baseline_window clamped to half the history). Its
