@@ -34,6 +34,18 @@ void ReturnFreedMemory() {
 #endif
 }
 
+// Large short-lived buffers (a query answer's text, a scrape's body of a megabyte or more, the rendered
+// families) are mapped and unmapped on their own instead of coming from the heaps. glibc's default
+// threshold starts at 128 KiB but rises to the size of every mapped block freed, up to 32 MiB, after
+// which such buffers land in the heaps of the civetweb and cycle threads and stay there between trims:
+// with 1,000 series scraped ten times a second the exporter held 45-48 MiB instead of 35 MiB. A fixed
+// threshold keeps it at 256 KiB (setting it turns the rise off).
+void TuneAllocator() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+}
+
 using Clock = std::chrono::steady_clock;
 
 // Asks Prometheus to parse `promql`. A refusal is a config error; an unreachable upstream is not (the
@@ -86,6 +98,7 @@ Daemon::Daemon(const DaemonOptions& options)
       collector_(std::make_shared<exposition::AnomalyCollector>()) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
+  TuneAllocator();
   std::unique_ptr<Daemon> d(new Daemon(options));
   d->collector_->Publish(std::make_shared<const exposition::Snapshot>());
 
