@@ -28,13 +28,16 @@ start_prometheus() {
   return 1
 }
 
-# start_bench_prometheus SERIES: backfills SERIES series x 2,016 points (bench/bench_series.py) into
-# $work/tsdb and starts Prometheus over it (sets prom_port).
+# start_bench_prometheus SERIES [STEP_SECONDS POINTS [CONFIG_YAML]]: backfills SERIES series x POINTS
+# points at STEP_SECONDS (bench/bench_series.py; default 2,016 x 300 s, 7d at 5m) into $work/tsdb and
+# starts Prometheus over it (sets prom_port), with CONFIG_YAML (default: no scrape targets).
 start_bench_prometheus() {
-  echo "generating $1 series x 2016 points (7d at 5m)..."
-  python3 "$(dirname "${BASH_SOURCE[0]}")/bench_series.py" "$1" "$work/data.om"
+  local step=${2:-300} points=${3:-2016} config=${4:-'global: {scrape_interval: 1m}'}
+  echo "generating $1 series x $points points at ${step}s..."
+  python3 "$(dirname "${BASH_SOURCE[0]}")/bench_series.py" "$1" "$work/data.om" "$step" "$points"
   promtool tsdb create-blocks-from openmetrics --max-block-duration=24h -q "$work/data.om" "$work/tsdb" >/dev/null
-  start_prometheus 'global: {scrape_interval: 1m}' --storage.tsdb.retention.time=30d
+  rm -f "$work/data.om"
+  start_prometheus "$config" --storage.tsdb.retention.time=30d
 }
 
 # start_exporter BASE_URL [CURL_OPTS...] -- [EXPORTER_FLAGS...]: starts $exporter with $work/exporter.yml
