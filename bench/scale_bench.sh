@@ -6,14 +6,17 @@
 #   - the first cycle (start to ready: the PromQL check, the download, decoding, ingest and every fit) with
 #     evaluation_threads 1, 2 and every core, its ratio to the download the exporter makes, and the speed-up;
 #   - resident memory per series and per stored sample in the steady state, and the peak (first cycle);
-#   - average CPU in % of one core over SPAN seconds of steady state (refit_interval REFIT, so a whole
-#     refit round falls inside the span), and the longest cycle of that span against the interval;
-#   - /metrics latency p50 and p99 while those cycles run.
+#   - average CPU in % of one core over SPAN seconds of steady state, scraped every 15 s as Prometheus
+#     would (refit_interval REFIT; the refits that fell in the span are counted), and the longest cycle
+#     after the first;
+#   - then /metrics latency p50 and p99 over LATENCY seconds (60) of scrapes five times a second while
+#     cycles run, outside the CPU span.
 #   usage: bench/scale_bench.sh [BUILD_DIR] [SERIES]   (defaults: build 1000)
 # Environment: STEP (grid step in seconds, 300), POINTS (history points per series, 2016: 7d at 5m),
 # SPAN (steady-state seconds, 300), REFIT (refit_interval in seconds, SPAN / 2), INTERVAL (cycle interval
-# in seconds, 20), THREADS (evaluation_threads values to time the first cycle with; "1 2 <cores>"),
-# COMPRESSION (the exporter's prometheus.compression; its default when unset), SEASONALITY ([1d]).
+# in seconds, 20), LATENCY (seconds of /metrics latency probing, 60), THREADS (evaluation_threads values
+# to time the first cycle with; "1 2 <cores>"), COMPRESSION (the exporter's prometheus.compression; its
+# default when unset), SEASONALITY ([1d]).
 set -euo pipefail
 build=${1:-build}
 series=${2:-1000}
@@ -94,11 +97,12 @@ for t in $threads; do
   if [[ $t != "$last" ]]; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
 done
 
-# Steady state on the last (all cores) exporter: CPU over the span, the longest cycle, /metrics latency.
-longest=0
-python3 - "$exp_port" "$span" >"$work/latency.txt" <<'PY' &
+# Steady state on the last (all cores) exporter: CPU over the span, the longest cycle, then /metrics
+# latency.
+scrape_every() {  # scrape_every SECONDS DURATION: GETs /metrics; prints "<count> <p50 ms> <p99 ms>"
+  python3 - "$exp_port" "$1" "$2" <<'PY'
 import http.client, sys, time
-port, span = int(sys.argv[1]), float(sys.argv[2])
+port, pause, span = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 end, out = time.time() + span, []
 while time.time() < end:
     t = time.perf_counter()
@@ -107,10 +111,13 @@ while time.time() < end:
     c.getresponse().read()
     c.close()
     out.append(time.perf_counter() - t)
-    time.sleep(0.2)
+    time.sleep(pause)
 out.sort()
 print(len(out), out[len(out) // 2] * 1000, out[min(len(out) - 1, int(len(out) * 0.99))] * 1000)
 PY
+}
+longest=0
+scrape_every 15 "$span" >/dev/null &
 lat_pid=$!
 fits0=$(metric 'anomaly_exporter_fit_duration_seconds_count')
 ticks0=$(cpu_ticks)
@@ -129,7 +136,7 @@ ticks1=$(cpu_ticks)
 s1=$(date +%s.%N)
 fits1=$(metric 'anomaly_exporter_fit_duration_seconds_count')
 wait "$lat_pid"
-read -r scrapes p50 p99 <"$work/latency.txt"
+read -r scrapes p50 p99 < <(scrape_every 0.2 "${LATENCY:-60}")
 rss_kib=$(status_kib VmRSS)
 peak_kib=$(status_kib VmHWM)
 hz=$(getconf CLK_TCK)
@@ -158,5 +165,6 @@ cpu = ($ticks1 - $ticks0) / $hz / secs * 100
 print(f"steady-state CPU:        {cpu:.1f}% of one core over {secs:.0f} s (interval ${interval}s, refit_interval "
       f"${refit}s: {float('${fits1:-0}') - float('${fits0:-0}'):.0f} refits; threads $last); longest cycle "
       f"after the first {float('$longest'):.2f} s")
-print(f"/metrics while cycling:  p50 {float('$p50'):.1f} ms, p99 {float('$p99'):.1f} ms over $scrapes scrapes")
+print(f"/metrics while cycling:  p50 {float('$p50'):.1f} ms, p99 {float('$p99'):.1f} ms over $scrapes scrapes "
+      f"(5 a second for ${LATENCY:-60} s, after the CPU span)")
 PY
