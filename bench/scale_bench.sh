@@ -36,10 +36,13 @@ python3 "$root/bench/bench_series.py" --serve "$work/target.port" "$series" >"$w
 pids+=($!)
 until [[ -s "$work/target.port" ]]; do sleep 0.1; done
 scrape=$((step < 60 ? step : 60))
+# The live samples must continue the backfilled series, not start new ones beside them: the target's
+# job and instance labels are dropped, so a scraped series has exactly its backfill's labels.
 start_bench_prometheus "$series" "$step" "$points" "global: {scrape_interval: ${scrape}s}
 scrape_configs:
   - job_name: bench
-    static_configs: [{targets: ['127.0.0.1:$(cat "$work/target.port")']}]"
+    static_configs: [{targets: ['127.0.0.1:$(cat "$work/target.port")']}]
+    metric_relabel_configs: [{action: labeldrop, regex: 'job|instance'}]"
 
 # The download alone: the same query_range the first cycle makes, best of two, per encoding.
 download() {  # download CURL_FLAGS...: prints "<seconds> <bytes on the wire>"
@@ -137,6 +140,7 @@ s1=$(date +%s.%N)
 fits1=$(metric 'anomaly_exporter_fit_duration_seconds_count')
 wait "$lat_pid"
 read -r scrapes p50 p99 < <(scrape_every 0.2 "${LATENCY:-60}")
+held=$(metric 'anomaly_exporter_series\{')
 rss_kib=$(status_kib VmRSS)
 peak_kib=$(status_kib VmHWM)
 hz=$(getconf CLK_TCK)
@@ -146,7 +150,8 @@ series, points, step = $series, $points, $step
 first = {int(k): float(v) for k, v in zip("${!first[*]}".split(), "${first[*]}".split())}
 dl = {"identity": $dl_identity, "gzip": $dl_gzip}
 enc = {"none": "identity", "gzip": "gzip"}["${COMPRESSION:-none}"]
-print(f"machine:                 {$cores} cores; {series} series x {points} points at {step}s")
+print(f"machine:                 {$cores} cores; {series} series x {points} points at {step}s; the exporter "
+      f"holds {float('${held:-0}'):.0f} series at the end")
 print(f"download alone:          identity {dl['identity']:.2f} s ({$bytes_identity / 2**20:.1f} MiB), "
       f"gzip {dl['gzip']:.2f} s ({$bytes_gzip / 2**20:.1f} MiB on the wire)")
 base = first[min(first)]
