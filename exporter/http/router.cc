@@ -122,7 +122,10 @@ Response Router::Metrics(const Request& request) const {
   }
   const std::shared_ptr<Rendered> rendered =
       anomalies_ ? RenderedFor(anomalies_->Current()) : nullptr;
-  if (rendered) RenderText(*rendered);
+  if (rendered) {
+    RenderText(*rendered);
+    rendered->scraped.store(true);
+  }
   const std::string_view anomaly_text = rendered ? std::string_view(rendered->text) : std::string_view();
   Response r;
   r.content_type = kMetricsContentType;
@@ -169,7 +172,12 @@ void Router::RenderDeflated(Rendered& rendered) const {
 
 void Router::Prerender() const {
   if (!anomalies_) return;
-  RenderDeflated(*RenderedFor(anomalies_->Current()));
+  std::shared_ptr<const exposition::Snapshot> current = anomalies_->Current();
+  {
+    std::lock_guard<std::mutex> lock(rendered_mu_);
+    if (rendered_ && rendered_->snapshot != current && !rendered_->scraped.load()) return;
+  }
+  RenderDeflated(*RenderedFor(std::move(current)));
 }
 
 std::shared_ptr<Router::Rendered> Router::RenderedFor(std::shared_ptr<const exposition::Snapshot> snapshot) const {

@@ -56,7 +56,9 @@ class Router {
 
   // Renders and compresses the anomaly families of the latest published snapshot now, so that no scrape
   // pays for it (at 10,000 series that is hundreds of milliseconds): the daemon calls it after each
-  // publish, on the cycle's thread. A scrape that comes first waits for the same one build.
+  // publish, on the cycle's thread. A scrape that comes first waits for the same one build. Skipped when
+  // the snapshot rendered before was never scraped: publishes then outpace scrapes (many detectors, a
+  // slow scrape interval), and rendering each would cost more than the scrapes that read them.
   void Prerender() const;
   // Times the anomaly families were rendered to text so far (for tests: once per snapshot).
   int64_t text_renders() const { return text_renders_.load(); }
@@ -84,6 +86,7 @@ class Router {
     std::optional<DeflatedTail> deflated;  // `text` compressed; nullopt when zlib failed
     std::once_flag json_once[2];
     std::string json[2];  // /api/v1/anomalies: [0] flagged only, [1] ?all=1
+    std::atomic<bool> scraped{false};  // /metrics served it at least once
   };
   std::shared_ptr<Rendered> RenderedFor(std::shared_ptr<const exposition::Snapshot> snapshot) const;
   void RenderText(Rendered& rendered) const;

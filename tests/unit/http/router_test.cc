@@ -136,6 +136,19 @@ TEST(RouterTest, PrerenderedMetricsAreServedWithoutRenderingAgain) {
   (void)router.Serve(get);
   router.Prerender();
   EXPECT_EQ(router.text_renders(), 2);
+  // Publishes that outpace scrapes are not all rendered: one that nobody scraped stops the next.
+  anomalies->Publish(std::make_shared<exposition::Snapshot>(*snapshot));
+  router.Prerender();
+  EXPECT_EQ(router.text_renders(), 3) << "the one before was scraped";
+  anomalies->Publish(std::make_shared<exposition::Snapshot>(*snapshot));
+  router.Prerender();
+  EXPECT_EQ(router.text_renders(), 3) << "the one before was never scraped";
+  (void)router.Serve(get);
+  EXPECT_EQ(router.text_renders(), 4) << "the scrape renders it itself";
+  router.Prerender();
+  anomalies->Publish(std::make_shared<exposition::Snapshot>(*snapshot));
+  router.Prerender();
+  EXPECT_EQ(router.text_renders(), 5) << "scraped again: prerendering resumes";
 }
 
 }  // namespace
