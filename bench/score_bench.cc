@@ -1,5 +1,6 @@
 // The cost of one scored sample (forecast z-score plus calibration) and of one refit, at the sizes the
 // daemon sees: 2,016 points (7 days at 5m) and 10,080 (7 days at 1m) with a daily period.
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "anomaly/scoring/likelihood.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/scoring/scorer.h"
+#include "anomaly/scoring/seasonality.h"
 
 namespace {
 
@@ -50,5 +52,18 @@ void BM_Refit(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(anomaly::scoring::FitModel(y, p, ws));
 }
 BENCHMARK(BM_Refit)->Args({2016, 288})->Args({10080, 1440})->Unit(benchmark::kMillisecond);
+
+// seasonality: auto's detection, run at every refit of every series (the daemon's calendar-only options).
+void BM_DetectPeriods(benchmark::State& state) {
+  const int period = static_cast<int>(state.range(1));
+  std::vector<double> y = Daily(static_cast<size_t>(state.range(0)), period);
+  anomaly::scoring::SeasonalityOptions o;
+  o.calendar_only = true;
+  const auto step = std::chrono::milliseconds(86'400'000 / period);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(anomaly::scoring::DetectPeriods(y, step, static_cast<int>(y.size() / 2), o));
+  }
+}
+BENCHMARK(BM_DetectPeriods)->Args({2016, 288})->Args({10080, 1440})->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "anomaly/scoring/seasonality.h"
 
+#include <unsupported/Eigen/FFT>
+
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <cstdlib>
 #include <string>
 
@@ -35,11 +38,23 @@ std::vector<double> Autocorrelation(std::span<const double> values, size_t max_l
   for (double v : values) magnitude = std::max(magnitude, std::abs(v));
   if (!(c0 > 1e-24 * std::max(1.0, magnitude * magnitude) * static_cast<double>(n))) return {};
 
+  // The lagged sums c(k) = sum_i x[i] x[i + k] for every k at once by the Wiener-Khinchin theorem: the
+  // inverse FFT of |FFT(x)|^2, x zero-padded to at least 2n so the circular sums are the linear ones.
+  // O(n log n) instead of O(n * max_lag): detection on a 7-day window at 1m (10,080 points, lags to 5,544)
+  // took 78% of a backtest's time summed directly, several times a refit.
+  size_t size = 1;
+  while (size < 2 * n) size *= 2;
+  std::vector<double> padded(size, 0.0);
+  std::copy(x.begin(), x.end(), padded.begin());
+  Eigen::FFT<double> fft;
+  std::vector<std::complex<double>> spectrum;
+  fft.fwd(spectrum, padded);
+  for (std::complex<double>& c : spectrum) c = std::norm(c);
+  std::vector<double> sums;
+  fft.inv(sums, spectrum);
   std::vector<double> acf(max_lag + 1, 0.0);
   for (size_t k = 0; k <= max_lag && k < n; ++k) {
-    double c = 0;
-    for (size_t i = 0; i + k < n; ++i) c += x[i] * x[i + k];
-    acf[k] = (c / static_cast<double>(n - k)) / (c0 / static_cast<double>(n));
+    acf[k] = (sums[k] / static_cast<double>(n - k)) / (c0 / static_cast<double>(n));
   }
   return acf;
 }

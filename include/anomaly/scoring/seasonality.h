@@ -1,6 +1,6 @@
 // Seasonality "auto": finds the seasonal periods of a series from its sample autocorrelation, for detectors
-// configured without explicit periods. Pure and thread-compatible; O(n * max_period) time, meant to run
-// once per series at its first fit (or on a slow schedule), not every cycle.
+// configured without explicit periods. Pure and thread-compatible; O(n log n) time (the autocorrelation by
+// FFT), meant to run once per series at its first fit and at its refits, not every cycle.
 //
 //   Result<std::vector<int>> periods = DetectPeriods(values, std::chrono::minutes(5), /*max_period=*/2016);
 #pragma once
