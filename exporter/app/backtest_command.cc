@@ -2,7 +2,8 @@
 // Prometheus range, and writes CSV, NAB's result layout and/or an HTML report. The scoring is the
 // backtest stage's RunBacktest (the daemon's series store + evaluate); this file is flags, sources and
 // output files only. Detector options come from --config.file/--detector or from flags, which are turned
-// into a one-detector config and go through the config loader: same defaults, same validation.
+// into a one-detector config and go through the config loader (detector_flags.h, shared with the score
+// API): same defaults, same validation.
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 #include "anomaly/config/config_loader.h"
 #include "anomaly/config/detector_params.h"
 #include "anomaly/prom/range_query_client.h"
+#include "exporter/app/detector_flags.h"
 #include "exporter/app/flags.h"
 
 namespace anomaly::app {
@@ -47,18 +49,10 @@ struct BacktestFlags {
   std::string report;
   bool no_progress = false;
   bool help = false;
-  // Detector options; nullopt: the config's default (docs/configuration.md).
-  std::optional<std::string> step, history, seasonality, false_alarm_interval, threshold_floor, threshold_window,
-      direction, persistence, refit_interval, max_gap, stl_periodic, stl_robust, resolve_after, rebaseline_after;
+  DetectorFlags detector_flags;  // nullopt each: the config's default (docs/configuration.md)
 };
 
 void DefineFlags(FlagSet& flags, BacktestFlags& f) {
-  auto opt = [&flags](std::string name, std::string value_name, std::string help, std::optional<std::string>* t) {
-    flags.Add(std::move(name), std::move(value_name), std::move(help), [t](std::string_view v) -> Status {
-      *t = std::string(v);
-      return {};
-    });
-  };
   flags.AddString("input", "FILE", "CSV timestamp,value with a header (\"-\": standard input)", &f.input);
   flags.AddString("config.file", "FILE", "take the detector (and for Prometheus the upstream) from this config",
                   &f.config_file);
@@ -72,24 +66,14 @@ void DefineFlags(FlagSet& flags, BacktestFlags& f) {
   flags.AddString("report", "FILE", "also write a self-contained HTML report (chart and summary)", &f.report);
   flags.AddBool("no-progress", "no progress bar on standard error (off anyway when it is not a terminal)",
                 &f.no_progress);
-  opt("step", "D", "grid step (default: the CSV's median spacing)", &f.step);
-  opt("history", "D", "fit window (default 7d)", &f.history);
-  opt("seasonality", "S", "auto (default: 1h, 1d or 1w when found), none, or periods such as 1d or 1h,1d", &f.seasonality);
-  opt("false-alarm-interval", "D", "false-alarm budget per series as a time (default 1000d)",
-      &f.false_alarm_interval);
-  opt("threshold-floor", "Z", "lowest |z| that can be anomalous (default 3)", &f.threshold_floor);
-  opt("threshold-window", "D", "span of past errors the calibration learns from (default: history)",
-      &f.threshold_window);
-  opt("resolve-after", "D", "an episode ends after this long without an anomalous sample (default 1h)",
-      &f.resolve_after);
-  opt("rebaseline-after", "D", "a one-sided episode this long re-baselines the model (default 3h; 0 never)",
-      &f.rebaseline_after);
-  opt("direction", "D", "both (default), up or down", &f.direction);
-  opt("persistence", "N", "consecutive anomalous samples before the flag (default 1)", &f.persistence);
-  opt("refit-interval", "D", "how often the model is refitted, in data time (default 1h)", &f.refit_interval);
-  opt("max-gap", "D", "gaps up to this long are interpolated (default 5 steps)", &f.max_gap);
-  opt("stl-periodic", "B", "true: the seasonal shape is the same in every period (default false)", &f.stl_periodic);
-  opt("stl-robust", "B", "robustness iterations (default true)", &f.stl_robust);
+  for (const DetectorFlagInfo& info : DetectorFlagInfos()) {
+    std::optional<std::string>* target = &(f.detector_flags.*info.field);
+    flags.Add(std::string(info.name), std::string(info.value_name), std::string(info.help),
+              [target](std::string_view v) -> Status {
+                *target = std::string(v);
+                return {};
+              });
+  }
   flags.AddBool("help", "show this help", &f.help);
 }
 
@@ -117,71 +101,6 @@ int Fail(const Error& error) {
 Error Bad(std::string message) { return Error{ErrorCode::kInvalidConfig, std::move(message)}; }
 tl::unexpected<Error> Invalid(std::string message) { return tl::unexpected(Bad(std::move(message))); }
 
-std::string YamlQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-bool AnyDetectorFlag(const BacktestFlags& f) {
-  for (const auto* o : {&f.step, &f.history, &f.seasonality, &f.false_alarm_interval, &f.threshold_floor,
-                        &f.threshold_window, &f.direction, &f.persistence, &f.refit_interval, &f.max_gap,
-                        &f.stl_periodic, &f.stl_robust, &f.resolve_after, &f.rebaseline_after}) {
-    if (o->has_value()) return true;
-  }
-  return false;
-}
-
-// The flags as a one-detector config, loaded by the config loader (defaults and validation included).
-Result<config::Config> ConfigFromFlags(const BacktestFlags& f, const std::string& step) {
-  std::string y = "prometheus:\n  url: \"http://127.0.0.1:9\"\ndetectors:\n  - name: backtest\n    query: \"csv\"\n";
-  y += "    step: " + YamlQuote(step) + "\n";
-  auto put = [&y](std::string_view key, const std::optional<std::string>& v, std::string_view indent = "    ") {
-    if (v) y += std::string(indent) + std::string(key) + ": " + YamlQuote(*v) + "\n";
-  };
-  put("history", f.history);
-  put("refit_interval", f.refit_interval);
-  if (f.seasonality) {
-    if (*f.seasonality == "auto" || *f.seasonality == "none") {
-      y += "    seasonality: " + *f.seasonality + "\n";
-    } else {
-      y += "    seasonality: [";
-      std::string_view rest = *f.seasonality;
-      for (bool first = true; !rest.empty(); first = false) {
-        const size_t comma = rest.find(',');
-        y += (first ? "" : ", ") + YamlQuote(rest.substr(0, comma));
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      }
-      y += "]\n";
-    }
-  }
-  if (f.stl_periodic && *f.stl_periodic != "true" && *f.stl_periodic != "false") {
-    return Invalid("--stl-periodic: must be true or false, got " + YamlQuote(*f.stl_periodic));
-  }
-  const bool periodic = f.stl_periodic && *f.stl_periodic == "true";
-  if (periodic || f.stl_robust) {
-    y += "    stl:\n";
-    // The config spells R's s.window = "periodic" as seasonal_window: periodic.
-    if (periodic) y += "      seasonal_window: periodic\n";
-    put("robust", f.stl_robust, "      ");
-  }
-  if (f.false_alarm_interval || f.threshold_floor || f.threshold_window) {
-    y += "    threshold:\n";
-    put("false_alarm_interval", f.false_alarm_interval, "      ");
-    if (f.threshold_floor) y += "      floor: " + *f.threshold_floor + "\n";
-    put("window", f.threshold_window, "      ");
-  }
-  put("direction", f.direction);
-  put("resolve_after", f.resolve_after);
-  put("rebaseline_after", f.rebaseline_after);
-  if (f.persistence) y += "    persistence: " + *f.persistence + "\n";
-  put("max_gap", f.max_gap);
-  return config::LoadConfigFromString(y, "<backtest flags>");
-}
-
 Result<config::DetectorConfig> PickDetector(const config::Config& c, const std::string& name) {
   if (name.empty()) {
     if (c.detectors.size() == 1) return c.detectors.front();
@@ -191,19 +110,6 @@ Result<config::DetectorConfig> PickDetector(const config::Config& c, const std::
     if (d.name == name) return d;
   }
   return Invalid("no detector \"" + name + "\" in " + c.source_path);
-}
-
-// The CSV's median spacing in whole seconds (at least 1s).
-std::string MedianStep(const backtest::SeriesInput& in) {
-  std::vector<double> d;
-  for (size_t i = 1; i < in.timestamps_seconds.size(); ++i) {
-    if (in.timestamps_seconds[i] > in.timestamps_seconds[i - 1]) {
-      d.push_back(in.timestamps_seconds[i] - in.timestamps_seconds[i - 1]);
-    }
-  }
-  if (d.empty()) return "1m";
-  std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2), d.end());
-  return std::to_string(std::max<long long>(1, std::llround(d[d.size() / 2]))) + "s";
 }
 
 class ProgressBar {
@@ -255,7 +161,7 @@ int Run(BacktestFlags& f) {
   if (from_prometheus && (f.config_file.empty() || f.from.empty() || f.to.empty())) {
     return Fail(Bad("give --input=FILE, or --config.file, --from and --to to read from Prometheus"));
   }
-  if (!f.config_file.empty() && AnyDetectorFlag(f)) {
+  if (!f.config_file.empty() && f.detector_flags.Any()) {
     return Fail(Bad("detector flags (--step, --seasonality, ...) and --config.file exclude each other: "
                          "the config's detector is used as it is"));
   }
@@ -270,8 +176,12 @@ int Run(BacktestFlags& f) {
     csv = std::move(*in);
   }
 
-  Result<config::Config> cfg = f.config_file.empty() ? ConfigFromFlags(f, f.step.value_or(MedianStep(*csv)))
-                                                     : config::LoadConfigFromFile(f.config_file);
+  Result<config::Config> cfg =
+      f.config_file.empty()
+          ? ConfigFromDetectorFlags(f.detector_flags,
+                                    f.detector_flags.step.value_or(MedianStep(csv->timestamps_seconds)),
+                                    "<backtest flags>")
+          : config::LoadConfigFromFile(f.config_file);
   if (!cfg) return Fail(cfg.error());
   Result<config::DetectorConfig> detector = PickDetector(*cfg, f.detector);
   if (!detector) return Fail(detector.error());

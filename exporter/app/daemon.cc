@@ -123,11 +123,16 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   web.max_requests = options.max_requests;
   web.web_config = *web_config;
   web.tls_shim_dirs = options.tls_shim_dirs;
+  web.score = options.score;
   http::Callbacks callbacks;
   Daemon* self = d.get();
   callbacks.ready = [self] { return self->ready(); };
   callbacks.reload = [self] { return self->Reload(); };
   callbacks.landing = [self] { return self->Landing(); };
+  // The score API needs nothing of the daemon's state: it scores what the request brings, on the web
+  // server's own score pool, and only counts its answers here.
+  callbacks.score = [limits = options.score_limits](const http::ScoreRequest& r) { return Score(r, limits); };
+  callbacks.score_answered = [metrics = d->metrics_](int status) { metrics->ObserveScoreRequest(status); };
   Result<std::unique_ptr<http::WebServer>> server =
       http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
   if (!server) {

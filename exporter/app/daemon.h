@@ -23,6 +23,7 @@
 #include "anomaly/http/web_server.h"
 #include "anomaly/prom/range_query_client.h"
 #include "exporter/app/detector_runner.h"
+#include "exporter/app/score_handler.h"
 #include "exporter/app/worker_pool.h"
 
 namespace anomaly::app {
@@ -39,6 +40,10 @@ struct DaemonOptions {
   std::string web_config_file;
   // Where the OpenSSL shims for civetweb are (http::WebOptions::tls_shim_dirs); next to the binary.
   std::vector<std::string> tls_shim_dirs;
+  // POST /api/v1/score (docs/api.md): --web.score-max-body-bytes, --web.score-concurrency,
+  // --web.score-timeout, and --web.score-max-samples.
+  http::ScoreOptions score;
+  ScoreLimits score_limits;
   // Makes the query client for the config's `prometheus` section. Empty: prom::NewHttpClient. The
   // RangeQueryClient seam (STYLE.md B8), so that unit tests can run the daemon on a fake upstream.
   std::function<Result<std::unique_ptr<prom::RangeQueryClient>>(const prom::ClientOptions&)> new_client;

@@ -66,6 +66,20 @@ int RunDaemon(std::span<const std::string_view> args) {
                   &options.web_config_file);
   flags.AddInt("web.max-requests", "N", "maximum number of parallel HTTP requests (default 40)",
                &options.max_requests);
+  int score_max_body_bytes = static_cast<int>(options.score.max_body_bytes);
+  int score_max_samples = static_cast<int>(options.score_limits.max_samples);
+  flags.AddInt("web.score-max-body-bytes", "N",
+               "POST /api/v1/score: largest request body read, in bytes; longer ones get 413 (default 4194304)",
+               &score_max_body_bytes);
+  flags.AddInt("web.score-concurrency", "N",
+               "POST /api/v1/score: requests scored at once on its own threads; more get 429 (default 1)",
+               &options.score.concurrency);
+  flags.AddDuration("web.score-timeout", "D",
+                    "POST /api/v1/score: the most one request may take; then 503 (default 30s)",
+                    &options.score.timeout);
+  flags.AddInt("web.score-max-samples", "N",
+               "POST /api/v1/score: the most samples one request may hold; more get 400 (default 100000)",
+               &score_max_samples);
   flags.AddInt("shard.index", "I", "this replica's shard, 0 <= I < shard.count (overrides the config)",
                &options.shard_index);
   flags.AddInt("shard.count", "N", "number of shards the series are split into (overrides the config)",
@@ -112,6 +126,12 @@ int RunDaemon(std::span<const std::string_view> args) {
     std::cerr << kProgram << ": flags --shard.index and --shard.count go together\n";
     return 2;
   }
+  if (score_max_body_bytes < 1 || score_max_samples < 1) {
+    std::cerr << kProgram << ": flags --web.score-max-body-bytes and --web.score-max-samples must be 1 or more\n";
+    return 2;
+  }
+  options.score.max_body_bytes = static_cast<size_t>(score_max_body_bytes);
+  options.score_limits.max_samples = static_cast<size_t>(score_max_samples);
   options.listen_addresses.clear();
   for (size_t pos = 0; pos <= listen.size();) {
     size_t comma = listen.find(',', pos);

@@ -1,6 +1,7 @@
 #include "anomaly/backtest/backtest.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "anomaly/config/detector_params.h"
@@ -22,7 +23,7 @@ Result<BacktestParams> ParamsFor(const config::DetectorConfig& detector) {
 }
 
 Result<BacktestResult> RunBacktest(std::span<const series::Sample> all, const BacktestParams& params,
-                                   const ProgressFn& progress) {
+                                   const ProgressFn& progress, const StopFn& stop) {
   Result<series::Detector> core = series::Detector::Create(params.detector);
   if (!core) return tl::unexpected(core.error());
 
@@ -59,6 +60,10 @@ Result<BacktestResult> RunBacktest(std::span<const series::Sample> all, const Ba
   const int64_t first_cycle_ms =
       samples.empty() ? 0 : std::max(samples.front().timestamp_ms, params.start_ms.value_or(INT64_MIN));
   while (i < samples.size()) {
+    if (stop && stop()) {
+      return MakeError(ErrorCode::kCancelled, "stopped after " + std::to_string(i) + " of " +
+                                                  std::to_string(samples.size()) + " samples");
+    }
     size_t end = i + 1;
     if (i == 0) {
       while (end < samples.size() && samples[end].timestamp_ms <= first_cycle_ms) ++end;

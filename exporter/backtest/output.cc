@@ -4,6 +4,8 @@
 #include <cmath>
 #include <system_error>
 
+#include "anomaly/backtest/report.h"
+
 namespace anomaly::backtest {
 namespace {
 
@@ -13,6 +15,18 @@ std::string TimestampText(const BacktestResult& result, std::span<const std::str
   if (ms % 1000 == 0) return std::to_string(ms / 1000);
   return FormatNumber(static_cast<double>(ms) / 1000.0);
 }
+
+std::string_view RowState(const ScoredRow& row) {
+  switch (row.issue) {
+    case RowIssue::kRepeated: return "repeated";
+    case RowIssue::kOutOfOrder: return "out_of_order";
+    case RowIssue::kNone: break;
+  }
+  return scoring::SeriesStateName(row.scored ? scoring::SeriesState::kOk : row.verdict.state);
+}
+
+// A JSON number, or null where JSON has none (NaN, +-Inf).
+std::string JsonNumber(double x) { return std::isfinite(x) ? FormatNumber(x) : "null"; }
 
 }  // namespace
 
@@ -53,16 +67,42 @@ void WriteCsv(const BacktestResult& result, std::span<const std::string> timesta
       line += ",,,,,";
     }
     line += v.anomalous && row.scored ? ",1," : ",0,";
-    switch (row.issue) {
-      case RowIssue::kRepeated: line += "repeated"; break;
-      case RowIssue::kOutOfOrder: line += "out_of_order"; break;
-      case RowIssue::kNone:
-        line += scoring::SeriesStateName(row.scored ? scoring::SeriesState::kOk : v.state);
-        break;
-    }
+    line += RowState(row);
     line += '\n';
     out << line;
   }
+}
+
+void WriteJson(const BacktestResult& result, std::chrono::milliseconds step, std::ostream& out) {
+  // The names are JSON-safe as they are: model and state names, duration texts, fixed keys.
+  out << "{\"model\":\"" << scoring::ModelKindName(result.model) << "\",\"periods\":\""
+      << PeriodsText(result.periods, step) << "\",\"detected_periods\":[";
+  for (size_t k = 0; k < result.detected_periods.size(); ++k) {
+    out << (k == 0 ? "\"" : ",\"") << PeriodsText(result.detected_periods[k], step) << '"';
+  }
+  out << "],\"fits\":" << result.fits << ",\"flagged_samples\":" << result.flagged_rows
+      << ",\"episodes\":" << result.episodes << ",\"repeated_samples\":" << result.repeated_rows
+      << ",\"out_of_order_samples\":" << result.out_of_order_rows << ",\"samples\":[";
+  std::string item;
+  for (size_t i = 0; i < result.rows.size(); ++i) {
+    const ScoredRow& row = result.rows[i];
+    const scoring::Verdict& v = row.verdict;
+    item = i == 0 ? "{\"timestamp\":" : ",\n{\"timestamp\":";
+    item += TimestampText(result, {}, i);
+    item += ",\"value\":";
+    item += JsonNumber(row.value);
+    const char* keys[] = {",\"expected\":", ",\"lower\":", ",\"upper\":", ",\"zscore\":", ",\"score\":"};
+    const double fields[] = {v.expected, v.lower, v.upper, v.zscore, v.score};
+    for (size_t k = 0; k < 5; ++k) {
+      item += keys[k];
+      item += row.scored ? JsonNumber(fields[k]) : "null";
+    }
+    item += v.anomalous && row.scored ? ",\"flag\":1,\"state\":\"" : ",\"flag\":0,\"state\":\"";
+    item += RowState(row);
+    item += "\"}";
+    out << item;
+  }
+  out << "]}";
 }
 
 double NabMap(double score) {

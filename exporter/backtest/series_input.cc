@@ -13,6 +13,8 @@
 #include <sstream>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 namespace anomaly::backtest {
 namespace {
 
@@ -151,6 +153,62 @@ Result<SeriesInput> ParseSeries(std::string_view text, const ParseOptions& optio
     series.values.push_back(*value);
   }
   if (series.values.empty()) return MakeError(ErrorCode::kInvalidInput, "input has no values");
+  return series;
+}
+
+Result<SeriesInput> ParseSeriesJson(std::string_view text, const ParseOptions& options) {
+  using Json = nlohmann::json;
+  Json body;
+  try {
+    body = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    // what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ..."; the bracket is noise.
+    std::string_view what = e.what();
+    if (const size_t bracket = what.find("] "); what.starts_with("[") && bracket != std::string_view::npos) {
+      what.remove_prefix(bracket + 2);
+    }
+    return MakeError(ErrorCode::kInvalidInput, "the body is not JSON: " + std::string(what));
+  }
+  const std::string kShape = "the body needs a key \"samples\" holding an array of [timestamp, value]";
+  if (!body.is_object() || !body.contains("samples") || !body["samples"].is_array()) {
+    return MakeError(ErrorCode::kInvalidInput, kShape);
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "samples") return MakeError(ErrorCode::kInvalidInput, "unknown key " + Quote(key) + " in the body");
+  }
+  const Json& samples = body["samples"];
+  SeriesInput series;
+  series.values.reserve(samples.size());
+  series.timestamps_seconds.reserve(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Json& sample = samples[i];
+    auto fail = [i](const std::string& message) {
+      return MakeError(ErrorCode::kInvalidInput, "samples[" + std::to_string(i) + "]: " + message);
+    };
+    if (!sample.is_array() || sample.size() != 2) return fail("expected [timestamp, value], got " + sample.dump());
+    // A number as JSON wrote it, or a string's content: the text the CSV reader's rules apply to.
+    auto text_of = [](const Json& j) -> std::optional<std::string> {
+      if (j.is_string()) return j.get<std::string>();
+      if (j.is_number()) return j.dump();
+      return std::nullopt;
+    };
+    const std::optional<std::string> timestamp_text = text_of(sample[0]);
+    if (!timestamp_text) return fail("timestamp " + sample[0].dump() + " is not a number or a string");
+    Result<double> timestamp = ParseTimestamp(*timestamp_text);
+    if (!timestamp) return fail(timestamp.error().message);
+    const std::optional<std::string> value_text = text_of(sample[1]);
+    if (!value_text) return fail("value " + sample[1].dump() + " is not a number");
+    Result<double> value = ParseValue(*value_text);
+    if (!value) return fail("value " + value.error().message);
+    if (!series.timestamps_seconds.empty() &&
+        (*timestamp < series.timestamps_seconds.back() ||
+         (*timestamp == series.timestamps_seconds.back() && !options.allow_repeated_timestamps))) {
+      return fail("timestamp " + *timestamp_text + " is not after the previous one");
+    }
+    series.timestamps_seconds.push_back(*timestamp);
+    series.values.push_back(*value);
+  }
+  if (series.values.empty()) return MakeError(ErrorCode::kInvalidInput, "the body has no samples");
   return series;
 }
 

@@ -117,6 +117,17 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                      .Register(r);
   shard_ = &shard_info_->Add({{"index", "0"}, {"count", "1"}});
   shard_->Set(1);
+  score_requests_ = &prometheus::BuildCounter()
+                         .Name("anomaly_exporter_score_requests_total")
+                         .Help("Requests to POST /api/v1/score, by HTTP status code.")
+                         .Register(r);
+  // The answers a working API gives, created at zero so that increase() sees the first one.
+  for (int code : {200, 400, 413, 429}) score_requests_->Add({{"code", std::to_string(code)}});
+}
+
+void SelfMetrics::ObserveScoreRequest(int status) {
+  // Family::Add is thread-safe and returns the existing counter for known labels.
+  score_requests_->Add({{"code", std::to_string(status)}}).Increment();
 }
 
 SelfMetrics::~SelfMetrics() = default;

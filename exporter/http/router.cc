@@ -1,8 +1,13 @@
 #include "exporter/http/router.h"
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <exception>
+#include <future>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
@@ -37,7 +42,73 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// "text/csv; charset=utf-8" -> "text/csv".
+std::string MediaType(std::string_view value) { return Lower(Trim(value.substr(0, value.find(';')))); }
+
+// The q of an Accept item's parameters ("q=0.5; level=1"), 1 when not given.
+double Weight(std::string_view params) {
+  while (!params.empty()) {
+    const size_t semi = params.find(';');
+    std::string_view p = Trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+    if (p.starts_with("q=") || p.starts_with("Q=")) {
+      try {
+        return std::stod(std::string(p.substr(2)));
+      } catch (...) {
+        return 0;
+      }
+    }
+  }
+  return 1;
+}
+
+// A request whose body is left unread must not share its connection with the next one: civetweb would
+// read the rest of the body as that request.
+Response Closing(Response r) {
+  r.headers.emplace_back("Connection", "close");
+  return r;
+}
+
+std::string Bytes(size_t n) { return std::to_string(n) + " bytes"; }
+
 }  // namespace
+
+Response ApiError(int status, std::string_view error_type, std::string_view message) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  const nlohmann::ordered_json body = {{"status", "error"}, {"errorType", error_type}, {"error", message}};
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  return r;
+}
+
+std::optional<ScoreFormat> BodyFormat(std::string_view content_type) {
+  const std::string type = MediaType(content_type);
+  if (type == "application/json") return ScoreFormat::kJson;
+  if (type == "text/csv") return ScoreFormat::kCsv;
+  return std::nullopt;
+}
+
+ScoreFormat AnswerFormat(std::string_view accept) {
+  double csv = 0, json = 0;
+  while (!accept.empty()) {
+    const size_t comma = accept.find(',');
+    std::string_view item = Trim(accept.substr(0, comma));
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    const size_t semi = item.find(';');
+    const std::string type = MediaType(item.substr(0, semi));
+    const double q = semi == std::string_view::npos ? 1 : Weight(item.substr(semi + 1));
+    if (type == "text/csv") csv = std::max(csv, q);
+    if (type == "application/json") json = std::max(json, q);
+  }
+  return csv > json ? ScoreFormat::kCsv : ScoreFormat::kJson;
+}
 
 bool QueryFlag(std::string_view query, std::string_view key) {
   while (!query.empty()) {
@@ -76,7 +147,8 @@ Router::Router(WebOptions options, std::shared_ptr<prometheus::Collectable> self
     : options_(std::move(options)),
       self_metrics_(std::move(self_metrics)),
       anomalies_(std::move(anomalies)),
-      callbacks_(std::move(callbacks)) {}
+      callbacks_(std::move(callbacks)),
+      score_pool_(callbacks_.score ? std::make_unique<ScorePool>(std::max(1, options_.score.concurrency)) : nullptr) {}
 
 Response Router::Serve(const Request& request) const noexcept {
   // The single entry point of every request: the web config's basic auth runs here, before Route, so no
@@ -91,6 +163,7 @@ Response Router::Serve(const Request& request) const noexcept {
       r = Route(request);
     }
     if (access) r.headers.insert(r.headers.end(), access->headers.begin(), access->headers.end());
+    if (request.path == kScorePath && callbacks_.score_answered) callbacks_.score_answered(r.status);
     return r;
   } catch (const std::exception& e) {
     log::Error("http handler failed", {{"path", request.path}, {"err", e.what()}});
@@ -108,6 +181,9 @@ Response Router::Route(const Request& request) const {
   if (path == "/-/ready") return IsRead(request) ? Ready() : MethodNotAllowed("GET, HEAD");
   if (path == "/-/reload") return request.method == "POST" ? Reload() : MethodNotAllowed("POST");
   if (path == "/api/v1/anomalies") return IsRead(request) ? Anomalies(request) : MethodNotAllowed("GET, HEAD");
+  if (path == kScorePath && score_pool_) {
+    return request.method == "POST" ? Score(request) : Closing(MethodNotAllowed("POST"));
+  }
   return Text(404, "Not Found\n");
 }
 
@@ -216,6 +292,78 @@ Response Router::Anomalies(const Request& request) const {
     rendered->json[all] = RenderAnomaliesJson(rendered->snapshot.get(), all == 1);
   });
   r.body = rendered->json[all];
+  return r;
+}
+
+Response Router::Score(const Request& request) const {
+  const ScoreOptions& limits = options_.score;
+  // Everything that can be refused without the body is, before it is read.
+  if (request.content_length && *request.content_length > limits.max_body_bytes) {
+    return Closing(ApiError(413, "bad_data", "the body is " + Bytes(*request.content_length) + "; at most " +
+                                                 Bytes(limits.max_body_bytes) +
+                                                 " are accepted (--web.score-max-body-bytes)"));
+  }
+  const std::optional<ScoreFormat> body_format = BodyFormat(request.content_type);
+  if (!body_format) {
+    return Closing(ApiError(415, "bad_data", "Content-Type must be application/json or text/csv, got \"" +
+                                                 request.content_type + "\""));
+  }
+  std::optional<ScorePool::Slot> slot = score_pool_->TryAcquire();
+  if (!slot) {
+    Response r = Closing(ApiError(429, "unavailable",
+                                  "all " + std::to_string(limits.concurrency) +
+                                      " score slots are busy (--web.score-concurrency); retry later"));
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  // The deadline runs from here: reading the body is part of what a request may cost.
+  const auto deadline = std::chrono::steady_clock::now() + limits.timeout;
+  std::string body;
+  if (request.read_body) {
+    Result<std::string> read = request.read_body(limits.max_body_bytes);
+    if (!read && read.error().code == ErrorCode::kInvalidInput) {
+      return Closing(ApiError(413, "bad_data", "the body is longer than " + Bytes(limits.max_body_bytes) +
+                                                   " (--web.score-max-body-bytes)"));
+    }
+    if (!read) return Closing(ApiError(400, "bad_data", "reading the body failed: " + read.error().message));
+    body = std::move(*read);
+  }
+
+  const ScoreFormat answer_format = AnswerFormat(request.accept);
+  auto score_request = std::make_shared<ScoreRequest>(
+      ScoreRequest{request.query, *body_format, answer_format, std::move(body), deadline});
+  auto promise = std::make_shared<std::promise<Result<ScoreAnswer>>>();
+  std::future<Result<ScoreAnswer>> answer = promise->get_future();
+  score_pool_->Run(std::move(*slot), [score = callbacks_.score, score_request, promise] {
+    auto result = std::make_shared<Result<ScoreAnswer>>(MakeError(ErrorCode::kInternal, "unknown exception"));
+    try {
+      *result = score(*score_request);
+    } catch (const std::exception& e) {
+      *result = MakeError(ErrorCode::kInternal, e.what());
+    } catch (...) {
+    }
+    // Answered once the slot is free again: a client that sends its next request at once is not refused.
+    return [promise, result] { promise->set_value(std::move(*result)); };
+  });
+  // The scorer stops itself at the deadline; the grace covers the sample it was scoring then (a refit).
+  // Past it the client is answered anyway, and the task keeps its slot until it returns.
+  if (answer.wait_until(deadline + std::chrono::seconds(2)) != std::future_status::ready) {
+    return ApiError(503, "timeout", "scoring did not finish within " +
+                                        std::to_string(limits.timeout.count()) + " ms (--web.score-timeout)");
+  }
+  Result<ScoreAnswer> result = answer.get();
+  if (!result) {
+    const Error& e = result.error();
+    if (e.code == ErrorCode::kInvalidInput || e.code == ErrorCode::kInvalidConfig) {
+      return ApiError(400, "bad_data", e.message);
+    }
+    if (e.code == ErrorCode::kTimeout) return ApiError(503, "timeout", e.message);
+    log::Error("score request failed", {{"err", e.message}});
+    return ApiError(500, "internal", e.message);
+  }
+  Response r;
+  r.content_type = answer_format == ScoreFormat::kCsv ? "text/csv; charset=utf-8" : "application/json";
+  r.body = std::move(result->body);
   return r;
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,6 +17,7 @@
 #include "anomaly/http/web_server.h"
 #include "exporter/http/basic_auth.h"
 #include "exporter/http/gzip.h"
+#include "exporter/http/score_pool.h"
 
 namespace anomaly::http {
 
@@ -24,6 +27,12 @@ struct Request {
   std::string query;            // after '?', raw; empty when none
   std::string accept_encoding;  // the Accept-Encoding header; empty when absent
   std::string authorization = {};  // the Authorization header; empty when absent. Never logged
+  std::string content_type = {};   // the Content-Type header; empty when absent
+  std::string accept = {};         // the Accept header; empty when absent
+  std::optional<uint64_t> content_length = {};  // Content-Length; nullopt when absent (chunked or none)
+  // Reads the body, at most `limit` bytes, on demand (only POST /api/v1/score reads one, after its checks):
+  // kInvalidInput when the body is longer than `limit`, kInternal when the connection fails. Empty: no body.
+  std::function<Result<std::string>(size_t limit)> read_body = {};
 };
 
 // What the web config asks of every request and response; immutable, swapped whole by a reload.
@@ -39,8 +48,13 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Allow, Content-Encoding)
 };
 
-// Thread-safe: Serve runs concurrently on civetweb workers; everything but the Access is constant after
-// construction, and the Access is one atomic pointer.
+// The path of the score API, and the answer to a request that is refused: Prometheus' API error shape
+// {"status":"error","errorType":"...","error":"..."} (Content-Type application/json).
+inline constexpr std::string_view kScorePath = "/api/v1/score";
+Response ApiError(int status, std::string_view error_type, std::string_view message);
+
+// Thread-safe: Serve runs concurrently on civetweb workers; everything but the Access and the score pool
+// is constant after construction, the Access is one atomic pointer and the pool is thread-safe.
 class Router {
  public:
   Router(WebOptions options, std::shared_ptr<prometheus::Collectable> self_metrics,
@@ -70,6 +84,9 @@ class Router {
   Response Ready() const;
   Response Reload() const;
   Response Anomalies(const Request& request) const;
+  // POST /api/v1/score: checks the body's size and type, takes a score pool slot (429 when none), reads
+  // the body, runs callbacks_.score on the pool and waits for it up to the deadline (docs/api.md).
+  Response Score(const Request& request) const;
   std::shared_ptr<const exposition::Snapshot> CurrentSnapshot() const;
 
   // What depends only on one published snapshot, rendered at most once per snapshot by the first request
@@ -98,6 +115,8 @@ class Router {
   const std::shared_ptr<exposition::AnomalyCollector> anomalies_;
   const Callbacks callbacks_;
   std::atomic<std::shared_ptr<const Access>> access_;
+  // Where callbacks_.score runs; null when it is empty. Its threads are its own (thread-safe).
+  const std::unique_ptr<ScorePool> score_pool_;
   mutable std::mutex rendered_mu_;
   mutable std::shared_ptr<Rendered> rendered_;  // guarded by rendered_mu_; the latest snapshot's
   mutable std::atomic<int64_t> text_renders_{0};
@@ -108,5 +127,13 @@ bool QueryFlag(std::string_view query, std::string_view key);
 
 // True when an Accept-Encoding header value accepts gzip (a "gzip" token without q=0).
 bool AcceptsGzip(std::string_view accept_encoding);
+
+// The score API's body format from a Content-Type ("text/csv; charset=utf-8": kCsv); nullopt for any
+// other than application/json and text/csv (415).
+std::optional<ScoreFormat> BodyFormat(std::string_view content_type);
+
+// The score API's answer format from an Accept header: kCsv when text/csv is accepted with a higher
+// weight than application/json (or JSON is not named), else kJson (the default, also for no header).
+ScoreFormat AnswerFormat(std::string_view accept);
 
 }  // namespace anomaly::http

@@ -62,7 +62,8 @@ Status CheckWebConfig(const config::WebConfig& web) {
 
 namespace {
 
-constexpr std::string_view kReservedPaths[] = {"/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies"};
+constexpr std::string_view kReservedPaths[] = {"/",        "/-/healthy",        "/-/ready",
+                                               "/-/reload", "/api/v1/anomalies", kScorePath};
 
 // "HOST:PORT" / "[V6]:PORT" / ":PORT" -> civetweb's listening_ports item.
 Result<std::string> ToCivetwebPort(const std::string& address) {
@@ -130,6 +131,22 @@ std::string Header(const mg_connection* conn, const char* name) {
   return value != nullptr ? value : "";
 }
 
+// The request body, at most `limit` bytes (mg_read also undoes chunked encoding and answers
+// "Expect: 100-continue"). kInvalidInput when there is more, kInternal when the connection fails.
+Result<std::string> ReadBody(mg_connection* conn, size_t limit) {
+  std::string body;
+  char buffer[16384];
+  for (;;) {
+    const int n = mg_read(conn, buffer, sizeof buffer);
+    if (n < 0) return MakeError(ErrorCode::kInternal, "the connection failed while reading the body");
+    if (n == 0) return body;
+    if (body.size() + static_cast<size_t>(n) > limit) {
+      return MakeError(ErrorCode::kInvalidInput, "the body is longer than " + std::to_string(limit) + " bytes");
+    }
+    body.append(buffer, static_cast<size_t>(n));
+  }
+}
+
 void Send(mg_connection* conn, const Request& request, const Response& response) {
   mg_response_header_start(conn, response.status);
   mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
@@ -182,6 +199,10 @@ struct WebServer::Impl {
       request.query = info->query_string != nullptr ? info->query_string : "";
       request.accept_encoding = Header(conn, "Accept-Encoding");
       request.authorization = Header(conn, "Authorization");
+      request.content_type = Header(conn, "Content-Type");
+      request.accept = Header(conn, "Accept");
+      if (info->content_length >= 0) request.content_length = static_cast<uint64_t>(info->content_length);
+      request.read_body = [conn](size_t limit) { return ReadBody(conn, limit); };
       const Response response = self->router.Serve(request);
       Send(conn, request, response);
       return response.status;
@@ -242,6 +263,15 @@ Result<std::unique_ptr<WebServer>> WebServer::Create(WebOptions options,
   }
   if (options.max_requests < 0) {
     return MakeError(ErrorCode::kInvalidConfig, "web.max-requests: must be 0 or more");
+  }
+  if (options.score.concurrency < 1) {
+    return MakeError(ErrorCode::kInvalidConfig, "web.score-concurrency: must be 1 or more");
+  }
+  if (options.score.max_body_bytes < 1) {
+    return MakeError(ErrorCode::kInvalidConfig, "web.score-max-body-bytes: must be 1 or more");
+  }
+  if (options.score.timeout <= std::chrono::milliseconds::zero()) {
+    return MakeError(ErrorCode::kInvalidConfig, "web.score-timeout: must be more than 0");
   }
   const std::string threads = std::to_string(options.max_requests == 0 ? 50 : options.max_requests);
 

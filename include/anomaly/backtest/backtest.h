@@ -82,11 +82,15 @@ struct BacktestResult {
 
 // Called every few hundred samples and at the end with (done, total).
 using ProgressFn = std::function<void(size_t done, size_t total)>;
+// Asked before each sample is scored; true ends the run early (the score API's deadline). Must be cheap.
+using StopFn = std::function<bool()>;
 
 // REQUIRES nothing of the samples' spacing or order: they land on the store's step grid as in the daemon
 // (a non-finite value is a missing sample); a row whose timestamp is not newer than every row before it gets
-// no verdict and is counted (RowIssue). kInvalidInput when params are invalid.
+// no verdict and is counted (RowIssue). kInvalidInput when params are invalid; kCancelled ("stopped after N
+// of M samples") when `stop` returned true.
 [[nodiscard]] Result<BacktestResult> RunBacktest(std::span<const series::Sample> samples,
-                                                 const BacktestParams& params, const ProgressFn& progress = {});
+                                                 const BacktestParams& params, const ProgressFn& progress = {},
+                                                 const StopFn& stop = {});
 
 }  // namespace anomaly::backtest

@@ -5,6 +5,7 @@
 //   WriteNab(result, input.timestamp_texts, std::cout);
 #pragma once
 
+#include <chrono>
 #include <ostream>
 #include <span>
 #include <string>
@@ -21,6 +22,13 @@ namespace anomaly::backtest {
 // as a first column `series` (Prometheus sources with several series).
 void WriteCsv(const BacktestResult& result, std::span<const std::string> timestamps, std::ostream& out,
               const std::string& series = {}, bool header = true);
+
+// The same rows as one JSON object, for the score API (docs/api.md): {"model", "periods" (PeriodsText of
+// `step`), "detected_periods" (seasonality auto's choices in order), "fits", "flagged_samples", "episodes",
+// "repeated_samples", "out_of_order_samples", "samples": [{"timestamp" (Unix seconds), "value", "expected",
+// "lower", "upper", "zscore", "score", "flag", "state"}, ...]}: the CSV's columns and values, null where
+// the CSV's cell is empty and for a number JSON cannot hold (NaN, +-Inf).
+void WriteJson(const BacktestResult& result, std::chrono::milliseconds step, std::ostream& out);
 
 // Our score mapped into [0, 1]: 1 - 1/(1 + score), increasing, 0.5 at score 1 (the band's edge);
 // 0 for a score that is not a positive number, 1 for +Inf.

@@ -6,6 +6,7 @@
 //     (ParseOptions::allow_repeated_timestamps admits equal ones, as in some NAB files).
 // Blank lines, surrounding spaces/tabs and CRLF line ends are ignored. NaN, Inf and non-numeric text are
 // refused: the series is used as it is, and a gap must be explicit to the user, not guessed here.
+// ParseSeriesJson reads the score API's JSON body (docs/api.md) with the same rules.
 // Pure functions except ReadSeriesFile; thread-safe.
 #pragma once
 
@@ -21,7 +22,8 @@ namespace anomaly::backtest {
 struct SeriesInput {
   std::vector<double> values;
   std::vector<double> timestamps_seconds;  // Unix seconds; empty for one-column input, else values' size
-  std::vector<std::string> timestamp_texts;  // each timestamp exactly as written (trimmed); same size
+  // Each timestamp exactly as written (trimmed), same size; empty for one-column input and JSON.
+  std::vector<std::string> timestamp_texts;
 };
 
 struct ParseOptions {
@@ -38,6 +40,17 @@ struct ParseOptions {
 //   input line 9: timestamp "1700000000" is not after the previous one
 //   input has no values
 [[nodiscard]] Result<SeriesInput> ParseSeries(std::string_view text, const ParseOptions& options = {});
+
+// The score API's JSON body, `{"samples": [[unix_seconds, value], ...]}`: each timestamp a number or a
+// string ParseTimestamp reads, each value a number or a numeric string (Prometheus' API writes values as
+// strings, so a query_range answer's `values` can be pasted). Same order rule as ParseSeries; keys other
+// than "samples" are refused (a misspelt key must not go unnoticed). timestamp_texts stays empty: the
+// output writes Unix seconds. kInvalidInput naming the sample, e.g.
+//   the body is not JSON: parse error at line 1, column 9: ...
+//   the body needs a key "samples" holding an array of [timestamp, value]
+//   samples[3]: value "abc" is not a number
+//   samples[7]: timestamp 1700000000 is not after the previous one
+[[nodiscard]] Result<SeriesInput> ParseSeriesJson(std::string_view text, const ParseOptions& options = {});
 
 // Reads all of `in`, then ParseSeries. kInternal if the stream fails before its end.
 [[nodiscard]] Result<SeriesInput> ReadSeries(std::istream& in, const ParseOptions& options = {});

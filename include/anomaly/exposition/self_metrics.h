@@ -73,6 +73,9 @@ class SelfMetrics {
   // anomaly_exporter_shard_info{index,count} = 1 for the shard this process scores (the previous
   // shard's series is removed). Starts as {index="0",count="1"}, the unsharded default.
   void SetShard(int index, int count);
+  // One answer of POST /api/v1/score: score_requests_total{code=status} += 1 (200, 400, 413 and 429 are
+  // created at zero).
+  void ObserveScoreRequest(int status);
 
  private:
   struct DetectorMetrics;
@@ -94,6 +97,7 @@ class SelfMetrics {
   prometheus::Gauge* reload_ok_;
   prometheus::Gauge* reload_timestamp_;
   prometheus::Family<prometheus::Gauge>* shard_info_;
+  prometheus::Family<prometheus::Counter>* score_requests_;
 
   // Guards detectors_ and the use of the metric pointers inside it: RemoveDetector deletes the metrics,
   // so every update happens under the lock.

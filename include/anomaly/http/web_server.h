@@ -1,5 +1,5 @@
 // The exporter's web server: the telemetry path (default /metrics), the landing page `/`, /-/healthy,
-// /-/ready, POST /-/reload and /api/v1/anomalies (ARCHITECTURE.md, http). Scrapes never wait for a
+// /-/ready, POST /-/reload, /api/v1/anomalies and POST /api/v1/score (ARCHITECTURE.md, http; docs/api.md). Scrapes never wait for a
 // cycle: they serialize the self-metrics and the last snapshot published to the AnomalyCollector. The
 // snapshot's part (and its gzip, and the API's JSON) is rendered once per published snapshot and shared by
 // every request until the next publish (exporter/http/router.h); connections are kept alive for 5 s.
@@ -9,7 +9,8 @@
 // InstallWebConfig, and the next handshakes and requests use the new one without a restart.
 //
 // Threads: civetweb workers (at most WebOptions::max_requests at once) run every handler and call the
-// Callbacks concurrently, so the callbacks must be thread-safe. Handlers never throw into civetweb: an
+// Callbacks concurrently, so the callbacks must be thread-safe. Callbacks::score alone runs elsewhere: on
+// the score pool's own ScoreOptions::concurrency threads, never on a civetweb worker. Handlers never throw into civetweb: an
 // exception from a callback becomes a 500 and a log line.
 //
 //   auto server = http::WebServer::Create(options, self->registry(), collector, callbacks);
@@ -17,6 +18,8 @@
 //   log::Info("listening", {{"port", std::to_string((*server)->GetListeningPorts()[0])}});
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +31,20 @@
 #include "anomaly/exposition/anomaly_collector.h"
 
 namespace anomaly::http {
+
+// POST /api/v1/score's limits (docs/api.md): what one request may cost a daemon that is also serving scrapes.
+struct ScoreOptions {
+  // --web.score-max-body-bytes: the largest request body read; a longer one is answered 413 unread (by
+  // Content-Length) or as soon as the limit is passed (chunked). 4 MiB holds about 200,000 CSV rows.
+  size_t max_body_bytes = 4 << 20;
+  // --web.score-concurrency: requests scored at once, each on one thread of the score pool; one more is
+  // answered 429 with Retry-After at once, without reading its body. A request holds its slot from before
+  // its body is read until it is answered, so at most this many bodies are held in memory.
+  int concurrency = 1;
+  // --web.score-timeout: the most one request may take from taking its slot to its answer; past it the
+  // scorer stops (it checks between samples) and the client gets 503 errorType "timeout".
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
 
 struct WebOptions {
   // --web.listen-address, repeatable, at least one. "HOST:PORT" (HOST an IPv4 address or localhost),
@@ -46,6 +63,7 @@ struct WebOptions {
   // Where the OpenSSL shims civetweb needs for TLS live (tls_context.h), tried in order; only read when
   // web_config turns TLS on. The daemon passes the folders next to its binary.
   std::vector<std::string> tls_shim_dirs;
+  ScoreOptions score;
 };
 
 // A web config checked and built (TLS material read from its files), ready to install. Opaque.
@@ -66,12 +84,39 @@ struct LandingInfo {
   std::vector<DetectorSummary> detectors;
 };
 
+// The formats of POST /api/v1/score, chosen by Content-Type (request) and Accept (answer).
+enum class ScoreFormat { kJson, kCsv };
+
+// One POST /api/v1/score request, checked by the web server: the body is within max_body_bytes, its
+// Content-Type is JSON or CSV.
+struct ScoreRequest {
+  std::string query;  // the raw query string (detector settings), not yet decoded
+  ScoreFormat body_format = ScoreFormat::kJson;
+  ScoreFormat answer_format = ScoreFormat::kJson;
+  std::string body;
+  // The scorer stops by then: it returns kTimeout, and the client gets 503 (a late answer is dropped).
+  std::chrono::steady_clock::time_point deadline;
+};
+
+// A successful answer's body; its Content-Type follows ScoreRequest::answer_format.
+struct ScoreAnswer {
+  std::string body;
+};
+
 // Provided by the app. Each may be called from several civetweb workers at once, must not block for
 // long (a scrape or probe is waiting), and may be left empty.
 struct Callbacks {
   std::function<bool()> ready;       // /-/ready: 200 when true, else 503. Empty: never ready
   std::function<Status()> reload;    // POST /-/reload: 200, or 500 with the error message. Empty: 500
   std::function<LandingInfo()> landing;  // `/`. Empty: no version, no detectors
+  // POST /api/v1/score: scores the request (runs on the score pool, so it may take up to the deadline).
+  // Its error becomes the answer, in Prometheus' API error shape: kInvalidInput/kInvalidConfig 400
+  // "bad_data", kTimeout 503 "timeout", anything else 500 "internal"; the message is shown to the client as
+  // it is. Empty: the endpoint answers 404, as for a path that does not exist.
+  std::function<Result<ScoreAnswer>(const ScoreRequest&)> score;
+  // Called once per answer of /api/v1/score, whatever its status (401, 405, 413, 429, 400, 503, 200, ...),
+  // on the thread that answers it: for the self-metric. Must be quick. Empty: not counted.
+  std::function<void(int status)> score_answered;
 };
 
 // Checks `web` as a start-up would, without a server: parses its certificate, key and CA files and

@@ -126,6 +126,14 @@ TEST(BacktestTest, OutOfOrderAndRepeatedRowsGetNoVerdictAndAreCounted) {
   EXPECT_TRUE(r->rows[153].scored);
 }
 
+TEST(BacktestTest, StopEndsTheRunWithCancelled) {
+  const std::vector<series::Sample> s = MakeSeries(600, -1);
+  int asked = 0;
+  Result<BacktestResult> r = RunBacktest(s, Params(""), {}, [&asked] { return ++asked > 100; });
+  EXPECT_THAT(r, ::anomaly::testing::ErrorIs(ErrorCode::kCancelled, "stopped after 100 of 600 samples"));
+  EXPECT_THAT(RunBacktest(s, Params(""), {}, [] { return false; }), IsOk());
+}
+
 TEST(BacktestTest, StartMsTakesTheHistoryAtOnceLikeTheDaemonsFirstCycle) {
   const std::vector<series::Sample> s = MakeSeries(600, -1);
   BacktestParams p = Params("");

@@ -110,5 +110,32 @@ TEST(OutputTest, CsvSeriesColumnIsQuoted) {
                                             "\"{job=\"\"x\"\"}\",1.5,1,,,,,,0,insufficient_data"));
 }
 
+TEST(OutputTest, JsonHasTheCsvsFieldsWithNullWhereTheCsvIsEmpty) {
+  BacktestResult r = Sample();
+  r.rows[3].verdict.score = std::numeric_limits<double>::infinity();
+  r.periods = {288};
+  r.model = scoring::ModelKind::kStl;
+  r.detected_periods = {{}, {288}};
+  r.fits = 2;
+  r.flagged_rows = 2;
+  r.episodes = 1;
+  r.repeated_rows = 1;
+  std::ostringstream out;
+  WriteJson(r, std::chrono::minutes(5), out);
+  EXPECT_EQ(out.str(),
+            "{\"model\":\"stl\",\"periods\":\"1d\",\"detected_periods\":[\"none\",\"1d\"],\"fits\":2,"
+            "\"flagged_samples\":2,\"episodes\":1,\"repeated_samples\":1,\"out_of_order_samples\":0,\"samples\":["
+            "{\"timestamp\":1,\"value\":1,\"expected\":null,\"lower\":null,\"upper\":null,\"zscore\":null,"
+            "\"score\":null,\"flag\":0,\"state\":\"insufficient_data\"},\n"
+            "{\"timestamp\":2,\"value\":2.5,\"expected\":10,\"lower\":7,\"upper\":13,\"zscore\":1.5,"
+            "\"score\":0.5,\"flag\":0,\"state\":\"ok\"},\n"
+            "{\"timestamp\":3,\"value\":30,\"expected\":10,\"lower\":7,\"upper\":13,\"zscore\":12,"
+            "\"score\":4,\"flag\":1,\"state\":\"ok\"},\n"
+            "{\"timestamp\":4,\"value\":31,\"expected\":10,\"lower\":7,\"upper\":13,\"zscore\":15,"
+            "\"score\":null,\"flag\":1,\"state\":\"ok\"},\n"
+            "{\"timestamp\":4,\"value\":31,\"expected\":null,\"lower\":null,\"upper\":null,\"zscore\":null,"
+            "\"score\":null,\"flag\":0,\"state\":\"repeated\"}]}");
+}
+
 }  // namespace
 }  // namespace anomaly::backtest

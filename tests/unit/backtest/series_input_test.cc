@@ -148,6 +148,40 @@ TEST(SeriesInputTest, RepeatedTimestampsOnlyWhenAllowed) {
               ErrorIs(ErrorCode::kInvalidInput, "input line 3: timestamp \"5\" is not after the previous one"));
 }
 
+TEST(SeriesInputTest, ReadsTheScoreApisJson) {
+  Result<SeriesInput> in = ParseSeriesJson(
+      R"({"samples": [[1700000000, 1], [1700000060.5, "2.5"], ["2023-11-14 22:16:00", -3e2]]})");
+  ASSERT_THAT(in, IsOk());
+  EXPECT_THAT(in->values, ElementsAre(1, 2.5, -300));
+  EXPECT_THAT(in->timestamps_seconds, ElementsAre(1700000000, 1700000060.5, 1700000160));
+  EXPECT_THAT(in->timestamp_texts, IsEmpty());
+}
+
+TEST(SeriesInputTest, RejectsBadJsonNamingTheSample) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[1,2", "the body is not JSON: parse error at line 1, column 5"},
+      {"[]", "the body needs a key \"samples\" holding an array of [timestamp, value]"},
+      {R"({"samples": {}})", "the body needs a key \"samples\""},
+      {R"({"samples": [[1, 2]], "step": "1m"})", "unknown key \"step\" in the body"},
+      {R"({"samples": []})", "the body has no samples"},
+      {R"({"samples": [[1, 2], [2]]})", "samples[1]: expected [timestamp, value], got [2]"},
+      {R"({"samples": [[1, 2], [2, "abc"]]})", "samples[1]: value \"abc\" is not a number"},
+      {R"({"samples": [[1, 2], [2, "NaN"]]})", "samples[1]: value \"NaN\" is not a finite number"},
+      {R"({"samples": [[1, 2], [2, null]]})", "samples[1]: value null is not a number"},
+      {R"({"samples": [[1, 2], [true, 3]]})", "samples[1]: timestamp true is not a number or a string"},
+      {R"({"samples": [[1, 2], ["x", 3]]})", "samples[1]: \"x\" is not a timestamp"},
+      {R"({"samples": [[5, 2], [4, 3]]})", "samples[1]: timestamp 4 is not after the previous one"},
+  };
+  for (const auto& [text, message] : cases) {
+    EXPECT_THAT(ParseSeriesJson(text, {.allow_repeated_timestamps = true}),
+                ErrorIs(ErrorCode::kInvalidInput, HasSubstr(message)))
+        << text;
+  }
+  EXPECT_THAT(ParseSeriesJson(R"({"samples": [[5, 2], [5, 3]]})"),
+              ErrorIs(ErrorCode::kInvalidInput, HasSubstr("samples[1]: timestamp 5 is not after the previous one")));
+  EXPECT_THAT(ParseSeriesJson(R"({"samples": [[5, 2], [5, 3]]})", {.allow_repeated_timestamps = true}), IsOk());
+}
+
 TEST(SeriesInputTest, OneColumnInputHasNoTimestamps) {
   EXPECT_THAT(ParseSeries("1\n2\n"), IsOkAndHolds(::testing::Field(&SeriesInput::timestamps_seconds, IsEmpty())));
 }

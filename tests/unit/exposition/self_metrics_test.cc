@@ -63,8 +63,21 @@ TEST(SelfMetricsTest, RegistersExactlyTheContractFamilies) {
                          {"anomaly_exporter_config_last_reload_successful", T::Gauge},
                          {"anomaly_exporter_config_last_reload_success_timestamp_seconds", T::Gauge},
                          {"anomaly_exporter_shard_info", T::Gauge},
+                         {"anomaly_exporter_score_requests_total", T::Counter},
                      }));
   EXPECT_EQ(Value(m, "anomaly_exporter_build_info", {{"version", "1.2.3"}, {"revision", "abc123"}}), 1);
+}
+
+TEST(SelfMetricsTest, ScoreRequestsAreCountedByCode) {
+  SelfMetrics m("v", "r");
+  for (const char* code : {"200", "400", "413", "429"}) {
+    EXPECT_EQ(Value(m, "anomaly_exporter_score_requests_total", {{"code", code}}), 0) << code;
+  }
+  m.ObserveScoreRequest(200);
+  m.ObserveScoreRequest(200);
+  m.ObserveScoreRequest(503);
+  EXPECT_EQ(Value(m, "anomaly_exporter_score_requests_total", {{"code", "200"}}), 2);
+  EXPECT_EQ(Value(m, "anomaly_exporter_score_requests_total", {{"code", "503"}}), 1);
 }
 
 TEST(SelfMetricsTest, AddDetectorCreatesZeroSeries) {

@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "anomaly/exposition/anomaly_collector.h"
 #include "anomaly/exposition/snapshot.h"
@@ -66,12 +70,18 @@ TEST(RouterTest, BasicAuthGuardsEveryPathAndMethod) {
     return {};
   };
   callbacks.ready = [] { return true; };
+  int scores = 0;
+  callbacks.score = [&scores](const ScoreRequest&) -> Result<ScoreAnswer> {
+    ++scores;
+    return ScoreAnswer{"{}"};
+  };
   Router router(WebOptions{}, nullptr, nullptr, callbacks);
   router.SetAccess(AdminOnly());
   for (const char* method : {"GET", "HEAD", "POST", "DELETE"}) {
-    for (const char* path :
-         {"/metrics", "/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies", "/nope"}) {
+    for (const char* path : {"/metrics", "/", "/-/healthy", "/-/ready", "/-/reload", "/api/v1/anomalies",
+                             "/api/v1/score", "/nope"}) {
       Request request{method, path, "", ""};
+      request.content_type = "text/csv";
       Response denied = router.Serve(request);
       EXPECT_EQ(denied.status, 401) << method << " " << path;
       EXPECT_THAT(denied.headers, ::testing::Contains(std::pair<std::string, std::string>(
@@ -83,6 +93,180 @@ TEST(RouterTest, BasicAuthGuardsEveryPathAndMethod) {
     }
   }
   EXPECT_EQ(reloads, 1) << "only the authorized POST /-/reload reaches the callback";
+  EXPECT_EQ(scores, 1) << "only the authorized POST /api/v1/score reaches the callback";
+}
+
+// POST /api/v1/score with `body` of `content_type`; the body is read only when the router asks for it.
+Request ScorePost(std::string body, std::string content_type = "text/csv", std::string accept = "",
+                  bool* body_read = nullptr) {
+  Request r{"POST", "/api/v1/score", "seasonality=none", ""};
+  r.content_type = std::move(content_type);
+  r.accept = std::move(accept);
+  r.content_length = body.size();
+  r.read_body = [body, body_read](size_t limit) -> Result<std::string> {
+    if (body_read != nullptr) *body_read = true;
+    if (body.size() > limit) return MakeError(ErrorCode::kInvalidInput, "too long");
+    return body;
+  };
+  return r;
+}
+
+std::optional<std::string> HeaderOf(const Response& r, const std::string& name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+TEST(RouterTest, ScoreAnswerFormatFollowsAcceptAndBodyFormatContentType) {
+  EXPECT_EQ(BodyFormat("application/json"), ScoreFormat::kJson);
+  EXPECT_EQ(BodyFormat("Text/CSV; charset=utf-8"), ScoreFormat::kCsv);
+  EXPECT_EQ(BodyFormat("text/plain"), std::nullopt);
+  EXPECT_EQ(BodyFormat(""), std::nullopt);
+  EXPECT_EQ(AnswerFormat(""), ScoreFormat::kJson);
+  EXPECT_EQ(AnswerFormat("*/*"), ScoreFormat::kJson);
+  EXPECT_EQ(AnswerFormat("text/csv"), ScoreFormat::kCsv);
+  EXPECT_EQ(AnswerFormat("text/csv, */*;q=0.8"), ScoreFormat::kCsv);
+  EXPECT_EQ(AnswerFormat("application/json, text/csv"), ScoreFormat::kJson);
+  EXPECT_EQ(AnswerFormat("application/json;q=0.5, text/csv"), ScoreFormat::kCsv);
+  EXPECT_EQ(AnswerFormat("text/csv;q=0"), ScoreFormat::kJson);
+}
+
+TEST(RouterTest, ScoreHandsTheRequestToTheCallbackAndAnswersInTheFormatAsked) {
+  Callbacks callbacks;
+  ScoreRequest seen;
+  callbacks.score = [&seen](const ScoreRequest& r) -> Result<ScoreAnswer> {
+    seen = r;
+    return ScoreAnswer{"scored"};
+  };
+  Router router(WebOptions{}, nullptr, nullptr, callbacks);
+  Response json = router.Serve(ScorePost("t,v\n1,2\n"));
+  EXPECT_EQ(json.status, 200);
+  EXPECT_EQ(json.content_type, "application/json");
+  EXPECT_EQ(json.body, "scored");
+  EXPECT_EQ(seen.query, "seasonality=none");
+  EXPECT_EQ(seen.body, "t,v\n1,2\n");
+  EXPECT_EQ(seen.body_format, ScoreFormat::kCsv);
+  EXPECT_EQ(seen.answer_format, ScoreFormat::kJson);
+  Response csv = router.Serve(ScorePost(R"({"samples":[]})", "application/json", "text/csv"));
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_EQ(seen.body_format, ScoreFormat::kJson);
+  EXPECT_EQ(seen.answer_format, ScoreFormat::kCsv);
+}
+
+TEST(RouterTest, ScoreIsPostOnly) {
+  Callbacks callbacks;
+  callbacks.score = [](const ScoreRequest&) -> Result<ScoreAnswer> { return ScoreAnswer{}; };
+  Router router(WebOptions{}, nullptr, nullptr, callbacks);
+  for (const char* method : {"GET", "HEAD", "PUT", "DELETE"}) {
+    Response r = router.Serve({method, "/api/v1/score", "", ""});
+    EXPECT_EQ(r.status, 405) << method;
+    EXPECT_EQ(HeaderOf(r, "Allow"), "POST") << method;
+  }
+  // Not wired (no callback): the path does not exist.
+  EXPECT_EQ(Router(WebOptions{}, nullptr, nullptr, {}).Serve(ScorePost("")).status, 404);
+}
+
+TEST(RouterTest, ScoreErrorsHaveThePrometheusApiShape) {
+  Callbacks callbacks;
+  callbacks.score = [](const ScoreRequest&) -> Result<ScoreAnswer> {
+    return MakeError(ErrorCode::kInvalidInput, "input line 3: \"abc\" is not a number");
+  };
+  Router router(WebOptions{}, nullptr, nullptr, callbacks);
+  Response r = router.Serve(ScorePost("t,v\n1,2\n2,abc\n", "text/csv", "text/csv"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body,
+            "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"input line 3: \\\"abc\\\" is not a number\"}\n");
+  Response type = router.Serve(ScorePost("x", "text/plain"));
+  EXPECT_EQ(type.status, 415);
+  EXPECT_THAT(type.body, ::testing::HasSubstr("Content-Type must be application/json or text/csv, got \\\"text/plain\\\""));
+}
+
+TEST(RouterTest, ScoreBodyOverTheLimitIs413) {
+  Callbacks callbacks;
+  int scores = 0;
+  callbacks.score = [&scores](const ScoreRequest&) -> Result<ScoreAnswer> {
+    ++scores;
+    return ScoreAnswer{};
+  };
+  WebOptions options;
+  options.score.max_body_bytes = 10;
+  Router router(options, nullptr, nullptr, callbacks);
+  // Content-Length says so: refused unread, and the connection is not reused for the rest of it.
+  bool read = false;
+  Response by_length = router.Serve(ScorePost(std::string(11, 'x'), "text/csv", "", &read));
+  EXPECT_EQ(by_length.status, 413);
+  EXPECT_FALSE(read);
+  EXPECT_EQ(HeaderOf(by_length, "Connection"), "close");
+  EXPECT_THAT(by_length.body, ::testing::HasSubstr("the body is 11 bytes; at most 10 bytes are accepted"));
+  // No Content-Length (chunked): refused once the limit is passed while reading.
+  Request chunked = ScorePost(std::string(11, 'x'));
+  chunked.content_length.reset();
+  Response by_reading = router.Serve(chunked);
+  EXPECT_EQ(by_reading.status, 413);
+  EXPECT_THAT(by_reading.body, ::testing::HasSubstr("the body is longer than 10 bytes"));
+  EXPECT_EQ(router.Serve(ScorePost(std::string(10, 'x'))).status, 200);
+  EXPECT_EQ(scores, 1);
+}
+
+TEST(RouterTest, ScoreAnswers429WithRetryAfterWhileEverySlotIsBusy) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> started;
+  Callbacks callbacks;
+  callbacks.score = [&started, released](const ScoreRequest&) -> Result<ScoreAnswer> {
+    started.set_value();
+    released.wait();
+    return ScoreAnswer{"done"};
+  };
+  WebOptions options;
+  options.score.concurrency = 1;
+  Router router(options, nullptr, nullptr, callbacks);
+  std::future<Response> first = std::async(std::launch::async, [&router] { return router.Serve(ScorePost("a")); });
+  started.get_future().wait();
+  bool read = false;
+  Response busy = router.Serve(ScorePost("b", "text/csv", "", &read));
+  EXPECT_EQ(busy.status, 429);
+  EXPECT_EQ(HeaderOf(busy, "Retry-After"), "1");
+  EXPECT_FALSE(read) << "a refused request's body is not read";
+  EXPECT_THAT(busy.body, ::testing::HasSubstr("\"errorType\":\"unavailable\""));
+  release.set_value();
+  EXPECT_EQ(first.get().status, 200);
+}
+
+TEST(RouterTest, ScorePastItsDeadlineIs503Timeout) {
+  Callbacks callbacks;
+  // A scorer that honours the deadline, as the app's does between samples.
+  callbacks.score = [](const ScoreRequest& r) -> Result<ScoreAnswer> {
+    std::this_thread::sleep_until(r.deadline);
+    return MakeError(ErrorCode::kTimeout, "scoring took longer than --web.score-timeout allows");
+  };
+  WebOptions options;
+  options.score.timeout = std::chrono::milliseconds(20);
+  Router router(options, nullptr, nullptr, callbacks);
+  Response r = router.Serve(ScorePost("a"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, ::testing::HasSubstr("\"errorType\":\"timeout\""));
+}
+
+TEST(RouterTest, EveryScoreAnswerIsCounted) {
+  Callbacks callbacks;
+  std::vector<int> counted;
+  callbacks.score = [](const ScoreRequest& r) -> Result<ScoreAnswer> {
+    if (r.body == "bad") return MakeError(ErrorCode::kInvalidInput, "bad");
+    return ScoreAnswer{};
+  };
+  callbacks.score_answered = [&counted](int status) { counted.push_back(status); };
+  WebOptions options;
+  options.score.max_body_bytes = 5;
+  Router router(options, nullptr, nullptr, callbacks);
+  router.Serve(ScorePost("ok"));
+  router.Serve(ScorePost("bad"));
+  router.Serve(ScorePost("too long"));
+  router.Serve({"GET", "/api/v1/score", "", ""});
+  router.Serve({"GET", "/-/healthy", "", ""});
+  EXPECT_THAT(counted, ::testing::ElementsAre(200, 400, 413, 405));
 }
 
 TEST(RouterTest, ConfiguredHeadersGoOnEveryResponse) {
