@@ -9,6 +9,7 @@
 
 #include "anomaly/scoring/likelihood.h"
 #include "anomaly/scoring/model.h"
+#include "anomaly/scoring/multivariate.h"
 #include "anomaly/scoring/scorer.h"
 #include "anomaly/scoring/seasonality.h"
 
@@ -65,5 +66,33 @@ void BM_DetectPeriods(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DetectPeriods)->Args({2016, 288})->Args({10080, 1440})->Unit(benchmark::kMillisecond);
+
+// A group of k members (kind: multivariate): one refit on 7 days at 1m, and one row scored.
+std::vector<float> GroupRows(size_t n, int k) {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> noise(0, 1);
+  std::vector<float> rows(n * static_cast<size_t>(k));
+  for (size_t i = 0; i < n; ++i) {
+    const float shared = noise(rng);
+    for (int j = 0; j < k; ++j) rows[i * k + j] = 0.7f * shared + noise(rng);
+  }
+  return rows;
+}
+
+void BM_GroupRefit(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(1));
+  std::vector<float> rows = GroupRows(static_cast<size_t>(state.range(0)), k);
+  for (auto _ : state) benchmark::DoNotOptimize(anomaly::scoring::FitGroup(rows, k));
+}
+BENCHMARK(BM_GroupRefit)->Args({10080, 8})->Args({10080, 38})->Unit(benchmark::kMillisecond);
+
+void BM_GroupScore(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  std::vector<float> rows = GroupRows(10080, k);
+  anomaly::scoring::GroupFit fit = *anomaly::scoring::FitGroup(rows, k);
+  std::vector<double> z(rows.begin(), rows.begin() + k);
+  for (auto _ : state) benchmark::DoNotOptimize(anomaly::scoring::ScoreGroup(fit, z));
+}
+BENCHMARK(BM_GroupScore)->Arg(8)->Arg(38);
 
 }  // namespace
