@@ -279,6 +279,7 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     e.episode = step.state;
     e.last_scored_slot = slot;
     ++ev.scored;
+    if (o.report_z_scores) ev.z_scores.push_back({slot, value, static_cast<float>(s.zscore)});
 
     scoring::Verdict& v = ev.verdict;
     v.state = SeriesState::kOk;

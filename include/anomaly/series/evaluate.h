@@ -24,6 +24,16 @@ struct EvaluateOptions {
   // An episode that has lasted this long, with its errors on one side, is taken as a new normal: the
   // model re-baselines on it (rebaseline_after in the config). 0: never.
   std::chrono::milliseconds rebaseline_after{std::chrono::hours(3)};
+  // Report every scored sample's z-score in Evaluation::z_scores (a group of series judges its members'
+  // z-scores together: group.h). Off for a detector of single series.
+  bool report_z_scores = false;
+};
+
+// A series' sample scored at a grid slot: its value and forecast z-score.
+struct SlotZ {
+  int64_t slot = 0;
+  double value = 0;
+  float z = 0;
 };
 
 struct Evaluation {
@@ -32,6 +42,8 @@ struct Evaluation {
   bool fitted = false;       // a fit ran (successfully) in this call
   Status fit_status;         // a failed fit: the previous model (if any) is kept
   double fit_seconds = 0;    // Detector::Evaluate: the call's wall time when a fit ran (for the histogram)
+  // With EvaluateOptions::report_z_scores: every sample scored in this call, oldest first.
+  std::vector<SlotZ> z_scores;
 };
 
 // The verdict, by precedence:
