@@ -17,16 +17,19 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "anomaly/app/commands.h"
 #include "anomaly/backtest/backtest.h"
+#include "anomaly/backtest/group_backtest.h"
 #include "anomaly/backtest/output.h"
 #include "anomaly/backtest/report.h"
 #include "anomaly/backtest/series_input.h"
 #include "anomaly/base/duration.h"
 #include "anomaly/base/labels.h"
+#include "anomaly/base/parallel.h"
 #include "anomaly/base/result.h"
 #include "anomaly/config/config_loader.h"
 #include "anomaly/config/detector_params.h"
@@ -47,6 +50,7 @@ struct BacktestFlags {
   std::string output = "-";
   std::string format = "csv";
   std::string report;
+  std::string kind = "series";
   bool no_progress = false;
   bool help = false;
   DetectorFlags detector_flags;  // nullopt each: the config's default (docs/configuration.md)
@@ -63,6 +67,8 @@ void DefineFlags(FlagSet& flags, BacktestFlags& f) {
   flags.AddString("to", "TIME", "Prometheus: last time scored", &f.to);
   flags.AddString("output", "FILE", "where the CSV goes (default \"-\": standard output)", &f.output);
   flags.AddString("format", "F", "csv (every verdict field) or nab (timestamp,value,anomaly_score)", &f.format);
+  flags.AddString("kind", "K", "series (default: each series alone) or multivariate (--input is a wide CSV\n"
+                  "timestamp,<series>,<series>,... judged as one group)", &f.kind);
   flags.AddString("report", "FILE", "also write a self-contained HTML report (chart and summary)", &f.report);
   flags.AddBool("no-progress", "no progress bar on standard error (off anyway when it is not a terminal)",
                 &f.no_progress);
@@ -155,7 +161,54 @@ Status WriteFile(const std::string& path, const std::string& content) {
   return {};
 }
 
+// --kind multivariate: one group from a wide CSV, every column a member (group_backtest.h).
+int RunGroup(BacktestFlags& f) {
+  if (f.input.empty()) return Fail(Bad("--kind=multivariate reads a wide CSV: give --input=FILE"));
+  if (f.format != "csv") return Fail(Bad("--kind=multivariate writes csv only (timestamp,score,flag,state,top)"));
+  if (!f.report.empty()) return Fail(Bad("--report is not available for --kind=multivariate yet"));
+  if (!f.config_file.empty() && f.detector_flags.Any()) {
+    return Fail(Bad("detector flags (--step, --seasonality, ...) and --config.file exclude each other: "
+                    "the config's detector is used as it is"));
+  }
+  Result<backtest::WideInput> wide = backtest::ReadWideSeriesFile(f.input);
+  if (!wide) return Fail(wide.error());
+  Result<config::Config> cfg =
+      f.config_file.empty()
+          ? ConfigFromDetectorFlags(f.detector_flags,
+                                    f.detector_flags.step.value_or(MedianStep(wide->timestamps_seconds)),
+                                    "<backtest flags>")
+          : config::LoadConfigFromFile(f.config_file);
+  if (!cfg) return Fail(cfg.error());
+  Result<config::DetectorConfig> detector = PickDetector(*cfg, f.detector);
+  if (!detector) return Fail(detector.error());
+  Result<backtest::BacktestParams> params = backtest::ParamsFor(*detector);
+  if (!params) return Fail(params.error());
+  if (!f.from.empty()) {
+    Result<double> from = backtest::ParseTimestamp(f.from);
+    if (!from) return Fail(Bad("flag --from: " + from.error().message));
+    params->start_ms = std::llround(*from * 1000);
+  }
+  // The members are fitted on every core, as the daemon fits a detector's series on evaluation_threads.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  ParallelPool pool(cores - 1);
+  ProgressBar bar(!f.no_progress && isatty(STDERR_FILENO) == 1, "backtest");
+  Result<backtest::GroupBacktestResult> r = backtest::RunGroupBacktest(*wide, *params, &pool, std::ref(bar));
+  if (!r) return Fail(r.error());
+  std::ostringstream out;
+  backtest::WriteGroupCsv(*r, wide->timestamp_texts, out);
+  if (f.output == "-") {
+    std::cout << out.str();
+    std::cout.flush();
+    if (!std::cout) return Fail(Error{ErrorCode::kInternal, "writing the output failed"});
+  } else if (Status s = WriteFile(f.output, out.str()); !s) {
+    return Fail(s.error());
+  }
+  return 0;
+}
+
 int Run(BacktestFlags& f) {
+  if (f.kind == "multivariate") return RunGroup(f);
+  if (f.kind != "series") return Fail(Bad("flag --kind: \"" + f.kind + "\" is not series or multivariate"));
   if (f.format != "csv" && f.format != "nab") return Fail(Bad("flag --format: \"" + f.format + "\" is not csv or nab"));
   const bool from_prometheus = f.input.empty();
   if (from_prometheus && (f.config_file.empty() || f.from.empty() || f.to.empty())) {

@@ -227,4 +227,96 @@ Result<SeriesInput> ReadSeriesFile(const std::string& path, const ParseOptions& 
   return ReadSeries(file, options);
 }
 
+namespace {
+
+std::vector<std::string_view> SplitFields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = line.find(',', begin);
+    fields.push_back(Trim(line.substr(begin, comma == std::string_view::npos ? std::string_view::npos : comma - begin)));
+    if (comma == std::string_view::npos) break;
+    begin = comma + 1;
+  }
+  return fields;
+}
+
+}  // namespace
+
+Result<WideInput> ParseWideSeries(std::string_view text) {
+  WideInput wide;
+  int line_number = 0;
+  bool header = false;
+  while (!text.empty()) {
+    const size_t newline = text.find('\n');
+    const std::string_view line = Trim(text.substr(0, newline));
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    ++line_number;
+    if (line.empty()) continue;
+    const std::vector<std::string_view> fields = SplitFields(line);
+    if (!header) {
+      header = true;
+      if (fields.size() < 3) {
+        return LineError(line_number, Error{ErrorCode::kInvalidInput,
+                                            "a group needs a header \"timestamp,<series>,<series>,...\" naming at "
+                                            "least two series"});
+      }
+      if (ParseTimestamp(fields[0])) {
+        return LineError(line_number, Error{ErrorCode::kInvalidInput,
+                                            "CSV input needs a header line such as \"timestamp,cpu,memory\""});
+      }
+      for (size_t i = 1; i < fields.size(); ++i) {
+        if (fields[i].empty()) {
+          return LineError(line_number, Error{ErrorCode::kInvalidInput, "column " + std::to_string(i + 1) +
+                                                                            " has no name"});
+        }
+        if (std::find(wide.columns.begin(), wide.columns.end(), fields[i]) != wide.columns.end()) {
+          return LineError(line_number, Error{ErrorCode::kInvalidInput, "column " + Quote(fields[i]) +
+                                                                            " is named twice"});
+        }
+        wide.columns.emplace_back(fields[i]);
+      }
+      continue;
+    }
+    if (fields.size() != wide.columns.size() + 1) {
+      return LineError(line_number, Error{ErrorCode::kInvalidInput,
+                                          "expected " + std::to_string(wide.columns.size() + 1) + " fields, got " +
+                                              std::to_string(fields.size())});
+    }
+    Result<double> timestamp = ParseTimestamp(fields[0]);
+    if (!timestamp) return LineError(line_number, timestamp.error());
+    if (!wide.timestamps_seconds.empty() && *timestamp <= wide.timestamps_seconds.back()) {
+      return LineError(line_number, Error{ErrorCode::kInvalidInput, "timestamp " + Quote(fields[0]) +
+                                                                        " is not after the previous one"});
+    }
+    for (size_t i = 1; i < fields.size(); ++i) {
+      if (fields[i].empty()) {
+        wide.values.push_back(std::nan(""));
+        continue;
+      }
+      Result<double> value = ParseValue(fields[i]);
+      if (!value) return LineError(line_number, value.error().WithContext(wide.columns[i - 1]));
+      wide.values.push_back(*value);
+    }
+    wide.timestamps_seconds.push_back(*timestamp);
+    wide.timestamp_texts.emplace_back(fields[0]);
+  }
+  if (wide.timestamps_seconds.empty()) return MakeError(ErrorCode::kInvalidInput, "input has no rows");
+  return wide;
+}
+
+Result<WideInput> ReadWideSeriesFile(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      return MakeError(ErrorCode::kInvalidInput, "cannot open input file " + Quote(path) + ": " + std::strerror(errno));
+    }
+    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  return ParseWideSeries(text);
+}
+
 }  // namespace anomaly::backtest

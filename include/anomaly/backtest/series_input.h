@@ -58,6 +58,20 @@ struct ParseOptions {
 // Reads the file at `path` ("-" is standard input). kInvalidInput if it cannot be opened.
 [[nodiscard]] Result<SeriesInput> ReadSeriesFile(const std::string& path, const ParseOptions& options = {});
 
+// A group of series in one wide CSV, `timestamp,<name1>,<name2>,...` with that header (the header names the
+// series; at least two, names unique and non-empty). An empty field is a missing sample of that series; any
+// other field must be a finite number. Timestamps strictly increase. For `backtest --kind multivariate`.
+struct WideInput {
+  std::vector<std::string> columns;          // the series' names, in header order
+  std::vector<double> timestamps_seconds;    // one per row
+  std::vector<std::string> timestamp_texts;  // each as written
+  std::vector<double> values;                // rows x columns, row-major; NaN where the field was empty
+};
+// kInvalidInput naming the 1-based line: a missing or numeric header, a row with another field count, a
+// bad number or timestamp, a timestamp not after the previous one, no rows.
+[[nodiscard]] Result<WideInput> ParseWideSeries(std::string_view text);
+[[nodiscard]] Result<WideInput> ReadWideSeriesFile(const std::string& path);
+
 // Unix seconds from "1700000000", "1700000000.5" or "2023-11-14 22:13:20" (UTC). kInvalidInput
 // ("\"x\" is not a timestamp (Unix seconds or YYYY-MM-DD HH:MM:SS)") otherwise, including an
 // impossible date such as 2023-02-30 and a non-finite number.

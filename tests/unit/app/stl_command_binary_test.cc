@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -209,6 +210,65 @@ TEST(BacktestBinaryTest, StlPeriodicFlagSelectsThePeriodicSeasonal) {
   Outcome bad = with("--stl-periodic=maybe");
   EXPECT_EQ(bad.code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--stl-periodic: must be true or false"));
+}
+
+
+// --kind multivariate (issue 17): a wide CSV is one group; the output is timestamp,score,flag,state,top.
+TEST(BacktestBinaryTest, MultivariateKindFlagsTheMemberThatLeftItsPeersAndNamesIt) {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  std::string csv = "timestamp,cpu,memory,latency\n";
+  const int rows = 1200, broken_from = 1150;
+  for (int i = 0; i < rows; ++i) {
+    const double load = noise(rng);
+    double cpu = 50 + 5 * (0.9 * load + 0.44 * noise(rng));
+    const double memory = 1000 + 40 * (0.9 * load + 0.44 * noise(rng));
+    const double latency = 0.2 + 0.01 * (0.9 * load + 0.44 * noise(rng));
+    if (i >= broken_from && i < broken_from + 10) cpu += 15;  // cpu alone, 3 of its sigmas: within its band
+    csv += std::to_string(1700000000 + 60 * i) + "," + std::to_string(cpu) + "," + std::to_string(memory) + "," +
+           std::to_string(latency) + "\n";
+  }
+  Outcome r = RunBinary({"backtest", "--input=-", "--kind=multivariate", "--no-progress", "--history=1d",
+                         "--from=" + std::to_string(1700000000 + 60 * 600)},
+                        csv);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "timestamp,score,flag,state,top");
+  int index = 0, onsets_before = 0, onsets_during = 0;
+  std::string top_at_onset;
+  bool was_flagged = false;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    while (f.size() < 5) f.emplace_back();
+    const bool flagged = f[2] == "1";
+    if (flagged && !was_flagged) {
+      if (index < broken_from) ++onsets_before;
+      if (index >= broken_from && index < broken_from + 10) {
+        ++onsets_during;
+        top_at_onset = f[4];
+      }
+    }
+    if (index >= 601) {
+      EXPECT_EQ(f[3], "ok") << index;
+    }
+    was_flagged = flagged;
+    ++index;
+  }
+  EXPECT_EQ(index, rows);
+  EXPECT_EQ(onsets_before, 0);
+  EXPECT_EQ(onsets_during, 1);
+  EXPECT_THAT(top_at_onset, StartsWith("cpu;"));
+
+  Outcome narrow = RunBinary({"backtest", "--input=-", "--kind=multivariate"}, "timestamp,cpu\n1,2\n");
+  EXPECT_EQ(narrow.code, 2);
+  EXPECT_THAT(narrow.err, HasSubstr("input line 1: a group needs a header"));
+  Outcome bad_kind = RunBinary({"backtest", "--input=-", "--kind=peer"}, "timestamp,cpu\n1,2\n");
+  EXPECT_EQ(bad_kind.code, 2);
+  EXPECT_THAT(bad_kind.err, HasSubstr("--kind: \"peer\" is not series or multivariate"));
 }
 
 }  // namespace
