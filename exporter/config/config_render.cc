@@ -134,6 +134,11 @@ void EmitDetector(YAML::Emitter& out, const DetectorConfig& d) {
   out << YAML::Key << "max_series" << YAML::Value << d.max_series;
   out << YAML::Key << "max_gap" << YAML::Value << FormatDuration(d.max_gap);
   out << YAML::Key << "series_ttl" << YAML::Value << FormatDuration(d.series_ttl);
+  if (d.kind == DetectorKind::kMultivariate) {
+    out << YAML::Key << "kind" << YAML::Value << "multivariate";
+    out << YAML::Key << "group_by" << YAML::Value << YAML::Flow << d.group_by;
+    out << YAML::Key << "min_group_size" << YAML::Value << d.min_group_size;
+  }
   if (!d.maintenance.windows.empty() || !d.maintenance.condition.empty()) {
     out << YAML::Key << "maintenance" << YAML::Value << YAML::BeginMap;
     if (!d.maintenance.windows.empty()) {

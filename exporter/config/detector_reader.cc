@@ -309,6 +309,53 @@ void CheckDetector(const MapView& view, DetectorConfig& d, bool window_given, Di
   }
 }
 
+// kind, group_by, min_group_size: what a detector judges (single series or groups of them).
+void ReadGroup(const MapView& view, DetectorConfig& d, Diagnostics& diag) {
+  if (std::optional<Value> v = view.Find("kind")) {
+    std::optional<std::string> kind = ReadString(*v, diag);
+    if (kind == "series") {
+      d.kind = DetectorKind::kSeries;
+    } else if (kind == "multivariate") {
+      d.kind = DetectorKind::kMultivariate;
+    } else if (kind) {
+      diag.AddError(v->mark, v->path, "expected series or multivariate, got \"" + *kind + "\"");
+    }
+  }
+  std::optional<Value> group_by = view.Find("group_by");
+  if (group_by) {
+    if (!group_by->node.IsSequence()) {
+      diag.AddError(group_by->mark, group_by->path,
+                    "expected a list of label names, got " + std::string(KindName(group_by->node)));
+    } else {
+      for (size_t i = 0; i < group_by->node.size(); ++i) {
+        Value item = Item(*group_by, i);
+        std::optional<std::string> name = ReadString(item, diag);
+        if (!name) continue;
+        if (!IsValidName(*name)) {
+          diag.AddError(item.mark, item.path, "invalid label name \"" + *name + "\"");
+        } else if (std::find(d.group_by.begin(), d.group_by.end(), *name) != d.group_by.end()) {
+          diag.AddError(item.mark, item.path, "label \"" + *name + "\" is named twice");
+        } else {
+          d.group_by.push_back(*name);
+        }
+      }
+    }
+  }
+  std::optional<Value> min_size = view.Find("min_group_size");
+  if (min_size) {
+    std::optional<int> n = ReadInt(*min_size, diag);
+    if (n && *n < 2) {
+      diag.AddError(min_size->mark, min_size->path, "must be >= 2, got " + std::to_string(*n));
+    } else if (n) {
+      d.min_group_size = *n;
+    }
+  }
+  if (d.kind == DetectorKind::kSeries) {
+    if (group_by) diag.AddError(group_by->mark, group_by->path, "only for kind: multivariate");
+    if (min_size) diag.AddError(min_size->mark, min_size->path, "only for kind: multivariate");
+  }
+}
+
 }  // namespace
 
 DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostics& diag) {
@@ -316,7 +363,8 @@ DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostic
   if (whole) {
     view.CheckKeys(
         {"name", "query", "step", "history", "interval", "refit_interval", "seasonality", "stl", "threshold",
-         "direction", "resolve_after", "rebaseline_after", "persistence", "max_series", "max_gap", "series_ttl", "maintenance"},
+         "direction", "resolve_after", "rebaseline_after", "persistence", "max_series", "max_gap", "series_ttl", "maintenance",
+         "kind", "group_by", "min_group_size"},
         diag);
   } else {
     view.CheckKeys({"step", "history", "interval", "refit_interval", "seasonality", "stl", "threshold",
@@ -408,6 +456,7 @@ DetectorConfig ReadDetector(const MapView& view, DetectorBlock block, Diagnostic
     if (auto t = ReadDuration(*v, diag)) d.rebaseline_after = *t;
   }
   ReadMaintenance(view.Child("maintenance"), d.maintenance, diag);
+  if (whole) ReadGroup(view, d, diag);
   if (whole) CheckDetector(view, d, window.has_value(), diag);
   return d;
 }

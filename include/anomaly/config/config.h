@@ -124,6 +124,12 @@ struct ThresholdConfig {
 // `direction:`: which side of the band counts as anomalous.
 enum class Direction { kBoth, kUp, kDown };
 
+// `kind:` of a detector: what is judged.
+enum class DetectorKind {
+  kSeries,        // `series` (default): every series of the query alone
+  kMultivariate,  // `multivariate`: the series of one group (group_by) judged together (docs/detection.md)
+};
+
 // One fixed maintenance range [start, end).
 struct MaintenanceWindow {
   TimePoint start;
@@ -181,6 +187,13 @@ struct DetectorConfig {
   // only mark them stale. 0 here (a DetectorConfig built in code) means that same default.
   Duration series_ttl = Duration(0);
   MaintenanceConfig maintenance;
+  DetectorKind kind = DetectorKind::kSeries;
+  // multivariate: the series whose values of these labels are equal form one group (each a member, named by
+  // its other labels); empty = every series of the query is one group. Valid label names, distinct.
+  std::vector<std::string> group_by;
+  // multivariate: the fewest members a group is judged with (>= 2). Default 3. A smaller group is in
+  // state insufficient_data and carries no score.
+  int min_group_size = 3;
   friend bool operator==(const DetectorConfig&, const DetectorConfig&) = default;
 };
 

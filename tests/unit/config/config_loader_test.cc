@@ -489,5 +489,46 @@ TEST(ConfigLoaderTest, DocsShowTheFullExampleVerbatim) {
   EXPECT_EQ(docs.substr(begin, end - begin), ReadWhole(ANOMALY_EXAMPLES_DIR "/full.yml"));
 }
 
+
+// kind, group_by, min_group_size (issue 17): a multivariate detector's groups.
+TEST(ConfigLoaderTest, MultivariateKindReadsItsGroupKeysAndRefusesThemElsewhere) {
+  Result<Config> config = LoadConfigFromString(R"(prometheus: {url: "http://p:9090"}
+detectors:
+  - name: servers
+    query: '{__name__=~"cpu|mem|disk_io"}'
+    step: 1m
+    kind: multivariate
+    group_by: [instance]
+    min_group_size: 2
+  - name: plain
+    query: q
+    step: 1m
+)",
+                                               "c.yml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->detectors[0].kind, DetectorKind::kMultivariate);
+  EXPECT_EQ(config->detectors[0].group_by, std::vector<std::string>{"instance"});
+  EXPECT_EQ(config->detectors[0].min_group_size, 2);
+  EXPECT_EQ(config->detectors[1].kind, DetectorKind::kSeries);
+  EXPECT_EQ(config->detectors[1].min_group_size, 3);
+
+  auto error_of = [](const std::string& keys) {
+    Result<Config> c = LoadConfigFromString(
+        "prometheus: {url: \"http://p:9090\"}\ndetectors:\n  - name: a\n    query: q\n    step: 1m\n" + keys, "c.yml");
+    return c ? std::string() : c.error().message;
+  };
+  EXPECT_THAT(error_of("    kind: peers\n"),
+              HasSubstr("c.yml:6: detectors[0].kind: expected series or multivariate, got \"peers\""));
+  EXPECT_THAT(error_of("    group_by: [instance]\n"), HasSubstr("c.yml:6: detectors[0].group_by: only for kind: multivariate"));
+  EXPECT_THAT(error_of("    kind: multivariate\n    group_by: [instance, instance]\n"),
+              HasSubstr("detectors[0].group_by[1]: label \"instance\" is named twice"));
+  EXPECT_THAT(error_of("    kind: multivariate\n    group_by: [\"9x\"]\n"),
+              HasSubstr("detectors[0].group_by[0]: invalid label name \"9x\""));
+  EXPECT_THAT(error_of("    kind: multivariate\n    min_group_size: 1\n"),
+              HasSubstr("c.yml:7: detectors[0].min_group_size: must be >= 2, got 1"));
+  EXPECT_THAT(error_of("    kind: multivariate\n    group_by: instance\n"),
+              HasSubstr("detectors[0].group_by: expected a list of label names"));
+}
+
 }  // namespace
 }  // namespace anomaly::config
