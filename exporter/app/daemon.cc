@@ -89,6 +89,7 @@ struct Daemon::Slot {
   std::atomic<bool> retired{false};  // removed by a reload: its last cycle must not publish
   std::atomic<Clock::rep> next_due{0};
   std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;  // guarded by Daemon::mu_
+  std::shared_ptr<const std::vector<exposition::GroupReport>> groups;  // guarded by Daemon::mu_; multivariate only
   int64_t failed_cycles = 0;  // of the failure streak in progress; owned by the cycle in progress
 };
 
@@ -295,9 +296,11 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
   // exhaustion. Caught here, not only by the pool's last-resort catch, so that it is counted per detector
   // and the detector runs again at its next interval, keeping its last reports meanwhile.
   std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;
+  std::shared_ptr<const std::vector<exposition::GroupReport>> groups;
   try {
     reports = std::make_shared<const std::vector<exposition::SeriesReport>>(
         slot->runner->RunCycle(std::chrono::system_clock::now(), fit_pool_.get()));
+    groups = std::make_shared<const std::vector<exposition::GroupReport>>(slot->runner->TakeGroupReports());
   } catch (const std::exception& e) {
     NoteCycleFailure(*slot, e.what());
     return;
@@ -314,6 +317,7 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!slot->retired.load()) {
       slot->reports = std::move(reports);
+      slot->groups = std::move(groups);
       PublishLocked();
     }
   }
@@ -339,6 +343,7 @@ void Daemon::PublishLocked() {
   snapshot->series.reserve(total);
   for (const std::shared_ptr<Slot>& s : slots_) {
     if (s->reports) snapshot->series.insert(snapshot->series.end(), s->reports->begin(), s->reports->end());
+    if (s->groups) snapshot->groups.insert(snapshot->groups.end(), s->groups->begin(), s->groups->end());
   }
   snapshot->generated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())

@@ -125,6 +125,8 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
                                                               ParallelPool* pool) {
   std::vector<exposition::SeriesReport> out;
   out.reserve(core_.store().size());
+  const bool groups = config_.kind == config::DetectorKind::kMultivariate;
+  std::vector<MemberZ> members;
   core_.Evaluate(now_ms, maintenance_now,
                  [&](const Labels& labels, const series::SeriesEntry& entry, const series::Evaluation& ev) {
                    if (ev.fitted) metrics_->ObserveFit(config_.name, ev.fit_seconds);
@@ -140,9 +142,84 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
                    report.verdict = ev.verdict;
                    report.periods = PeriodsLabel(entry);
                    out.push_back(std::move(report));
+                   if (groups) members.push_back({labels, ev.z_scores, &entry});
                  },
                  pool);
+  if (groups) JudgeGroups(now_ms, members);
   return out;
+}
+
+namespace {
+
+// A member's name within its group: its labels other than group_by, as Prometheus writes a series
+// (`node_cpu_seconds{mode="user"}`, or `{device="sda"}` without a metric name).
+std::string MemberName(const Labels& member) {
+  std::string name(LabelValue(member, "__name__"));
+  std::string rest;
+  for (const Label& l : member) {
+    if (l.name == "__name__") continue;
+    rest += (rest.empty() ? "" : ",") + l.name + "=\"" + l.value + "\"";
+  }
+  if (!rest.empty() || name.empty()) name += "{" + rest + "}";
+  return name;
+}
+
+}  // namespace
+
+void DetectorRunner::JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members) {
+  // Each series to its group (the labels named by group_by) and its name there (the rest).
+  std::map<Labels, std::vector<std::pair<Labels, size_t>>> by_group;
+  for (size_t i = 0; i < members.size(); ++i) {
+    Labels key, rest;
+    for (const Label& l : members[i].labels) {
+      const bool grouping = std::find(config_.group_by.begin(), config_.group_by.end(), l.name) != config_.group_by.end();
+      (grouping ? key : rest).push_back(l);
+    }
+    by_group[std::move(key)].emplace_back(std::move(rest), i);
+  }
+  std::erase_if(groups_, [&](const auto& g) { return !by_group.contains(g.first); });
+  const int64_t slot = now_ms / config_.step.count();
+  group_reports_.clear();
+  for (auto& [key, list] : by_group) {
+    std::sort(list.begin(), list.end());
+    std::vector<Labels> names;
+    for (const auto& [name, i] : list) names.push_back(name);
+    Group& g = groups_[key];
+    if (g.members != names || !g.detector) {
+      // A change of members is a new group: the covariance and the calibration of the old one describe
+      // other members. It learns again from the members' next z-scores (docs/detection.md).
+      g.members = std::move(names);
+      g.detector.reset();
+      if (static_cast<int>(g.members.size()) >= config_.min_group_size) {
+        Result<series::GroupDetector> d =
+            series::GroupDetector::Create(series::GroupOptionsFor(core_.options(), static_cast<int>(g.members.size())));
+        if (d) g.detector.emplace(std::move(*d));
+      }
+    }
+    exposition::GroupReport report;
+    report.detector = config_.name;
+    report.labels = key;
+    report.members = static_cast<int>(g.members.size());
+    if (!g.detector) {
+      report.state = scoring::SeriesState::kInsufficientData;
+      group_reports_.push_back(std::move(report));
+      continue;
+    }
+    for (size_t m = 0; m < list.size(); ++m) g.detector->Add(static_cast<int>(m), members[list[m].second].z_scores, members[list[m].second].entry);
+    const series::GroupVerdict& v = g.detector->Evaluate(slot);
+    report.state = v.state;
+    report.timestamp_ms = v.timestamp_ms;
+    report.zscore = v.zscore;
+    report.threshold = v.threshold;
+    report.score = v.score;
+    report.anomalous = v.anomalous;
+    report.anomalous_since_ms = v.anomalous_since_ms;
+    report.peak_score = v.peak_score;
+    for (const series::Contributor& c : v.top) {
+      report.top.emplace_back(MemberName(g.members[static_cast<size_t>(c.member)]), c.share);
+    }
+    group_reports_.push_back(std::move(report));
+  }
 }
 
 std::string DetectorRunner::PeriodsLabel(const series::SeriesEntry& entry) const {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "anomaly/prom/range_query_client.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/series/detector.h"
+#include "anomaly/series/group.h"
 
 namespace anomaly::app {
 
@@ -47,6 +49,10 @@ class DetectorRunner {
   std::vector<exposition::SeriesReport> RunCycle(std::chrono::system_clock::time_point now,
                                                  ParallelPool* pool = nullptr);
 
+  // kind: multivariate: the groups' reports of the last RunCycle (empty for other kinds), moved out. Called
+  // by the thread that ran the cycle, after it.
+  std::vector<exposition::GroupReport> TakeGroupReports() { return std::move(group_reports_); }
+
   const config::DetectorConfig& config() const { return config_; }
   void SetClient(std::shared_ptr<prom::RangeQueryClient> client) { client_.store(std::move(client)); }
 
@@ -64,6 +70,13 @@ class DetectorRunner {
   void NoteQueryFailure(const Error& error);
   void NoteQuerySuccess();
   std::string PeriodsLabel(const series::SeriesEntry& entry) const;
+  // kind: multivariate: the members' z-scores of this cycle, judged group by group.
+  struct MemberZ {
+    Labels labels;
+    std::vector<series::SlotZ> z_scores;
+    const series::SeriesEntry* entry = nullptr;  // the store's, valid until the next Ingest
+  };
+  void JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members);
 
   // Constant after construction.
   const config::DetectorConfig config_;
@@ -76,6 +89,13 @@ class DetectorRunner {
   series::Detector core_;  // samples to verdicts (series/detector.h), shared with the backtest
   int64_t fetched_until_ms_ = 0;  // end of the last successful query; 0: fetch the whole history next
   std::string last_error_;        // reason of the failure last logged, so a failure streak logs once
+  // kind: multivariate: each group by its labels (group_by values); its members in label order.
+  struct Group {
+    std::vector<Labels> members;
+    std::optional<series::GroupDetector> detector;  // absent while under min_group_size
+  };
+  std::map<Labels, Group> groups_;
+  std::vector<exposition::GroupReport> group_reports_;
 
   // Read by other threads (landing page, readiness).
   std::atomic<bool> first_cycle_done_{false};

@@ -43,6 +43,14 @@ enum Family : size_t {
   kAnomalousSince,
   kState,
   kModelInfo,
+  kGroupScore,
+  kGroupFlag,
+  kGroupZscore,
+  kGroupThreshold,
+  kGroupAnomalousSince,
+  kGroupState,
+  kGroupMembers,
+  kGroupContributor,
   kFamilyCount,
 };
 
@@ -64,6 +72,16 @@ constexpr std::array<FamilySpec, kFamilyCount> kFamilies = {{
     {"anomaly_state", "1 for the series' current state (ok, warming_up, insufficient_data, gap, stale, maintenance); "
                       "only series in state ok carry the other anomaly_* values."},
     {"anomaly_model_info", "Always 1; the model (stl, mstl, baseline) and its seasonal periods."},
+    {"anomaly_group_score", "A multivariate group's calibrated score (as anomaly_score) of its members' joint deviation."},
+    {"anomaly_group_flag", "1 while the group's anomaly episode is open, else 0."},
+    {"anomaly_group_zscore", "The group's robust Mahalanobis distance of its members' z-scores, as a normal quantile."},
+    {"anomaly_group_threshold", "The anomaly_group_zscore this row needed to be anomalous."},
+    {"anomaly_group_anomalous_since_timestamp_seconds", "Unix time the group's flagged episode began; only while flagged."},
+    {"anomaly_group_state", "1 for the group's current state (ok, warming_up, insufficient_data); only groups in "
+                            "state ok carry the other anomaly_group_* values."},
+    {"anomaly_group_members", "Members (series) in the group now."},
+    {"anomaly_group_contributor_share", "The members contributing most to the group's distance (rank 1 first): "
+                                        "each one's share of the squared distance."},
 }};
 
 prometheus::ClientMetric Gauge(const std::vector<prometheus::ClientMetric::Label>& labels, double value) {
@@ -108,7 +126,41 @@ void AppendSeries(const SeriesReport& report, std::array<prometheus::MetricFamil
       Gauge(With(With(labels, "model", std::string(ModelLabelValue(v.model))), "periods", report.periods), 1));
 }
 
+void AppendGroup(const GroupReport& report, std::array<prometheus::MetricFamily, kFamilyCount>& families) {
+  std::vector<prometheus::ClientMetric::Label> labels;
+  for (Label& l : ExportedGroupLabels(report)) labels.push_back({std::move(l.name), std::move(l.value)});
+  families[kGroupMembers].metric.push_back(Gauge(labels, report.members));
+  families[kGroupState].metric.push_back(Gauge(With(labels, "state", std::string(StateLabelValue(report.state))), 1));
+  if (report.state != scoring::SeriesState::kOk) return;
+  families[kGroupScore].metric.push_back(Gauge(labels, report.score));
+  families[kGroupFlag].metric.push_back(Gauge(labels, report.anomalous ? 1 : 0));
+  families[kGroupZscore].metric.push_back(Gauge(labels, report.zscore));
+  families[kGroupThreshold].metric.push_back(Gauge(labels, report.threshold));
+  if (report.anomalous && report.anomalous_since_ms > 0) {
+    families[kGroupAnomalousSince].metric.push_back(
+        Gauge(labels, static_cast<double>(report.anomalous_since_ms) / 1000.0));
+  }
+  for (size_t i = 0; i < report.top.size(); ++i) {
+    families[kGroupContributor].metric.push_back(
+        Gauge(With(With(labels, "member", report.top[i].first), "rank", std::to_string(i + 1)), report.top[i].second));
+  }
+}
+
 }  // namespace
+
+Labels ExportedGroupLabels(const GroupReport& report) {
+  SeriesReport as_series;
+  as_series.detector = report.detector;
+  as_series.labels = report.labels;
+  Labels out = ExportedLabels(as_series);
+  for (Label& l : out) {
+    if (l.name != "member" && l.name != "rank") continue;
+    std::string name = "exported_" + l.name;
+    while (std::any_of(out.begin(), out.end(), [&](const Label& o) { return o.name == name; })) name = "exported_" + name;
+    l.name = std::move(name);
+  }
+  return MakeLabels(std::move(out));
+}
 
 std::string_view StateLabelValue(scoring::SeriesState state) {
   switch (state) {
@@ -178,6 +230,7 @@ std::vector<prometheus::MetricFamily> AnomalyCollector::CollectFrom(const Snapsh
       families[i].type = prometheus::MetricType::Gauge;
     }
     for (const SeriesReport& report : snapshot->series) AppendSeries(report, families);
+    for (const GroupReport& report : snapshot->groups) AppendGroup(report, families);
     std::vector<prometheus::MetricFamily> out;
     for (auto& family : families) {
       if (!family.metric.empty()) out.push_back(std::move(family));

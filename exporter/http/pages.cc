@@ -57,6 +57,19 @@ std::string FormatTime(int64_t unix_ms) {
   return buf;
 }
 
+bool GroupListed(const exposition::GroupReport& g, bool all) {
+  return g.state == scoring::SeriesState::kOk && (all || g.anomalous);
+}
+
+// "mem{...} 62%, cpu 20%": a group's leading contributors and their shares of its distance.
+std::string TopText(const exposition::GroupReport& g) {
+  std::string out;
+  for (const auto& [member, share] : g.top) {
+    out += (out.empty() ? "" : ", ") + member + " " + std::to_string(static_cast<int>(std::lround(100 * share))) + "%";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapshot* snapshot,
@@ -95,7 +108,23 @@ std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapsho
             FormatNumber(v.lower) + " … " + FormatNumber(v.upper) + "</td><td>" + FormatNumber(v.score) +
             "</td><td>" + FormatTime(v.anomalous_since_ms) + "</td></tr>\n";
   }
-  html += "</table>\n</body>\n</html>\n";
+  html += "</table>\n";
+  if (snapshot != nullptr && !snapshot->groups.empty()) {
+    std::vector<const exposition::GroupReport*> groups;
+    for (const exposition::GroupReport& g : snapshot->groups) {
+      if (GroupListed(g, false)) groups.push_back(&g);
+    }
+    html += "<h2>Groups in anomaly (" + std::to_string(groups.size()) + " of " +
+            std::to_string(snapshot->groups.size()) + ")</h2>\n<table>\n<tr><th>detector</th><th>group</th>"
+            "<th>members</th><th>score</th><th>since</th><th>contributors</th></tr>\n";
+    for (const exposition::GroupReport* g : groups) {
+      html += "<tr><td>" + EscapeHtml(g->detector) + "</td><td>" + EscapeHtml(LabelsToString(g->labels)) +
+              "</td><td>" + std::to_string(g->members) + "</td><td>" + FormatNumber(g->score) + "</td><td>" +
+              FormatTime(g->anomalous_since_ms) + "</td><td>" + EscapeHtml(TopText(*g)) + "</td></tr>\n";
+    }
+    html += "</table>\n";
+  }
+  html += "</body>\n</html>\n";
   return html;
 }
 
@@ -106,6 +135,7 @@ std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all) 
     nlohmann::json labels = nlohmann::json::object();
     for (const Label& l : r->labels) labels[l.name] = l.value;
     data.push_back({
+        {"kind", "series"},
         {"detector", r->detector},
         {"labels", std::move(labels)},
         {"state", std::string(exposition::StateLabelValue(v.state))},
@@ -126,6 +156,34 @@ std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all) 
                                 ? nlohmann::json(static_cast<double>(v.anomalous_since_ms) / 1000.0)
                                 : nlohmann::json(nullptr)},
     });
+  }
+  // Groups of multivariate detectors (flagged ones; every one in state ok with all), after the series:
+  // "kind": "group", their labels, members, and the contributors named in the alert.
+  if (snapshot != nullptr) {
+    for (const exposition::GroupReport& g : snapshot->groups) {
+      if (!GroupListed(g, all)) continue;
+      nlohmann::json labels = nlohmann::json::object();
+      for (const Label& l : g.labels) labels[l.name] = l.value;
+      nlohmann::json top = nlohmann::json::array();
+      for (const auto& [member, share] : g.top) top.push_back({{"member", member}, {"share", Number(share)}});
+      data.push_back({
+          {"kind", "group"},
+          {"detector", g.detector},
+          {"labels", std::move(labels)},
+          {"state", std::string(exposition::StateLabelValue(g.state))},
+          {"members", g.members},
+          {"timestamp", static_cast<double>(g.timestamp_ms) / 1000.0},
+          {"zscore", Number(g.zscore)},
+          {"threshold", Number(g.threshold)},
+          {"score", Number(g.score)},
+          {"anomalous", g.anomalous},
+          {"peak_score", g.anomalous ? Number(g.peak_score) : nlohmann::json(nullptr)},
+          {"anomalous_since", g.anomalous && g.anomalous_since_ms > 0
+                                  ? nlohmann::json(static_cast<double>(g.anomalous_since_ms) / 1000.0)
+                                  : nlohmann::json(nullptr)},
+          {"top", std::move(top)},
+      });
+    }
   }
   nlohmann::json body = {{"status", "success"}, {"data", std::move(data)}};
   // Label values are arbitrary bytes: replace invalid UTF-8 rather than throw.

@@ -33,6 +33,9 @@ inline constexpr std::string_view kMetricNameLabel = "metric_name";
 // The labels one series is exported with: `detector` first, then the series' labels renamed by the
 // policy above, sorted by name. Exposed for the tests and the HTTP API's documentation of the mapping.
 Labels ExportedLabels(const SeriesReport& report);
+// The labels a group is exported with: `detector` and its group labels, renamed by the same policy, and
+// also a group label named `member` or `rank` (the contributor family's own) as `exported_<name>`.
+Labels ExportedGroupLabels(const GroupReport& report);
 
 class AnomalyCollector : public prometheus::Collectable {
  public:

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "anomaly/base/labels.h"
@@ -25,8 +26,27 @@ struct SeriesReport {
   bool value_known = false;
 };
 
+// One group of a multivariate detector (docs/detection.md), as exported.
+struct GroupReport {
+  std::string detector;
+  Labels labels;              // the group's labels: its group_by values (none: the query's one group)
+  scoring::SeriesState state = scoring::SeriesState::kWarmingUp;  // only kOk carries the values below
+  int64_t timestamp_ms = 0;   // the row judged
+  double zscore = 0;          // the distance as a one-sided normal quantile
+  double threshold = 0;       // the zscore the row needed
+  double score = 0;           // calibrated: >= 1 anomalous
+  bool anomalous = false;     // the group's flag
+  int64_t anomalous_since_ms = 0;
+  double peak_score = 0;
+  int members = 0;            // members in the group now
+  // The members contributing most to the distance, best first: the member's name (its labels other
+  // than group_by, e.g. `metric_name=node_load1`) and its share of the squared distance.
+  std::vector<std::pair<std::string, double>> top;
+};
+
 struct Snapshot {
   std::vector<SeriesReport> series;  // exported in this order
+  std::vector<GroupReport> groups;   // multivariate detectors' groups, exported after the series
   int64_t generated_at_ms = 0;       // when the cycle that built it finished (Unix ms)
 };
 

@@ -193,5 +193,64 @@ TEST_F(DetectorRunnerTest, SeriesOverTheCapAreDroppedNotScored) {
   EXPECT_EQ(runner->series_count(), 1);
 }
 
+
+// kind: multivariate (issue 17): the series of one instance are a group. Server "x" keeps its metrics
+// moving together; on server "y" the newest cpu sample leaves its peers (within its own band) and the group
+// flags, naming cpu; a server with two metrics is under min_group_size.
+prom::SeriesSamples Metric(const std::string& name, const std::string& instance, double shift,
+                           std::vector<double>& load) {
+  prom::SeriesSamples s{MakeLabels({{"__name__", name}, {"instance", instance}}), {}};
+  std::mt19937 rng(static_cast<uint32_t>(name.size() * 31 + instance[0]));
+  std::normal_distribution<double> noise(0, 1);
+  size_t i = 0;
+  for (int64_t t = kNowMs - 24 * 60 * kStepMs; t <= kNowMs; t += kStepMs, ++i) {
+    double v = 100 + 10 * (0.95 * load[i] + 0.31 * noise(rng));
+    if (t >= kNowMs - 2 * kStepMs) v += shift;
+    s.samples.push_back({t, v});
+  }
+  return s;
+}
+
+TEST_F(DetectorRunnerTest, MultivariateGroupsFlagTheServerWhoseMetricsParted) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> load_x(24 * 60 + 1), load_y(24 * 60 + 1), load_z(24 * 60 + 1);
+  for (size_t i = 0; i < load_x.size(); ++i) load_x[i] = noise(rng), load_y[i] = noise(rng), load_z[i] = noise(rng);
+  client_->answers["servers"] = {Metric("cpu", "x", 0, load_x),    Metric("memory", "x", 0, load_x),
+                                 Metric("io", "x", 0, load_x),     Metric("cpu", "y", 40, load_y),
+                                 Metric("memory", "y", 0, load_y), Metric("io", "y", 0, load_y),
+                                 Metric("cpu", "z", 0, load_z),    Metric("memory", "z", 0, load_z)};
+  config::DetectorConfig c = Detector();
+  c.name = "servers";
+  c.query = "servers";
+  c.seasonality.mode = config::SeasonalityMode::kNone;
+  c.seasonality.periods.clear();
+  c.kind = config::DetectorKind::kMultivariate;
+  c.group_by = {"instance"};
+  auto runner = Runner(c);
+  std::vector<exposition::SeriesReport> series = runner->RunCycle(Now());
+  EXPECT_EQ(series.size(), 8u);
+  std::vector<exposition::GroupReport> groups = runner->TakeGroupReports();
+  ASSERT_EQ(groups.size(), 3u);
+  std::map<std::string, exposition::GroupReport> by;
+  for (auto& g : groups) by[std::string(LabelValue(g.labels, "instance"))] = g;
+  EXPECT_EQ(by["x"].state, scoring::SeriesState::kOk);
+  EXPECT_EQ(by["x"].members, 3);
+  EXPECT_FALSE(by["x"].anomalous) << by["x"].score;
+  EXPECT_EQ(by["y"].state, scoring::SeriesState::kOk);
+  EXPECT_TRUE(by["y"].anomalous) << by["y"].score << " z " << by["y"].zscore;
+  ASSERT_FALSE(by["y"].top.empty());
+  EXPECT_EQ(by["y"].top.front().first, "cpu");
+  EXPECT_EQ(by["z"].state, scoring::SeriesState::kInsufficientData);
+  EXPECT_EQ(by["z"].members, 2);
+  // Each series alone: y's cpu moved 4 of its own sigmas, inside its band.
+  for (const auto& r : series) {
+    if (LabelValue(r.labels, "instance") == "y" && LabelValue(r.labels, "__name__") == "cpu") {
+      EXPECT_FALSE(r.verdict.anomalous) << r.verdict.zscore;
+    }
+  }
+  EXPECT_TRUE(runner->TakeGroupReports().empty());  // moved out
+}
+
 }  // namespace
 }  // namespace anomaly::app

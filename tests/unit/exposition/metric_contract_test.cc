@@ -216,6 +216,20 @@ std::vector<prometheus::MetricFamily> PerSeriesFamilies() {
   Snapshot s;
   s.generated_at_ms = r.verdict.timestamp_ms;
   s.series.push_back(r);
+  // And a flagged group of a multivariate detector: every anomaly_group_* family has a sample.
+  GroupReport g;
+  g.detector = "d";
+  g.labels = MakeLabels({{"job", "j"}});
+  g.state = scoring::SeriesState::kOk;
+  g.timestamp_ms = r.verdict.timestamp_ms;
+  g.zscore = 9;
+  g.threshold = 5;
+  g.score = 2;
+  g.anomalous = true;
+  g.anomalous_since_ms = r.verdict.anomalous_since_ms;
+  g.members = 4;
+  g.top = {{"cpu", 0.7}, {"memory", 0.2}};
+  s.groups.push_back(g);
   return AnomalyCollector::CollectFrom(&s);
 }
 

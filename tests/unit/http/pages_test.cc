@@ -38,5 +38,39 @@ TEST(PagesTest, AnomaliesJsonEmptyWithoutSnapshot) {
   EXPECT_EQ(RenderAnomaliesJson(nullptr, true), "{\"data\":[],\"status\":\"success\"}\n");
 }
 
+
+TEST(PagesTest, GroupsAreListedWithTheirContributorsInTheJsonAndOnTheLandingPage) {
+  exposition::Snapshot s;
+  exposition::GroupReport flagged;
+  flagged.detector = "servers";
+  flagged.labels = MakeLabels({{"instance", "db-1"}});
+  flagged.state = scoring::SeriesState::kOk;
+  flagged.members = 3;
+  flagged.score = 2.5;
+  flagged.anomalous = true;
+  flagged.anomalous_since_ms = 1767225600000;
+  flagged.top = {{"cpu", 0.72}, {"memory", 0.2}};
+  exposition::GroupReport quiet = flagged;
+  quiet.labels = MakeLabels({{"instance", "db-2"}});
+  quiet.anomalous = false;
+  quiet.score = 0.1;
+  s.groups = {flagged, quiet};
+  nlohmann::json body = nlohmann::json::parse(RenderAnomaliesJson(&s, false));
+  ASSERT_EQ(body["data"].size(), 1u);
+  const nlohmann::json& g = body["data"][0];
+  EXPECT_EQ(g["kind"], "group");
+  EXPECT_EQ(g["labels"]["instance"], "db-1");
+  EXPECT_EQ(g["members"], 3);
+  EXPECT_EQ(g["anomalous_since"], 1767225600.0);
+  ASSERT_EQ(g["top"].size(), 2u);
+  EXPECT_EQ(g["top"][0]["member"], "cpu");
+  EXPECT_EQ(g["top"][0]["share"], 0.72);
+  EXPECT_EQ(nlohmann::json::parse(RenderAnomaliesJson(&s, true))["data"].size(), 2u);
+  const std::string html = RenderLandingPage(LandingInfo{}, &s, "/metrics");
+  EXPECT_THAT(html, HasSubstr("Groups in anomaly (1 of 2)"));
+  EXPECT_THAT(html, HasSubstr("cpu 72%, memory 20%"));
+  EXPECT_THAT(html, Not(HasSubstr("db-2")));
+}
+
 }  // namespace
 }  // namespace anomaly::http
