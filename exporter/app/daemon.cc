@@ -115,6 +115,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
     return tl::unexpected(s.error());
   }
   d->metrics_->ObserveReload(true, std::chrono::system_clock::now());
+  d->metrics_->SetExternalUrl(options.external_url);
   d->pool_ = std::make_unique<WorkerPool>(static_cast<size_t>(std::max(1, threads)));
   d->fit_pool_ = std::make_unique<ParallelPool>(static_cast<size_t>(std::max(1, threads) - 1));
 
@@ -125,6 +126,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   web.web_config = *web_config;
   web.tls_shim_dirs = options.tls_shim_dirs;
   web.score = options.score;
+  web.external_url = options.external_url;
   http::Callbacks callbacks;
   Daemon* self = d.get();
   callbacks.ready = [self] { return self->ready(); };
@@ -134,6 +136,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   // server's own score pool, and only counts its answers here.
   callbacks.score = [limits = options.score_limits](const http::ScoreRequest& r) { return Score(r, limits); };
   callbacks.score_answered = [metrics = d->metrics_](int status) { metrics->ObserveScoreRequest(status); };
+  callbacks.series = [self](const std::string& detector, const Labels& labels) {
+    return self->SeriesPage(detector, labels);
+  };
   Result<std::unique_ptr<http::WebServer>> server =
       http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
   if (!server) {
@@ -370,6 +375,24 @@ http::LandingInfo Daemon::Landing() const {
                                                    s->runner->last_success_ms(), s->runner->first_cycle_done()});
   }
   return info;
+}
+
+Result<http::SeriesPage> Daemon::SeriesPage(const std::string& detector, const Labels& labels) const {
+  std::shared_ptr<DetectorRunner> runner;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::shared_ptr<Slot>& s : slots_) {
+      if (s->runner->config().name == detector) runner = s->runner;
+    }
+  }
+  if (!runner) return MakeError(ErrorCode::kInvalidInput, "no detector \"" + detector + "\" is configured now");
+  // A page waits at most this long for a cycle that is scoring the detector's series, then is told to
+  // retry: long enough for most cycles to finish, short enough for a person at a browser.
+  Result<SeriesCopy> copy = runner->CopySeries(labels, std::chrono::seconds(2));
+  if (!copy) return tl::unexpected(copy.error());
+  // The fit and the page are built here, on the web worker, from the copy: the cycle is not held for them.
+  scoring::ModelWorkspace workspace;
+  return BuildSeriesPage(*copy, workspace);
 }
 
 int Daemon::Run() {

@@ -44,6 +44,10 @@ struct DaemonOptions {
   // --web.score-timeout, and --web.score-max-samples.
   http::ScoreOptions score;
   ScoreLimits score_limits;
+  // --web.external-url: where the exporter is reached from outside, without a trailing slash; empty: none.
+  // The anomalies API's series page links are absolute under it, and anomaly_exporter_web_info carries it
+  // for the alert rules' links.
+  std::string external_url;
   // Makes the query client for the config's `prometheus` section. Empty: prom::NewHttpClient. The
   // RangeQueryClient seam (STYLE.md B8), so that unit tests can run the daemon on a fake upstream.
   std::function<Result<std::unique_ptr<prom::RangeQueryClient>>(const prom::ClientOptions&)> new_client;
@@ -77,6 +81,8 @@ class Daemon {
   void NoteCycleFailure(Slot& slot, std::string_view cause);
   void PublishLocked();  // REQUIRES: mu_ held
   http::LandingInfo Landing() const;
+  // GET /series: the page data of one series, copied from its detector's runner (series_page.h).
+  Result<http::SeriesPage> SeriesPage(const std::string& detector, const Labels& labels) const;
 
   // Constant after construction.
   const DaemonOptions options_;

@@ -80,6 +80,10 @@ int RunDaemon(std::span<const std::string_view> args) {
   flags.AddInt("web.score-max-samples", "N",
                "POST /api/v1/score: the most samples one request may hold; more get 400 (default 100000)",
                &score_max_samples);
+  flags.AddString("web.external-url", "URL",
+                  "the URL under which the exporter is reached from outside (e.g. behind a reverse proxy): the\n"
+                  "series page links of /api/v1/anomalies and the alert rules are made absolute under it",
+                  &options.external_url);
   flags.AddInt("shard.index", "I", "this replica's shard, 0 <= I < shard.count (overrides the config)",
                &options.shard_index);
   flags.AddInt("shard.count", "N", "number of shards the series are split into (overrides the config)",
@@ -128,6 +132,12 @@ int RunDaemon(std::span<const std::string_view> args) {
   }
   if (score_max_body_bytes < 1 || score_max_samples < 1) {
     std::cerr << kProgram << ": flags --web.score-max-body-bytes and --web.score-max-samples must be 1 or more\n";
+    return 2;
+  }
+  while (!options.external_url.empty() && options.external_url.back() == '/') options.external_url.pop_back();
+  if (!options.external_url.empty() && !options.external_url.starts_with("http://") &&
+      !options.external_url.starts_with("https://")) {
+    std::cerr << kProgram << ": flag --web.external-url: must be an absolute http:// or https:// URL\n";
     return 2;
   }
   options.score.max_body_bytes = static_cast<size_t>(score_max_body_bytes);

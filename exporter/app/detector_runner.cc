@@ -54,8 +54,6 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
   // evaluated before its last sample arrived. The store drops what it already has.
   const int64_t start = fetched_until_ms_ > 0 ? std::max(fetched_until_ms_ - 2 * step, history_start)
                                               : history_start;
-  core_.BeginCycle();
-
   std::shared_ptr<prom::RangeQueryClient> client = client_.load();
   const Clock::time_point query_start = Clock::now();
   Result<std::vector<prom::SeriesSamples>> answer =
@@ -73,6 +71,10 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
     }
   }
 
+  // The core from here on: the queries above ran without it, so a series page waits at most for the
+  // ingest and the scoring, not for an upstream.
+  std::unique_lock<std::timed_mutex> core_lock(core_mu_);
+  core_.BeginCycle();
   if (answer) {
     NoteQuerySuccess();
     uint64_t appended = 0;
@@ -105,6 +107,27 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
   if (answer) last_success_ms_.store(now_ms);
   if (!first_cycle_done_.exchange(true)) metrics_->SetReady(config_.name);
   return reports;
+}
+
+Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, std::chrono::milliseconds wait) const {
+  std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
+  if (!lock.try_lock_for(wait)) {
+    return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
+                                              "\" is scoring its series right now; retry in a few seconds");
+  }
+  const series::SeriesEntry* entry = core_.store().Find(labels);
+  if (entry == nullptr) {
+    return MakeError(ErrorCode::kInvalidInput, "detector \"" + config_.name + "\" holds no series " +
+                                                   LabelsToString(labels) + " any more");
+  }
+  return SeriesCopy{.window = entry->window,
+                    .level_shifts = entry->level_shifts,
+                    .anomalous_slots = entry->baseline_excluded,
+                    .model = entry->model,
+                    .verdict = entry->verdict,
+                    .episodes = episodes_.Of(labels),
+                    .step = core_.options().store.step,
+                    .params = core_.options().evaluate.model};
 }
 
 Result<std::vector<int64_t>> DetectorRunner::MaintenanceTimes(int64_t start_ms, int64_t end_ms) {
@@ -141,10 +164,12 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
                    report.value_known = entry.last_observed_ms.has_value();
                    report.verdict = ev.verdict;
                    report.periods = PeriodsLabel(entry);
+                   episodes_.Observe(labels, ev.verdict);
                    out.push_back(std::move(report));
                    if (groups) members.push_back({labels, ev.z_scores, &entry});
                  },
                  pool);
+  episodes_.Sweep();
   if (groups) JudgeGroups(now_ms, members);
   return out;
 }

@@ -2,11 +2,14 @@
 // the new range, feeds the answers to its detector core (series/detector.h, the path the backtest shares),
 // and returns the reports to publish. This is the I/O around the core: queries, metrics, logs.
 // Threading: RunCycle is called by one worker at a time (the daemon's scheduler never overlaps two cycles
-// of one detector). The status accessors and SetClient may be called from any thread.
+// of one detector). The status accessors, SetClient and CopySeries may be called from any thread.
+// The detector core is thread-compatible; RunCycle holds core_mu_ while it uses the core (not during its
+// queries), and CopySeries takes it for the copy of one series only (exporter/app/series_page.h says why).
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +26,8 @@
 #include "anomaly/scoring/model.h"
 #include "anomaly/series/detector.h"
 #include "anomaly/series/group.h"
+#include "exporter/app/episode_log.h"
+#include "exporter/app/series_page.h"
 
 namespace anomaly::app {
 
@@ -56,6 +61,12 @@ class DetectorRunner {
   const config::DetectorConfig& config() const { return config_; }
   void SetClient(std::shared_ptr<prom::RangeQueryClient> client) { client_.store(std::move(client)); }
 
+  // The series page's copy of the series with exactly `labels` (the series' own labels, as in the
+  // snapshot). Waits up to `wait` for a cycle that holds the core, then kTimeout ("the cycle is running");
+  // kInvalidInput when this detector holds no such series (it expired, or another shard owns it). The
+  // copy is bounded by the window's capacity; the core is held for the copy only.
+  [[nodiscard]] Result<SeriesCopy> CopySeries(const Labels& labels, std::chrono::milliseconds wait) const;
+
   bool first_cycle_done() const { return first_cycle_done_.load(); }
   int64_t series_count() const { return series_count_.load(); }
   int64_t last_success_ms() const { return last_success_ms_.load(); }
@@ -85,8 +96,13 @@ class DetectorRunner {
 
   std::atomic<std::shared_ptr<prom::RangeQueryClient>> client_;
 
+  // Guards core_ and episodes_: held by RunCycle from its first use of the core to its reports, and by
+  // CopySeries for one series' copy. A timed mutex, so that a page waits for a long cycle a bounded time.
+  mutable std::timed_mutex core_mu_;
+  series::Detector core_;  // samples to verdicts (series/detector.h), shared with the backtest; core_mu_
+  EpisodeLog episodes_;    // the flagged episodes the cycles published; guarded by core_mu_
+
   // Owned by the cycle in progress (one at a time).
-  series::Detector core_;  // samples to verdicts (series/detector.h), shared with the backtest
   int64_t fetched_until_ms_ = 0;  // end of the last successful query; 0: fetch the whole history next
   std::string last_error_;        // reason of the failure last logged, so a failure streak logs once
   // kind: multivariate: each group by its labels (group_by values); its members in label order.

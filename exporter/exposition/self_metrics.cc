@@ -123,6 +123,13 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                          .Register(r);
   // The answers a working API gives, created at zero so that increase() sees the first one.
   for (int code : {200, 400, 413, 429}) score_requests_->Add({{"code", std::to_string(code)}});
+  web_info_ = &prometheus::BuildGauge()
+                   .Name("anomaly_exporter_web_info")
+                   .Help("A metric with a constant '1' value labeled by the URL the exporter is reached at "
+                         "from outside (--web.external-url; empty when not set).")
+                   .Register(r);
+  web_ = &web_info_->Add({{"external_url", ""}});
+  web_->Set(1);
 }
 
 void SelfMetrics::ObserveScoreRequest(int status) {
@@ -230,6 +237,13 @@ void SelfMetrics::ObserveReload(bool ok, TimePoint now) {
   std::lock_guard lock(mu_);
   reload_ok_->Set(ok ? 1 : 0);
   if (ok) reload_timestamp_->Set(ToSeconds(now));
+}
+
+void SelfMetrics::SetExternalUrl(std::string_view url) {
+  std::lock_guard lock(mu_);
+  web_info_->Remove(web_);
+  web_ = &web_info_->Add({{"external_url", std::string(url)}});
+  web_->Set(1);
 }
 
 void SelfMetrics::SetShard(int index, int count) {

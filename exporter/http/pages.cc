@@ -10,6 +10,7 @@
 
 #include "anomaly/base/html.h"
 #include "anomaly/base/labels.h"
+#include "exporter/http/series_page.h"
 
 namespace anomaly::http {
 namespace {
@@ -103,8 +104,8 @@ std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapsho
           "<th>score</th><th>since</th></tr>\n";
   for (const SeriesReport* r : flagged) {
     const scoring::Verdict& v = r->verdict;
-    html += "<tr><td>" + EscapeHtml(r->detector) + "</td><td>" + EscapeHtml(LabelsToString(r->labels)) +
-            "</td><td>" + FormatNumber(v.value) + "</td><td>" + FormatNumber(v.expected) + "</td><td>" +
+    html += "<tr><td>" + EscapeHtml(r->detector) + "</td><td><a href=\"" + EscapeHtml(SeriesPath(*r)) + "\">" +
+            EscapeHtml(LabelsToString(r->labels)) + "</a></td><td>" + FormatNumber(v.value) + "</td><td>" + FormatNumber(v.expected) + "</td><td>" +
             FormatNumber(v.lower) + " … " + FormatNumber(v.upper) + "</td><td>" + FormatNumber(v.score) +
             "</td><td>" + FormatTime(v.anomalous_since_ms) + "</td></tr>\n";
   }
@@ -128,7 +129,7 @@ std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapsho
   return html;
 }
 
-std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all) {
+std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all, std::string_view external_url) {
   nlohmann::json data = nlohmann::json::array();
   for (const SeriesReport* r : Sorted(snapshot, all)) {
     const scoring::Verdict& v = r->verdict;
@@ -155,6 +156,7 @@ std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all) 
         {"anomalous_since", v.anomalous && v.anomalous_since_ms > 0
                                 ? nlohmann::json(static_cast<double>(v.anomalous_since_ms) / 1000.0)
                                 : nlohmann::json(nullptr)},
+        {"url", std::string(external_url) + SeriesPath(*r)},
     });
   }
   // Groups of multivariate detectors (flagged ones; every one in state ok with all), after the series:

@@ -14,6 +14,7 @@
 #include "anomaly/base/log.h"
 #include "exporter/http/gzip.h"
 #include "exporter/http/pages.h"
+#include "exporter/http/series_page.h"
 
 namespace anomaly::http {
 namespace {
@@ -181,6 +182,7 @@ Response Router::Route(const Request& request) const {
   if (path == "/-/ready") return IsRead(request) ? Ready() : MethodNotAllowed("GET, HEAD");
   if (path == "/-/reload") return request.method == "POST" ? Reload() : MethodNotAllowed("POST");
   if (path == "/api/v1/anomalies") return IsRead(request) ? Anomalies(request) : MethodNotAllowed("GET, HEAD");
+  if (path == kSeriesPath) return IsRead(request) ? Series(request) : MethodNotAllowed("GET, HEAD");
   if (path == kScorePath && score_pool_) {
     return request.method == "POST" ? Score(request) : Closing(MethodNotAllowed("POST"));
   }
@@ -288,8 +290,8 @@ Response Router::Anomalies(const Request& request) const {
   Response r;
   r.content_type = "application/json";
   const std::shared_ptr<Rendered> rendered = RenderedFor(CurrentSnapshot());
-  std::call_once(rendered->json_once[all], [&rendered, all] {
-    rendered->json[all] = RenderAnomaliesJson(rendered->snapshot.get(), all == 1);
+  std::call_once(rendered->json_once[all], [this, &rendered, all] {
+    rendered->json[all] = RenderAnomaliesJson(rendered->snapshot.get(), all == 1, options_.external_url);
   });
   r.body = rendered->json[all];
   return r;
@@ -365,6 +367,67 @@ Response Router::Score(const Request& request) const {
   r.content_type = answer_format == ScoreFormat::kCsv ? "text/csv; charset=utf-8" : "application/json";
   r.body = std::move(result->body);
   return r;
+}
+
+Response Router::Series(const Request& request) const {
+  auto page = [](int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::move(body);
+    return r;
+  };
+  Result<SeriesSelector> selector = ParseSeriesQuery(request.query);
+  if (!selector) return page(400, RenderSeriesChoice("Bad series selector", selector.error().message, {}));
+  const std::shared_ptr<const exposition::Snapshot> snapshot = CurrentSnapshot();
+  const std::vector<const exposition::SeriesReport*> matches = MatchSeries(snapshot.get(), *selector);
+  if (matches.empty()) {
+    bool detector_known = false;
+    std::vector<std::string> detectors;
+    if (snapshot) {
+      for (const exposition::SeriesReport& r : snapshot->series) {
+        detector_known = detector_known || r.detector == selector->detector;
+        if (std::find(detectors.begin(), detectors.end(), r.detector) == detectors.end()) detectors.push_back(r.detector);
+      }
+    }
+    std::string known;
+    for (const std::string& d : detectors) known += (known.empty() ? "" : ", ") + d;
+    const std::string message =
+        detector_known
+            ? "detector \"" + selector->detector + "\" scores no series with these labels now"
+            : "no detector \"" + selector->detector + "\" scores any series now" +
+                  (known.empty() ? std::string(" (no cycle has published yet)") : "; the detectors with series are: " + known);
+    return page(404, RenderSeriesChoice("Series not found", message, {}));
+  }
+  if (matches.size() > 1) {
+    return page(400, RenderSeriesChoice("Several series match",
+                                        std::to_string(matches.size()) + " series of detector \"" + selector->detector +
+                                            "\" match these labels; pick one:",
+                                        matches));
+  }
+  const exposition::SeriesReport& report = *matches.front();
+  if (!callbacks_.series) return page(200, RenderSeriesPage(report, nullptr, ""));
+  if (series_pages_in_flight_.fetch_add(1) >= kMaxSeriesPages) {
+    series_pages_in_flight_.fetch_sub(1);
+    Response r = page(429, RenderSeriesChoice("Busy", "other series pages are being drawn; retry in a second", {}));
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { n.fetch_sub(1); }
+  } in_flight{series_pages_in_flight_};
+  Result<SeriesPage> data = callbacks_.series(report.detector, report.labels);
+  if (data) return page(200, RenderSeriesPage(report, &*data, ""));
+  const Error& e = data.error();
+  if (e.code == ErrorCode::kTimeout) {
+    Response r = page(503, RenderSeriesChoice("Busy", e.message, {}));
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  if (e.code == ErrorCode::kInvalidInput) return page(404, RenderSeriesChoice("Series not found", e.message, {}));
+  log::Error("series page failed", {{"detector", report.detector}, {"series", LabelsToString(report.labels)}, {"err", e.message}});
+  return page(500, RenderSeriesChoice("Series page failed", e.message, {}));
 }
 
 std::shared_ptr<const exposition::Snapshot> Router::CurrentSnapshot() const {

@@ -87,6 +87,10 @@ class Router {
   // POST /api/v1/score: checks the body's size and type, takes a score pool slot (429 when none), reads
   // the body, runs callbacks_.score on the pool and waits for it up to the deadline (docs/api.md).
   Response Score(const Request& request) const;
+  // GET /series: the series page (docs/ui.md). The selector is matched against the published snapshot
+  // (no lock of the cycle's); only the one series found is asked of callbacks_.series, at most
+  // kMaxSeriesPages at once (429 beyond: each costs a fit of the series' window on this worker).
+  Response Series(const Request& request) const;
   std::shared_ptr<const exposition::Snapshot> CurrentSnapshot() const;
 
   // What depends only on one published snapshot, rendered at most once per snapshot by the first request
@@ -120,6 +124,8 @@ class Router {
   mutable std::mutex rendered_mu_;
   mutable std::shared_ptr<Rendered> rendered_;  // guarded by rendered_mu_; the latest snapshot's
   mutable std::atomic<int64_t> text_renders_{0};
+  static constexpr int kMaxSeriesPages = 2;
+  mutable std::atomic<int> series_pages_in_flight_{0};
 };
 
 // True when `query` ("a=1&all=1") sets `key` to 1 or true.

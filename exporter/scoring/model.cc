@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -423,6 +424,26 @@ Result<FittedModel> FitModel(std::span<const double> values, std::span<const uin
 
 Result<FittedModel> FitModel(std::span<const double> values, const ModelParams& params, ModelWorkspace& ws) {
   return FitModel(values, {}, params, ws);
+}
+
+Result<std::vector<double>> FittedValues(std::span<const double> values, const ModelParams& params,
+                                         ModelWorkspace& ws) {
+  // The same checks and the same choice of decomposition as FitModel, so that the curve drawn is the one
+  // the model's level, seasonal cycles and scale come from.
+  Result<FittedModel> checked = FitModel(values, params, ws);
+  if (!checked) return tl::unexpected(checked.error());
+  const size_t n = values.size();
+  Decomposition d;
+  if (checked->kind != ModelKind::kBaseline) {
+    if (Status s = DecomposeSeasonal(values, checked->periods, params, 0, ws, d); !s) return tl::unexpected(s.error());
+  } else {
+    DecomposeBaseline(values, params, ws, d);
+  }
+  std::vector<double> fitted(n, std::numeric_limits<double>::quiet_NaN());
+  for (size_t i = 0; i < ws.remainder.size() && d.first_scored + i < n; ++i) {
+    fitted[d.first_scored + i] = values[d.first_scored + i] - ws.remainder[i];
+  }
+  return fitted;
 }
 
 }  // namespace anomaly::scoring

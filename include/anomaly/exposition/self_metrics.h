@@ -76,6 +76,9 @@ class SelfMetrics {
   // One answer of POST /api/v1/score: score_requests_total{code=status} += 1 (200, 400, 413 and 429 are
   // created at zero).
   void ObserveScoreRequest(int status);
+  // anomaly_exporter_web_info{external_url} = 1: --web.external-url, for the alert rules' links to the
+  // series page (docs/ui.md). Starts as {external_url=""}: none set.
+  void SetExternalUrl(std::string_view url);
 
  private:
   struct DetectorMetrics;
@@ -98,6 +101,7 @@ class SelfMetrics {
   prometheus::Gauge* reload_timestamp_;
   prometheus::Family<prometheus::Gauge>* shard_info_;
   prometheus::Family<prometheus::Counter>* score_requests_;
+  prometheus::Family<prometheus::Gauge>* web_info_;
 
   // Guards detectors_ and the use of the metric pointers inside it: RemoveDetector deletes the metrics,
   // so every update happens under the lock.
@@ -106,6 +110,7 @@ class SelfMetrics {
   std::unique_ptr<DetectorMap> detectors_;
   prometheus::Gauge* shard_ = nullptr;  // the one shard_info series; guarded by mu_
   int shard_index_ = 0, shard_count_ = 1;  // guarded by mu_
+  prometheus::Gauge* web_ = nullptr;  // the one web_info series; guarded by mu_
 };
 
 }  // namespace anomaly::exposition

@@ -1,5 +1,6 @@
 // The exporter's web server: the telemetry path (default /metrics), the landing page `/`, /-/healthy,
-// /-/ready, POST /-/reload, /api/v1/anomalies and POST /api/v1/score (ARCHITECTURE.md, http; docs/api.md). Scrapes never wait for a
+// /-/ready, POST /-/reload, /api/v1/anomalies, POST /api/v1/score and the series page /series (ARCHITECTURE.md,
+// http; docs/api.md, docs/ui.md). Scrapes never wait for a
 // cycle: they serialize the self-metrics and the last snapshot published to the AnomalyCollector. The
 // snapshot's part (and its gzip, and the API's JSON) is rendered once per published snapshot and shared by
 // every request until the next publish (exporter/http/router.h); connections are kept alive for 5 s.
@@ -28,7 +29,9 @@
 
 #include "anomaly/base/result.h"
 #include "anomaly/config/web_config.h"
+#include "anomaly/base/labels.h"
 #include "anomaly/exposition/anomaly_collector.h"
+#include "anomaly/http/series_page.h"
 
 namespace anomaly::http {
 
@@ -64,6 +67,10 @@ struct WebOptions {
   // web_config turns TLS on. The daemon passes the folders next to its binary.
   std::vector<std::string> tls_shim_dirs;
   ScoreOptions score;
+  // --web.external-url: the URL under which the exporter is reached from outside (behind a proxy), with no
+  // trailing slash; the series page's `url` in /api/v1/anomalies is absolute under it. Empty: the `url`
+  // is a path ("/series?..."). The exporter still serves at its root: a proxy with a path strips it.
+  std::string external_url;
 };
 
 // A web config checked and built (TLS material read from its files), ready to install. Opaque.
@@ -117,6 +124,12 @@ struct Callbacks {
   // Called once per answer of /api/v1/score, whatever its status (401, 405, 413, 429, 400, 503, 200, ...),
   // on the thread that answers it: for the self-metric. Must be quick. Empty: not counted.
   std::function<void(int status)> score_answered;
+  // GET /series: the window, fit and episodes of the one series of `detector` with exactly `labels` (as the
+  // snapshot names it: the series' own labels). Runs on the civetweb worker; it may wait a little for the
+  // detector's cycle, so it must bound that wait. kInvalidInput: the series is gone (404); kTimeout: the
+  // detector's cycle holds the series, retry later (503 with Retry-After); anything else 500. Empty: the
+  // page shows the snapshot's verdict only.
+  std::function<Result<SeriesPage>(const std::string& detector, const Labels& labels)> series;
 };
 
 // Checks `web` as a start-up would, without a server: parses its certificate, key and CA files and

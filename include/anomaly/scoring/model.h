@@ -144,4 +144,12 @@ struct ModelWorkspace {
 [[nodiscard]] Result<FittedModel> FitModel(std::span<const double> values, const ModelParams& params,
                                            ModelWorkspace& workspace);
 
+// The in-sample fit of `values` that FitModel decomposes them into (the same periods kept, the same STL,
+// MSTL or trailing median): for each value, the value less its remainder, which is the trend plus the
+// seasonal components, or the baseline's trailing median of the points before it. NaN where the
+// decomposition has none (the baseline's first window). For drawing a series' expected value across its
+// window (the series page); the forecast scale's hold-out fit is not run. Errors as FitModel's.
+[[nodiscard]] Result<std::vector<double>> FittedValues(std::span<const double> values, const ModelParams& params,
+                                                       ModelWorkspace& workspace);
+
 }  // namespace anomaly::scoring

@@ -64,8 +64,21 @@ TEST(SelfMetricsTest, RegistersExactlyTheContractFamilies) {
                          {"anomaly_exporter_config_last_reload_success_timestamp_seconds", T::Gauge},
                          {"anomaly_exporter_shard_info", T::Gauge},
                          {"anomaly_exporter_score_requests_total", T::Counter},
+                         {"anomaly_exporter_web_info", T::Gauge},
                      }));
   EXPECT_EQ(Value(m, "anomaly_exporter_build_info", {{"version", "1.2.3"}, {"revision", "abc123"}}), 1);
+}
+
+TEST(SelfMetricsTest, WebInfoCarriesTheExternalUrl) {
+  SelfMetrics m("v", "r");
+  EXPECT_EQ(Value(m, "anomaly_exporter_web_info", {{"external_url", ""}}), 1);
+  m.SetExternalUrl("https://anomaly.example.com/x");
+  EXPECT_EQ(Value(m, "anomaly_exporter_web_info", {{"external_url", "https://anomaly.example.com/x"}}), 1);
+  size_t series = 0;
+  for (const prometheus::MetricFamily& f : m.registry()->Collect()) {
+    if (f.name == "anomaly_exporter_web_info") series = f.metric.size();
+  }
+  EXPECT_EQ(series, 1u);
 }
 
 TEST(SelfMetricsTest, ScoreRequestsAreCountedByCode) {

@@ -75,6 +75,35 @@ TEST(ModelTest, ExpectedFollowsTheTruthAndPicksTheModelKind) {
   }
 }
 
+TEST(ModelTest, FittedValuesFollowTheTruthAndLeaveASpikeOut) {
+  // 14 days of hourly samples, daily season, a spike of 20 sigma: the robust fit is near the truth at every
+  // point, the spike included (it is in the remainder, not in the curve).
+  const std::vector<testing::Seasonality> seasons = {{24, 3.0}};
+  std::vector<double> y = Generate(24 * 14, 50, 0.01, seasons, 0.3, 7);
+  y[200] += 6;
+  ModelParams p;
+  p.periods = {24};
+  ModelWorkspace ws;
+  Result<std::vector<double>> fitted = FittedValues(y, p, ws);
+  ASSERT_THAT(fitted, IsOk());
+  ASSERT_EQ(fitted->size(), y.size());
+  double sum = 0;
+  for (size_t i = 0; i < y.size(); ++i) sum += std::abs((*fitted)[i] - Truth(static_cast<int64_t>(i), 50, 0.01, seasons));
+  EXPECT_LT(sum / static_cast<double>(y.size()), 0.3);
+  EXPECT_NEAR((*fitted)[200], Truth(200, 50, 0.01, seasons), 0.6);
+
+  // The baseline: the trailing median of the window before each point, none for the first window.
+  ModelParams flat;
+  flat.baseline_window = 5;
+  const std::vector<double> steps = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9, 1, 1, 1, 1, 1, 1, 1};
+  Result<std::vector<double>> base = FittedValues(steps, flat, ws);
+  ASSERT_THAT(base, IsOk());
+  for (size_t i = 0; i < 5; ++i) EXPECT_TRUE(std::isnan((*base)[i])) << i;
+  for (size_t i = 5; i < steps.size(); ++i) EXPECT_DOUBLE_EQ((*base)[i], 1.0) << i;
+
+  EXPECT_THAT(FittedValues(std::vector<double>{1, 2}, flat, ws), ErrorIs(ErrorCode::kInvalidInput, HasSubstr("at least")));
+}
+
 TEST(ModelTest, ScaleIsThatOfAForecastsErrorNotOfTheInSampleRemainder) {
   // Fit, forecast the next period, compare: over many seeds, the robust sigma of the forecast errors must
   // match the model's scale, or the z-scores of new points are off by that factor (with the in-sample

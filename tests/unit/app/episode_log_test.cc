@@ -1,0 +1,66 @@
+#include "exporter/app/episode_log.h"
+
+#include <gtest/gtest.h>
+
+namespace anomaly::app {
+namespace {
+
+scoring::Verdict At(int64_t t, bool flagged, int64_t since = 0, double score = 0,
+                    scoring::SeriesState state = scoring::SeriesState::kOk) {
+  scoring::Verdict v;
+  v.state = state;
+  v.timestamp_ms = t;
+  v.anomalous = flagged;
+  v.anomalous_since_ms = since;
+  v.score = score;
+  v.value = 10 * score;
+  v.expected = 1;
+  return v;
+}
+
+TEST(EpisodeLogTest, OpensExtendsAndEndsAnEpisodeKeepingItsPeak) {
+  EpisodeLog log;
+  const Labels a = MakeLabels({{"host", "a"}});
+  log.Observe(a, At(100, false));
+  EXPECT_EQ(log.size(), 0u);  // never flagged: nothing kept
+  log.Observe(a, At(200, true, 190, 2));
+  log.Observe(a, At(300, true, 190, 5));
+  log.Observe(a, At(400, true, 190, 3));
+  std::vector<EpisodeRecord> e = log.Of(a);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].start_ms, 190);
+  EXPECT_EQ(e[0].end_ms, 0);
+  EXPECT_EQ(e[0].peak_score, 5);
+  EXPECT_EQ(e[0].peak_ms, 300);
+  EXPECT_EQ(e[0].peak_value, 50);
+  log.Observe(a, At(500, false, 0, 0, scoring::SeriesState::kStale));  // nothing known: still open
+  EXPECT_EQ(log.Of(a)[0].end_ms, 0);
+  log.Observe(a, At(600, false));
+  EXPECT_EQ(log.Of(a)[0].end_ms, 600);
+  log.Observe(a, At(700, true, 700, 1.5));
+  e = log.Of(a);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[1].start_ms, 700);
+}
+
+TEST(EpisodeLogTest, KeepsTheNewestEpisodesAndForgetsSeriesThatLeft) {
+  EpisodeLog log;
+  const Labels a = MakeLabels({{"host", "a"}}), b = MakeLabels({{"host", "b"}});
+  for (int i = 0; i < 40; ++i) {
+    log.Observe(a, At(i * 100, true, i * 100, 2));
+    log.Observe(a, At(i * 100 + 50, false));
+  }
+  std::vector<EpisodeRecord> e = log.Of(a);
+  ASSERT_EQ(e.size(), EpisodeLog::kMaxPerSeries);
+  EXPECT_EQ(e.back().start_ms, 3900);
+  log.Observe(b, At(5000, true, 5000, 2));
+  log.Sweep();
+  EXPECT_EQ(log.size(), 2u);
+  log.Observe(b, At(5100, true, 5000, 2));  // only b reported in this cycle: a expired
+  log.Sweep();
+  EXPECT_EQ(log.size(), 1u);
+  EXPECT_TRUE(log.Of(a).empty());
+}
+
+}  // namespace
+}  // namespace anomaly::app
