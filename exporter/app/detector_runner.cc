@@ -80,7 +80,8 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
     uint64_t appended = 0;
     std::vector<series::Sample> samples;
     for (const prom::SeriesSamples& s : *answer) {
-      if (!shard_.Owns(s.labels)) continue;
+      // A multivariate detector shards by group (its group_by labels), so a group is never split.
+      if (!shard_.Owns(config_.kind == config::DetectorKind::kMultivariate ? GroupKey(s.labels) : s.labels)) continue;
       samples.clear();
       samples.reserve(s.samples.size());
       for (const prom::Sample& p : s.samples) samples.push_back(series::Sample{p.timestamp_ms, p.value});
@@ -191,16 +192,23 @@ std::string MemberName(const Labels& member) {
 
 }  // namespace
 
+Labels DetectorRunner::GroupKey(const Labels& labels) const {
+  Labels key;
+  for (const Label& l : labels) {
+    if (std::find(config_.group_by.begin(), config_.group_by.end(), l.name) != config_.group_by.end()) key.push_back(l);
+  }
+  return key;
+}
+
 void DetectorRunner::JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members) {
   // Each series to its group (the labels named by group_by) and its name there (the rest).
   std::map<Labels, std::vector<std::pair<Labels, size_t>>> by_group;
   for (size_t i = 0; i < members.size(); ++i) {
-    Labels key, rest;
+    Labels rest;
     for (const Label& l : members[i].labels) {
-      const bool grouping = std::find(config_.group_by.begin(), config_.group_by.end(), l.name) != config_.group_by.end();
-      (grouping ? key : rest).push_back(l);
+      if (std::find(config_.group_by.begin(), config_.group_by.end(), l.name) == config_.group_by.end()) rest.push_back(l);
     }
-    by_group[std::move(key)].emplace_back(std::move(rest), i);
+    by_group[GroupKey(members[i].labels)].emplace_back(std::move(rest), i);
   }
   std::erase_if(groups_, [&](const auto& g) { return !by_group.contains(g.first); });
   const int64_t slot = now_ms / config_.step.count();

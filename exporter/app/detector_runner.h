@@ -88,6 +88,8 @@ class DetectorRunner {
     const series::SeriesEntry* entry = nullptr;  // the store's, valid until the next Ingest
   };
   void JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members);
+  // The labels of a series' group: those named by group_by.
+  Labels GroupKey(const Labels& labels) const;
 
   // Constant after construction.
   const config::DetectorConfig config_;

@@ -254,6 +254,30 @@ TEST_F(DetectorRunnerTest, MultivariateGroupsFlagTheServerWhoseMetricsParted) {
   EXPECT_TRUE(runner->TakeGroupReports().empty());  // moved out
 }
 
+TEST_F(DetectorRunnerTest, MultivariateShardsKeepEachGroupWhole) {
+  std::vector<double> load(24 * 60 + 1, 0.0);
+  std::vector<prom::SeriesSamples> all;
+  for (const char* instance : {"a", "b", "c", "d", "e", "f"}) {
+    for (const char* metric : {"cpu", "memory", "io"}) all.push_back(Metric(metric, instance, 0, load));
+  }
+  client_->answers["servers"] = all;
+  config::DetectorConfig c = Detector();
+  c.name = "servers";
+  c.query = "servers";
+  c.kind = config::DetectorKind::kMultivariate;
+  c.group_by = {"instance"};
+  std::map<std::string, int> groups_seen;
+  for (int index = 0; index < 2; ++index) {
+    auto runner = Runner(c, ShardFilter{index, 2});
+    std::map<std::string, int> members;
+    for (const auto& r : runner->RunCycle(Now())) ++members[std::string(LabelValue(r.labels, "instance"))];
+    for (const auto& [instance, n] : members) EXPECT_EQ(n, 3) << instance << " split across shards";
+    for (const auto& g : runner->TakeGroupReports()) ++groups_seen[std::string(LabelValue(g.labels, "instance"))];
+  }
+  EXPECT_EQ(groups_seen.size(), 6u);
+  for (const auto& [instance, n] : groups_seen) EXPECT_EQ(n, 1) << instance;
+}
+
 TEST_F(DetectorRunnerTest, CopySeriesGivesTheSeriesPageItsWindowModelAndEpisode) {
   auto runner = Runner(Detector());
   (void)runner->RunCycle(Now());
