@@ -159,11 +159,20 @@ std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all, 
         {"url", std::string(external_url) + SeriesPath(*r)},
     });
   }
-  // Groups of multivariate detectors (flagged ones; every one in state ok with all), after the series:
-  // "kind": "group", their labels, members, and the contributors named in the alert.
+  // Groups of multivariate detectors (flagged ones; every one in state ok with all), after the series,
+  // highest score first: "kind": "group", their labels, members, and the contributors named in the alert.
   if (snapshot != nullptr) {
+    std::vector<const exposition::GroupReport*> listed;
     for (const exposition::GroupReport& g : snapshot->groups) {
-      if (!GroupListed(g, all)) continue;
+      if (GroupListed(g, all)) listed.push_back(&g);
+    }
+    std::stable_sort(listed.begin(), listed.end(), [](const auto* a, const auto* b) {
+      const double sa = std::isnan(a->score) ? -INFINITY : a->score;
+      const double sb = std::isnan(b->score) ? -INFINITY : b->score;
+      return sa > sb;
+    });
+    for (const exposition::GroupReport* gp : listed) {
+      const exposition::GroupReport& g = *gp;
       nlohmann::json labels = nlohmann::json::object();
       for (const Label& l : g.labels) labels[l.name] = l.value;
       nlohmann::json top = nlohmann::json::array();

@@ -79,15 +79,19 @@ double CountQuantileZ(const FittedModel& model, double expected, double target) 
   return (hi * n.dispersion - expected) / n.scale;
 }
 
-double Expected(const FittedModel& model, int64_t steps_ahead) {
-  double expected = model.level + model.slope * DampedSteps(model.trend_damping, steps_ahead);
+double SeasonalAt(const FittedModel& model, int64_t steps_ahead) {
+  double seasonal = 0;
   for (const std::vector<float>& cycle : model.seasonal_cycles) {
     // cycle.back() is the last fitted point (steps_ahead 0); steps_ahead 1 continues with cycle.front().
     const auto p = static_cast<int64_t>(cycle.size());
     int64_t phase = ((steps_ahead - 1) % p + p) % p;
-    expected += static_cast<double>(cycle[static_cast<size_t>(phase)]);
+    seasonal += static_cast<double>(cycle[static_cast<size_t>(phase)]);
   }
-  return expected;
+  return seasonal;
+}
+
+double Expected(const FittedModel& model, int64_t steps_ahead) {
+  return model.level + model.slope * DampedSteps(model.trend_damping, steps_ahead) + SeasonalAt(model, steps_ahead);
 }
 
 double ScaleAt(const FittedModel& model, double expected) {

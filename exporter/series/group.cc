@@ -6,6 +6,7 @@
 #include <string>
 
 #include "anomaly/scoring/robust_stats.h"
+#include "anomaly/scoring/scorer.h"
 #include "anomaly/scoring/thresholds.h"
 
 namespace anomaly::series {
@@ -43,7 +44,11 @@ Result<GroupDetector> GroupDetector::Create(GroupOptions options) {
 void GroupDetector::Add(int member, std::span<const SlotZ> scored, const SeriesEntry* entry) {
   if (member < 0 || member >= options_.members) return;
   const size_t m = static_cast<size_t>(member);
+  // A member's level is judged without its seasonal cycle (its model's, where it has one): a service's
+  // daily swing is not a departure, and a traffic surge at any hour is one.
+  const scoring::FittedModel* model = entry != nullptr ? entry->model.get() : nullptr;
   auto put = [&](int64_t slot, double value, bool is_scored) {
+    if (model != nullptr) value -= scoring::SeasonalAt(*model, slot - entry->model_end_slot);
     if (slot <= last_judged_slot_) return;  // too late for a row already judged
     auto [it, inserted] = pending_.try_emplace(slot);
     if (inserted) it->second.values.assign(static_cast<size_t>(options_.members), kNoValue);

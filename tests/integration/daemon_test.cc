@@ -45,7 +45,13 @@ std::string Config(const std::string& upstream, const std::string& extra = "") {
          "  - name: requests\n"
          "    query: demo_http_requests_per_second\n"
          "  - name: latency\n"
-         "    query: demo_http_request_duration_seconds\n" +
+         "    query: demo_http_request_duration_seconds\n"
+         // The two metrics of each service judged together (issue 17).
+         "  - name: services\n"
+         "    query: '{__name__=~\"demo_http_requests_per_second|demo_http_request_duration_seconds\"}'\n"
+         "    kind: multivariate\n"
+         "    group_by: [service]\n"
+         "    min_group_size: 2\n" +
          extra;
 }
 
@@ -149,8 +155,40 @@ TEST_F(DaemonTest, FlagsIncidentSeriesAndNotNormalOnes) {
   for (const char* service : {"checkout", "login", "catalog"}) {
     EXPECT_EQ(SampleValue(m, "anomaly_flag", {{"detector", "latency"}, {"service", service}}), 0.0) << service;
   }
-  EXPECT_EQ(FindSamples(m, "anomaly_state", {{"state", "ok"}}).size(), 8u);
-  EXPECT_EQ(FindSamples(m, "anomaly_model_info", {{"model", "stl"}, {"periods", "1d"}}).size(), 8u);
+  for (const char* detector : {"requests", "latency"}) {
+    EXPECT_EQ(FindSamples(m, "anomaly_state", {{"detector", detector}, {"state", "ok"}}).size(), 4u) << detector;
+    EXPECT_EQ(FindSamples(m, "anomaly_model_info", {{"detector", detector}, {"model", "stl"}, {"periods", "1d"}}).size(),
+              4u)
+        << detector;
+  }
+}
+
+// kind: multivariate: each service's request rate and latency are one group. The two services in incident
+// (checkout's traffic x3, search's latency x5) are flagged with the metric that moved named first; the
+// others are not; every group has its two members.
+TEST_F(DaemonTest, MultivariateGroupsFlagTheServicesInIncidentAndNameTheMetric) {
+  std::vector<TextSample> m = Scrape();
+  const std::map<std::string, std::string> leading = {{"checkout", "demo_http_requests_per_second"},
+                                                      {"search", "demo_http_request_duration_seconds"}};
+  for (const char* service : {"checkout", "search", "login", "catalog"}) {
+    const std::map<std::string, std::string> group = {{"detector", "services"}, {"service", service}};
+    EXPECT_EQ(SampleValue(m, "anomaly_group_members", group), 2.0) << service;
+    EXPECT_EQ(FindSamples(m, "anomaly_group_state", {{"detector", "services"}, {"service", service}, {"state", "ok"}})
+                  .size(),
+              1u)
+        << service;
+    const bool incident = leading.count(service) > 0;
+    EXPECT_EQ(SampleValue(m, "anomaly_group_flag", group), incident ? 1.0 : 0.0)
+        << service << " score " << SampleValue(m, "anomaly_group_score", group).value_or(-1);
+    if (!incident) continue;
+    std::vector<TextSample> first =
+        FindSamples(m, "anomaly_group_contributor_share", {{"detector", "services"}, {"service", service}, {"rank", "1"}});
+    ASSERT_EQ(first.size(), 1u) << service;
+    EXPECT_THAT(first[0].labels.at("member"), HasSubstr(leading.at(service))) << service;
+  }
+  auto api = HttpGet(Url("/api/v1/anomalies"));
+  ASSERT_TRUE(api.has_value());
+  EXPECT_THAT(api->body, HasSubstr("\"kind\":\"group\""));
 }
 
 TEST_F(DaemonTest, ExpectedValuesAreNearTheTruth) {
@@ -214,10 +252,15 @@ TEST_F(DaemonTest, EndpointsServeHealthLandingAndAnomalies) {
   nlohmann::json doc = nlohmann::json::parse(api->body);
   ASSERT_EQ(doc["status"], "success");
   ASSERT_GE(doc["data"].size(), 2u) << api->body;
-  double previous = 1e300;
+  // Series by score, highest first, then groups (kind "group") by the same order among themselves.
+  std::map<std::string, double> previous = {{"series", 1e300}, {"group", 1e300}};
+  bool groups_started = false;
   for (const auto& a : doc["data"]) {
-    EXPECT_LE(a["score"].get<double>(), previous);
-    previous = a["score"].get<double>();
+    const std::string kind = a["kind"].get<std::string>();
+    EXPECT_LE(a["score"].get<double>(), previous.at(kind)) << kind;
+    previous[kind] = a["score"].get<double>();
+    if (kind == "group") groups_started = true;
+    EXPECT_FALSE(groups_started && kind == "series") << "a series after the groups";
   }
 }
 
@@ -334,7 +377,7 @@ TEST_F(DaemonTest, CheckConfigReportsFileLineAndKey) {
   std::string out = dir_->File("check.out");
   int rc = std::system((std::string(ANOMALY_EXPORTER_BIN) + " check-config " + bad + " >" + out + " 2>&1").c_str());
   EXPECT_EQ(WEXITSTATUS(rc), 2);
-  EXPECT_THAT(ReadFile(out), HasSubstr("bad.yml:15: detectors[1].step"));
+  EXPECT_THAT(ReadFile(out), HasSubstr("bad.yml:20: detectors[2].step"));
   rc = std::system((std::string(ANOMALY_EXPORTER_BIN) + " check-config " + config_file_ + " >" + out + " 2>&1").c_str());
   EXPECT_EQ(WEXITSTATUS(rc), 0) << ReadFile(out);
 }

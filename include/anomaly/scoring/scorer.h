@@ -13,6 +13,9 @@ namespace anomaly::scoring {
 // Trend carried forward (damped, see ModelParams::trend_damping) plus each seasonal component continued
 // by phase. steps_ahead = 1 is the first grid step after the last fitted point; 0 is that point itself.
 double Expected(const FittedModel& model, int64_t steps_ahead);
+// The seasonal part of Expected: the model's cycles at that phase (0 for kBaseline). Negative steps_ahead
+// (points inside the fitted window) repeat the last fitted cycle backwards.
+double SeasonalAt(const FittedModel& model, int64_t steps_ahead);
 
 // The error scale at an expected value: model.scale, times (f / level_reference)^level_exponent where the
 // noise grows with the level (f the expected value held to the fitted range; FittedModel), or for counts at
