@@ -139,6 +139,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   callbacks.series = [self](const std::string& detector, const Labels& labels) {
     return self->SeriesPage(detector, labels);
   };
+  callbacks.episodes = [self] { return self->Episodes(); };
+  callbacks.feedback = [self](const http::FeedbackRequest& r) { return self->Feedback(r); };
   Result<std::unique_ptr<http::WebServer>> server =
       http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
   if (!server) {
@@ -393,6 +395,57 @@ Result<http::SeriesPage> Daemon::SeriesPage(const std::string& detector, const L
   // The fit and the page are built here, on the web worker, from the copy: the cycle is not held for them.
   scoring::ModelWorkspace workspace;
   return BuildSeriesPage(*copy, workspace);
+}
+
+std::vector<std::shared_ptr<DetectorRunner>> Daemon::Runners() const {
+  std::vector<std::shared_ptr<DetectorRunner>> runners;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::shared_ptr<Slot>& s : slots_) runners.push_back(s->runner);
+  return runners;
+}
+
+namespace {
+
+// The API waits at most this long for each detector's running cycle, as the series page does.
+constexpr std::chrono::seconds kEpisodesWait{2};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<std::vector<http::EpisodeInfo>> Daemon::Episodes() const {
+  std::vector<http::EpisodeInfo> out;
+  const int64_t now_ms = NowMs();
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    Result<std::vector<http::EpisodeInfo>> got = runner->Episodes(now_ms, kEpisodesWait);
+    if (!got) return tl::unexpected(got.error());
+    out.insert(out.end(), std::make_move_iterator(got->begin()), std::make_move_iterator(got->end()));
+  }
+  return out;
+}
+
+Result<http::EpisodeInfo> Daemon::Feedback(const http::FeedbackRequest& request) {
+  const int64_t now_ms = NowMs();
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    Result<http::EpisodeInfo> given = runner->GiveFeedback(request, now_ms, kEpisodesWait);
+    if (given || given.error().code != ErrorCode::kInvalidInput) return given;
+  }
+  std::string message = "no episode \"" + request.id + "\" among this exporter's recent episodes (GET /api/v1/episodes)";
+  ShardFilter shard;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (config_) shard = ShardFilter{config_->shard.index, config_->shard.count};
+  }
+  if (options_.shard_count > 0) shard = ShardFilter{options_.shard_index, options_.shard_count};
+  if (shard.count > 1) {
+    message += "; this is shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) +
+               ", and the series may belong to another shard: send the feedback to the shard whose "
+               "GET /api/v1/episodes lists the episode (the one that scores the series)";
+  }
+  return MakeError(ErrorCode::kInvalidInput, message);
 }
 
 int Daemon::Run() {

@@ -83,6 +83,11 @@ class Daemon {
   http::LandingInfo Landing() const;
   // GET /series: the page data of one series, copied from its detector's runner (series_page.h).
   Result<http::SeriesPage> SeriesPage(const std::string& detector, const Labels& labels) const;
+  // GET /api/v1/episodes and POST /api/v1/episodes/{id}/feedback: every runner's episodes; the feedback
+  // goes to the runner that keeps the episode (kInvalidInput naming the shard when none does).
+  [[nodiscard]] Result<std::vector<http::EpisodeInfo>> Episodes() const;
+  [[nodiscard]] Result<http::EpisodeInfo> Feedback(const http::FeedbackRequest& request);
+  std::vector<std::shared_ptr<DetectorRunner>> Runners() const;
 
   // Constant after construction.
   const DaemonOptions options_;

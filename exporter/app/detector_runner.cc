@@ -130,6 +130,56 @@ Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, std::chrono:
                     .params = core_.options().evaluate.model};
 }
 
+http::EpisodeInfo DetectorRunner::EpisodeInfoOf(const Labels& labels, const EpisodeRecord& record,
+                                                int64_t /*now_ms*/) const {
+  return http::EpisodeInfo{.id = EpisodeId(config_.name, labels, record.start_ms),
+                           .detector = config_.name,
+                           .labels = labels,
+                           .start_ms = record.start_ms,
+                           .end_ms = record.end_ms,
+                           .peak_score = record.peak_score,
+                           .peak_ms = record.peak_ms,
+                           .peak_value = record.peak_value,
+                           .peak_expected = record.peak_expected,
+                           .feedback = record.feedback,
+                           .margin = 0};
+}
+
+Result<std::vector<http::EpisodeInfo>> DetectorRunner::Episodes(int64_t now_ms, std::chrono::milliseconds wait) const {
+  std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
+  if (!lock.try_lock_for(wait)) {
+    return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
+                                              "\" is scoring its series right now; retry in a few seconds");
+  }
+  std::vector<http::EpisodeInfo> out;
+  episodes_.ForEach([&](const Labels& labels, const EpisodeRecord& e) { out.push_back(EpisodeInfoOf(labels, e, now_ms)); });
+  return out;
+}
+
+Result<http::EpisodeInfo> DetectorRunner::GiveFeedback(const http::FeedbackRequest& request, int64_t now_ms,
+                                                       std::chrono::milliseconds wait) {
+  std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
+  if (!lock.try_lock_for(wait)) {
+    return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
+                                              "\" is scoring its series right now; retry in a few seconds");
+  }
+  // Ids are hashes: the log is searched (at most 16 episodes a series, flagged series only).
+  const Labels* labels = nullptr;
+  int64_t start_ms = 0;
+  episodes_.ForEach([&](const Labels& l, const EpisodeRecord& e) {
+    if (labels == nullptr && EpisodeId(config_.name, l, e.start_ms) == request.id) {
+      labels = &l;
+      start_ms = e.start_ms;
+    }
+  });
+  if (labels == nullptr) {
+    return MakeError(ErrorCode::kInvalidInput, "detector \"" + config_.name + "\" keeps no episode \"" + request.id + "\"");
+  }
+  EpisodeRecord* record = episodes_.Find(*labels, start_ms);
+  record->feedback = http::EpisodeFeedback{request.verdict, request.comment, now_ms};
+  return EpisodeInfoOf(*labels, *record, now_ms);
+}
+
 Result<std::vector<int64_t>> DetectorRunner::MaintenanceTimes(int64_t start_ms, int64_t end_ms) {
   std::shared_ptr<prom::RangeQueryClient> client = client_.load();
   Result<std::vector<prom::SeriesSamples>> answer =

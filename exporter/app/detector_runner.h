@@ -22,6 +22,7 @@
 #include "anomaly/config/config.h"
 #include "anomaly/exposition/self_metrics.h"
 #include "anomaly/exposition/snapshot.h"
+#include "anomaly/http/episodes.h"
 #include "anomaly/prom/range_query_client.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/series/detector.h"
@@ -67,6 +68,14 @@ class DetectorRunner {
   // copy is bounded by the window's capacity; the core is held for the copy only.
   [[nodiscard]] Result<SeriesCopy> CopySeries(const Labels& labels, std::chrono::milliseconds wait) const;
 
+  // GET /api/v1/episodes: this detector's kept episodes (EpisodeLog), each with its id and the series'
+  // feedback margin at now_ms. Waits up to `wait` for a running cycle, then kTimeout, as CopySeries.
+  [[nodiscard]] Result<std::vector<http::EpisodeInfo>> Episodes(int64_t now_ms, std::chrono::milliseconds wait) const;
+  // POST /api/v1/episodes/{id}/feedback: records the feedback on the episode with that id and returns it.
+  // kInvalidInput when this detector keeps no such episode; kTimeout as Episodes.
+  [[nodiscard]] Result<http::EpisodeInfo> GiveFeedback(const http::FeedbackRequest& request, int64_t now_ms,
+                                                       std::chrono::milliseconds wait);
+
   bool first_cycle_done() const { return first_cycle_done_.load(); }
   int64_t series_count() const { return series_count_.load(); }
   int64_t last_success_ms() const { return last_success_ms_.load(); }
@@ -81,6 +90,8 @@ class DetectorRunner {
   void NoteQueryFailure(const Error& error);
   void NoteQuerySuccess();
   std::string PeriodsLabel(const series::SeriesEntry& entry) const;
+  // An episode of the log as the API shows it. REQUIRES: core_mu_ held.
+  http::EpisodeInfo EpisodeInfoOf(const Labels& labels, const EpisodeRecord& record, int64_t now_ms) const;
   // kind: multivariate: the members' z-scores of this cycle, judged group by group.
   struct MemberZ {
     Labels labels;

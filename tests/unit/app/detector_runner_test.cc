@@ -290,6 +290,39 @@ TEST_F(DetectorRunnerTest, CopySeriesGivesTheSeriesPageItsWindowModelAndEpisode)
             ErrorCode::kInvalidInput);
 }
 
+TEST_F(DetectorRunnerTest, EpisodesListTheFlaggedEpisodeAndTakeFeedbackByItsId) {
+  auto runner = Runner(Detector());
+  (void)runner->RunCycle(Now());
+  Result<std::vector<http::EpisodeInfo>> episodes = runner->Episodes(kNowMs, std::chrono::seconds(1));
+  ASSERT_TRUE(episodes.has_value()) << episodes.error().message;
+  ASSERT_EQ(episodes->size(), 1u);
+  const http::EpisodeInfo& e = (*episodes)[0];
+  const Labels b = MakeLabels({{"__name__", "load"}, {"host", "b"}});
+  EXPECT_EQ(e.detector, "load");
+  EXPECT_EQ(e.labels, b);
+  EXPECT_EQ(e.id, EpisodeId("load", b, e.start_ms));
+  EXPECT_EQ(e.end_ms, 0);
+  EXPECT_EQ(e.peak_ms, kNowMs);
+  EXPECT_GE(e.peak_score, 1);
+  EXPECT_GT(e.peak_value, e.peak_expected + 50);
+  EXPECT_FALSE(e.feedback.has_value());
+
+  Result<http::EpisodeInfo> given = runner->GiveFeedback(
+      http::FeedbackRequest{e.id, http::FeedbackVerdict::kTruePositive, "real"}, kNowMs + 1000, std::chrono::seconds(1));
+  ASSERT_TRUE(given.has_value()) << given.error().message;
+  ASSERT_TRUE(given->feedback.has_value());
+  EXPECT_EQ(given->feedback->verdict, http::FeedbackVerdict::kTruePositive);
+  EXPECT_EQ(given->feedback->comment, "real");
+  EXPECT_EQ(given->feedback->at_ms, kNowMs + 1000);
+  EXPECT_EQ(given->margin, 0) << "a true positive keeps the series as it is";
+  EXPECT_EQ(runner->Episodes(kNowMs, std::chrono::seconds(1))->at(0).feedback->comment, "real");
+
+  Result<http::EpisodeInfo> unknown = runner->GiveFeedback(
+      http::FeedbackRequest{"0000000000000000", http::FeedbackVerdict::kFalsePositive, ""}, kNowMs, std::chrono::seconds(1));
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidInput);
+}
+
 TEST_F(DetectorRunnerTest, CopySeriesWhileCyclesRunIsSafe) {
   // The copy and the cycle share the core under its mutex: copies taken while cycles run see a whole
   // series every time (run under the sanitizers' build, a race here is reported).
