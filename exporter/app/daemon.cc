@@ -431,6 +431,7 @@ Result<http::EpisodeInfo> Daemon::Feedback(const http::FeedbackRequest& request)
   const int64_t now_ms = NowMs();
   for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
     Result<http::EpisodeInfo> given = runner->GiveFeedback(request, now_ms, kEpisodesWait);
+    if (given) metrics_->ObserveFeedback(http::FeedbackVerdictName(request.verdict));
     if (given || given.error().code != ErrorCode::kInvalidInput) return given;
   }
   std::string message = "no episode \"" + request.id + "\" among this exporter's recent episodes (GET /api/v1/episodes)";

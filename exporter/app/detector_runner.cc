@@ -131,7 +131,8 @@ Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, std::chrono:
 }
 
 http::EpisodeInfo DetectorRunner::EpisodeInfoOf(const Labels& labels, const EpisodeRecord& record,
-                                                int64_t /*now_ms*/) const {
+                                                int64_t now_ms) const {
+  const series::SeriesEntry* entry = core_.store().Find(labels);
   return http::EpisodeInfo{.id = EpisodeId(config_.name, labels, record.start_ms),
                            .detector = config_.name,
                            .labels = labels,
@@ -142,7 +143,7 @@ http::EpisodeInfo DetectorRunner::EpisodeInfoOf(const Labels& labels, const Epis
                            .peak_value = record.peak_value,
                            .peak_expected = record.peak_expected,
                            .feedback = record.feedback,
-                           .margin = 0};
+                           .margin = entry != nullptr ? series::FeedbackMarginAt(*entry, now_ms) : 0};
 }
 
 Result<std::vector<http::EpisodeInfo>> DetectorRunner::Episodes(int64_t now_ms, std::chrono::milliseconds wait) const {
@@ -176,6 +177,17 @@ Result<http::EpisodeInfo> DetectorRunner::GiveFeedback(const http::FeedbackReque
     return MakeError(ErrorCode::kInvalidInput, "detector \"" + config_.name + "\" keeps no episode \"" + request.id + "\"");
   }
   EpisodeRecord* record = episodes_.Find(*labels, start_ms);
+  // Only the first false positive on an episode makes the series less sensitive: saying it twice is one
+  // dismissal, and a true positive never changes the series (docs/api.md).
+  const bool dismissed_before = record->feedback && record->feedback->verdict == http::FeedbackVerdict::kFalsePositive;
+  if (request.verdict == http::FeedbackVerdict::kFalsePositive && !dismissed_before) {
+    const std::optional<double> margin = core_.AddFalsePositive(*labels, record->peak_score, now_ms);
+    log::Info("false positive: series made less sensitive",
+              {{"detector", config_.name},
+               {"series", LabelsToString(*labels)},
+               {"episode", request.id},
+               {"margin", margin ? std::to_string(*margin) : std::string("none: the series expired")}});
+  }
   record->feedback = http::EpisodeFeedback{request.verdict, request.comment, now_ms};
   return EpisodeInfoOf(*labels, *record, now_ms);
 }

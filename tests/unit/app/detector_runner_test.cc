@@ -1,5 +1,6 @@
 #include "exporter/app/detector_runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <thread>
@@ -316,6 +317,19 @@ TEST_F(DetectorRunnerTest, EpisodesListTheFlaggedEpisodeAndTakeFeedbackByItsId) 
   EXPECT_EQ(given->feedback->at_ms, kNowMs + 1000);
   EXPECT_EQ(given->margin, 0) << "a true positive keeps the series as it is";
   EXPECT_EQ(runner->Episodes(kNowMs, std::chrono::seconds(1))->at(0).feedback->comment, "real");
+
+  Result<http::EpisodeInfo> dismissed = runner->GiveFeedback(
+      http::FeedbackRequest{e.id, http::FeedbackVerdict::kFalsePositive, "a test"}, kNowMs + 2000, std::chrono::seconds(1));
+  ASSERT_TRUE(dismissed.has_value()) << dismissed.error().message;
+  EXPECT_EQ(dismissed->feedback->verdict, http::FeedbackVerdict::kFalsePositive);
+  const double expected_margin = std::min(series::kMaxFeedbackMargin, std::max(0.25, e.peak_score - 1 + 0.1));
+  EXPECT_NEAR(dismissed->margin, expected_margin, 0.011);  // rounded down to hundredths
+  // Saying it again is the same dismissal: the margin does not rise.
+  Result<http::EpisodeInfo> again = runner->GiveFeedback(
+      http::FeedbackRequest{e.id, http::FeedbackVerdict::kFalsePositive, "again"}, kNowMs + 3000, std::chrono::seconds(1));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_LE(again->margin, dismissed->margin);  // fading (hundredths), never raised again
+  EXPECT_EQ(again->feedback->comment, "again");
 
   Result<http::EpisodeInfo> unknown = runner->GiveFeedback(
       http::FeedbackRequest{"0000000000000000", http::FeedbackVerdict::kFalsePositive, ""}, kNowMs, std::chrono::seconds(1));
