@@ -61,12 +61,14 @@ class DaemonTest : public ::testing::Test {
   }
   ~DaemonTest() override { log::Configure(log::Level::kInfo, log::Format::kLogfmt, nullptr); }
 
-  std::unique_ptr<Daemon> Start() {
+  std::unique_ptr<Daemon> Start(int shard_index = -1, int shard_count = -1) {
     const std::string config = dir_.File("anomaly.yml");
     EXPECT_TRUE(testing::WriteFile(config, kConfig));
     DaemonOptions options;
     options.config_file = config;
     options.listen_addresses = {"127.0.0.1:0"};
+    options.shard_index = shard_index;
+    options.shard_count = shard_count;
     std::shared_ptr<Upstream> upstream = upstream_;
     options.new_client = [upstream](const prom::ClientOptions&) {
       return Result<std::unique_ptr<prom::RangeQueryClient>>(std::make_unique<ThrowingClient>(upstream));
@@ -120,6 +122,36 @@ TEST_F(DaemonTest, CycleFailuresStartAtZero) {
   ASSERT_NE(daemon, nullptr);
   EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
   EXPECT_EQ(CycleFailures(*daemon), 0);
+}
+
+
+TEST_F(DaemonTest, EpisodesApiServesAndFeedbackForAnotherShardsSeriesIs404NamingTheShard) {
+  std::unique_ptr<Daemon> daemon = Start(1, 3);
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
+  const std::string base = "http://127.0.0.1:" + std::to_string(daemon->listening_ports().at(0));
+  Result<testing::HttpResult> list = testing::HttpGet(base + "/api/v1/episodes");
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  EXPECT_EQ(list->status, 200);
+  EXPECT_EQ(list->body, "{\"status\":\"success\",\"data\":[]}\n");
+
+  Result<testing::HttpResult> feedback = testing::HttpPost(base + "/api/v1/episodes/0123456789abcdef/feedback",
+                                                           R"({"verdict":"false_positive"})", "application/json");
+  ASSERT_TRUE(feedback.has_value()) << feedback.error().message;
+  EXPECT_EQ(feedback->status, 404);
+  EXPECT_THAT(feedback->body, HasSubstr("\"errorType\":\"not_found\""));
+  EXPECT_THAT(feedback->body, HasSubstr("this is shard 1 of 3, and the series may belong to another shard"));
+
+  Result<testing::HttpResult> bad = testing::HttpPost(base + "/api/v1/episodes/0123456789abcdef/feedback",
+                                                      R"({"verdict":"maybe"})", "application/json");
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->status, 400);
+
+  Result<testing::HttpResult> scrape = testing::HttpGet(base + "/metrics");
+  ASSERT_TRUE(scrape.has_value());
+  const std::vector<testing::TextSample> samples = testing::ParseMetricsText(scrape->body);
+  EXPECT_EQ(testing::SampleValue(samples, "anomaly_exporter_feedback_total", {{"verdict", "false_positive"}}), 0)
+      << "nothing was taken";
 }
 
 }  // namespace
