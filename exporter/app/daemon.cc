@@ -153,6 +153,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   d->web_ = std::move(*server);
   LogWebConfig("web config loaded", options.web_config_file, web_config->get());
 
+  d->RestoreState();
   d->scheduler_ = std::jthread([self](std::stop_token stop) { self->SchedulerLoop(stop); });
   return d;
 }
@@ -328,6 +329,7 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
       PublishLocked();
     }
   }
+  StoreState();
   // Scrapes then find /metrics rendered (the web server exists while cycles run: ~Daemon).
   if (web_) web_->Prerender();
   ReturnFreedMemory();
@@ -431,7 +433,10 @@ Result<http::EpisodeInfo> Daemon::Feedback(const http::FeedbackRequest& request)
   const int64_t now_ms = NowMs();
   for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
     Result<http::EpisodeInfo> given = runner->GiveFeedback(request, now_ms, kEpisodesWait);
-    if (given) metrics_->ObserveFeedback(http::FeedbackVerdictName(request.verdict));
+    if (given) {
+      metrics_->ObserveFeedback(http::FeedbackVerdictName(request.verdict));
+      StoreState();
+    }
     if (given || given.error().code != ErrorCode::kInvalidInput) return given;
   }
   std::string message = "no episode \"" + request.id + "\" among this exporter's recent episodes (GET /api/v1/episodes)";
@@ -447,6 +452,53 @@ Result<http::EpisodeInfo> Daemon::Feedback(const http::FeedbackRequest& request)
                "GET /api/v1/episodes lists the episode (the one that scores the series)";
   }
   return MakeError(ErrorCode::kInvalidInput, message);
+}
+
+namespace {
+
+std::string StateFilePath(const std::string& storage_path) { return storage_path + "/state"; }
+
+}  // namespace
+
+void Daemon::RestoreState() {
+  if (options_.storage_path.empty()) {
+    log::Info("episodes and feedback are kept in memory only (--storage.path not set)");
+    return;
+  }
+  const std::string path = StateFilePath(options_.storage_path);
+  std::vector<StoredSeries> state = LoadStateOrMoveAside(path);
+  size_t restored = 0;
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    std::vector<StoredSeries> mine;
+    for (StoredSeries& s : state) {
+      if (s.detector == runner->config().name) mine.push_back(std::move(s));
+    }
+    restored += mine.size();
+    runner->RestoreState(std::move(mine));
+  }
+  log::Info("episodes and feedback are stored", {{"path", path}, {"series_restored", std::to_string(restored)}});
+}
+
+void Daemon::StoreState() {
+  if (options_.storage_path.empty()) return;
+  std::vector<StoredSeries> state;
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    std::vector<StoredSeries> mine = runner->StateToStore();
+    state.insert(state.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
+  }
+  const std::string text = EncodeState(state);
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  const Status written = WriteFileAtomically(StateFilePath(options_.storage_path), text);
+  if (!written) {
+    // Logged once per streak: a full disk must not log every cycle. The old file stays as it was.
+    if (storage_error_ != written.error().message) {
+      storage_error_ = written.error().message;
+      log::Error("storing episodes and feedback failed; the last stored state is kept", {{"err", storage_error_}});
+    }
+  } else if (!storage_error_.empty()) {
+    storage_error_.clear();
+    log::Info("storing episodes and feedback works again", {{"path", StateFilePath(options_.storage_path)}});
+  }
 }
 
 int Daemon::Run() {

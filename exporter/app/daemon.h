@@ -48,6 +48,9 @@ struct DaemonOptions {
   // The anomalies API's series page links are absolute under it, and anomaly_exporter_web_info carries it
   // for the alert rules' links.
   std::string external_url;
+  // --storage.path: a folder where the episodes and the feedback are kept across restarts (state_file.h);
+  // rewritten after every cycle that publishes and every feedback. Empty: in memory only.
+  std::string storage_path;
   // Makes the query client for the config's `prometheus` section. Empty: prom::NewHttpClient. The
   // RangeQueryClient seam (STYLE.md B8), so that unit tests can run the daemon on a fake upstream.
   std::function<Result<std::unique_ptr<prom::RangeQueryClient>>(const prom::ClientOptions&)> new_client;
@@ -88,6 +91,9 @@ class Daemon {
   [[nodiscard]] Result<std::vector<http::EpisodeInfo>> Episodes() const;
   [[nodiscard]] Result<http::EpisodeInfo> Feedback(const http::FeedbackRequest& request);
   std::vector<std::shared_ptr<DetectorRunner>> Runners() const;
+  // --storage.path: restores every runner from the state file (start-up), and rewrites it.
+  void RestoreState();
+  void StoreState();
 
   // Constant after construction.
   const DaemonOptions options_;
@@ -100,6 +106,9 @@ class Daemon {
   std::shared_ptr<const config::Config> config_;        // guarded by mu_
   std::shared_ptr<prom::RangeQueryClient> client_;      // guarded by mu_
   std::vector<std::shared_ptr<Slot>> slots_;            // guarded by mu_
+
+  std::mutex storage_mu_;  // serialises StoreState (cycles of several detectors, feedback)
+  std::string storage_error_;  // guarded by storage_mu_: the last write failure logged, so a streak logs once
 
   std::unique_ptr<WorkerPool> pool_;
   // evaluation_threads - 1 helpers: a detector's cycle fits and scores its series on its own worker and

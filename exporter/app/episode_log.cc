@@ -67,6 +67,13 @@ EpisodeRecord* EpisodeLog::Find(const Labels& labels, int64_t start_ms) {
   return nullptr;
 }
 
+void EpisodeLog::Restore(const Labels& labels, std::vector<EpisodeRecord> episodes) {
+  if (episodes.empty()) return;
+  if (episodes.size() > kMaxPerSeries) episodes.erase(episodes.begin(), episodes.end() - kMaxPerSeries);
+  Series& s = series_[labels];
+  s.episodes.assign(episodes.begin(), episodes.end());
+}
+
 void EpisodeLog::Sweep() {
   for (auto it = series_.begin(); it != series_.end();) {
     if (!it->second.seen) {

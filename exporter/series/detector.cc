@@ -37,6 +37,14 @@ std::optional<double> Detector::AddFalsePositive(const Labels& labels, double pe
   return series::AddFalsePositive(*entry, peak_score, now_ms);
 }
 
+bool Detector::SetFeedbackMargin(const Labels& labels, double margin, int64_t at_ms) {
+  SeriesEntry* entry = store_.Find(labels);
+  if (entry == nullptr) return false;
+  entry->feedback_margin = std::min(margin, kMaxFeedbackMargin);
+  entry->feedback_margin_ms = at_ms;
+  return true;
+}
+
 size_t Detector::Expire(int64_t now_ms) {
   const size_t dropped = store_.Expire(now_ms);
   if (dropped > 0) {

@@ -61,7 +61,7 @@ class DaemonTest : public ::testing::Test {
   }
   ~DaemonTest() override { log::Configure(log::Level::kInfo, log::Format::kLogfmt, nullptr); }
 
-  std::unique_ptr<Daemon> Start(int shard_index = -1, int shard_count = -1) {
+  std::unique_ptr<Daemon> Start(int shard_index = -1, int shard_count = -1, std::string storage_path = "") {
     const std::string config = dir_.File("anomaly.yml");
     EXPECT_TRUE(testing::WriteFile(config, kConfig));
     DaemonOptions options;
@@ -69,6 +69,7 @@ class DaemonTest : public ::testing::Test {
     options.listen_addresses = {"127.0.0.1:0"};
     options.shard_index = shard_index;
     options.shard_count = shard_count;
+    options.storage_path = storage_path;
     std::shared_ptr<Upstream> upstream = upstream_;
     options.new_client = [upstream](const prom::ClientOptions&) {
       return Result<std::unique_ptr<prom::RangeQueryClient>>(std::make_unique<ThrowingClient>(upstream));
@@ -152,6 +153,23 @@ TEST_F(DaemonTest, EpisodesApiServesAndFeedbackForAnotherShardsSeriesIs404Naming
   const std::vector<testing::TextSample> samples = testing::ParseMetricsText(scrape->body);
   EXPECT_EQ(testing::SampleValue(samples, "anomaly_exporter_feedback_total", {{"verdict", "false_positive"}}), 0)
       << "nothing was taken";
+}
+
+
+TEST_F(DaemonTest, ACorruptStateFileIsMovedAsideAndTheDaemonStartsWithoutIt) {
+  const std::string state = dir_.File("state");
+  ASSERT_TRUE(testing::WriteFile(state, "anomaly_exporter_state 1\nseries load 0 0 0\n"));  // truncated
+  std::unique_ptr<Daemon> daemon = Start(-1, -1, dir_.path());
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
+  // The first cycle stores a fresh, whole state file.
+  EXPECT_TRUE(testing::Eventually([&] { return testing::ReadFile(state) == "anomaly_exporter_state 1\nend 0\n"; },
+                                  std::chrono::seconds(20)));
+  daemon.reset();
+  const std::string log = log_.str();
+  EXPECT_THAT(log, HasSubstr("state file unusable"));
+  EXPECT_THAT(log, HasSubstr(state));
+  EXPECT_THAT(log, HasSubstr("moved_to=" + state + ".corrupt-"));
 }
 
 }  // namespace

@@ -337,6 +337,48 @@ TEST_F(DetectorRunnerTest, EpisodesListTheFlaggedEpisodeAndTakeFeedbackByItsId) 
   EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidInput);
 }
 
+TEST_F(DetectorRunnerTest, RestoredStateKeepsEpisodeIdsFeedbackAndTheMarginAcrossARestart) {
+  const Labels b = MakeLabels({{"__name__", "load"}, {"host", "b"}});
+  std::vector<StoredSeries> stored;
+  {
+    auto runner = Runner(Detector());
+    runner->RestoreState({});  // --storage.path set, nothing stored yet
+    (void)runner->RunCycle(Now());
+    const http::EpisodeInfo e = runner->Episodes(kNowMs, std::chrono::seconds(1))->at(0);
+    ASSERT_TRUE(runner->GiveFeedback(http::FeedbackRequest{e.id, http::FeedbackVerdict::kFalsePositive, "x"},
+                                     kNowMs, std::chrono::seconds(1)).has_value());
+    stored = runner->StateToStore();
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].labels, b);
+    EXPECT_GT(stored[0].margin, 0);
+    ASSERT_EQ(stored[0].episodes.size(), 1u);
+    // Through the file format, as a restart reads it.
+    Result<std::vector<StoredSeries>> decoded = DecodeState(EncodeState(stored));
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+    stored = std::move(*decoded);
+  }
+  auto restarted = Runner(Detector());
+  restarted->RestoreState(stored);
+  Result<std::vector<http::EpisodeInfo>> before = restarted->Episodes(kNowMs, std::chrono::seconds(1));
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ(before->at(0).id, EpisodeId("load", b, stored[0].episodes[0].start_ms));
+  ASSERT_TRUE(before->at(0).feedback.has_value());
+  EXPECT_EQ(before->at(0).feedback->comment, "x");
+  EXPECT_EQ(before->at(0).margin, 0) << "the series is not held before its first ingest";
+  EXPECT_EQ(restarted->StateToStore().at(0).margin, stored[0].margin) << "a waiting margin is stored again";
+
+  client_->fail = true;  // a first cycle whose query fails shows no series: the restored ones stay
+  (void)restarted->RunCycle(Now());
+  EXPECT_EQ(restarted->Episodes(kNowMs, std::chrono::seconds(1))->size(), 1u);
+  client_->fail = false;
+  (void)restarted->RunCycle(Now());
+  Result<std::vector<http::EpisodeInfo>> after = restarted->Episodes(kNowMs, std::chrono::seconds(1));
+  ASSERT_EQ(after->size(), 1u) << "the open episode rebuilt by the first cycle is the stored one";
+  EXPECT_EQ(after->at(0).id, before->at(0).id);
+  EXPECT_EQ(after->at(0).feedback->comment, "x");
+  EXPECT_NEAR(after->at(0).margin, stored[0].margin, 0.011);
+}
+
 TEST_F(DetectorRunnerTest, CopySeriesWhileCyclesRunIsSafe) {
   // The copy and the cycle share the core under its mutex: copies taken while cycles run see a whole
   // series every time (run under the sanitizers' build, a race here is reported).
