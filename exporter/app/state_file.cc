@@ -107,11 +107,12 @@ std::string EncodeState(const std::vector<StoredSeries>& state) {
     out += " " + Num(s.margin) + " " + std::to_string(s.margin_ms) + "\n";
     ++records;
     for (const EpisodeRecord& e : s.episodes) {
-      out += "episode " + std::to_string(e.start_ms) + " " + std::to_string(e.end_ms) + " " + Num(e.peak_score) + " " +
-             std::to_string(e.peak_ms) + " " + Num(e.peak_value) + " " + Num(e.peak_expected) + " ";
+      out += "episode " + std::to_string(e.start_ms) + " " + std::to_string(e.end_ms) + " " +
+             Num(e.peak_score) + " " + std::to_string(e.peak_ms) + " " + Num(e.peak_value) + " " +
+             Num(e.peak_expected) + " ";
       if (e.feedback) {
-        out += std::string(http::FeedbackVerdictName(e.feedback->verdict)) + " " + std::to_string(e.feedback->at_ms) +
-               " " + Escape(e.feedback->comment);
+        out += std::string(http::FeedbackVerdictName(e.feedback->verdict)) + " " +
+               std::to_string(e.feedback->at_ms) + " " + Escape(e.feedback->comment);
       } else {
         out += "- 0 %";
       }
@@ -138,7 +139,8 @@ Result<std::vector<StoredSeries>> DecodeState(std::string_view text) {
     ++line_no;
     if (ended) return fail("text after the end line");
     if (line_no == 1) {
-      if (line != kHeader) return fail("not an anomaly_exporter state file (want \"" + std::string(kHeader) + "\")");
+      if (line != kHeader)
+        return fail("not an anomaly_exporter state file (want \"" + std::string(kHeader) + "\")");
       continue;
     }
     const std::vector<std::string_view> f = Fields(line);
@@ -168,10 +170,11 @@ Result<std::vector<StoredSeries>> DecodeState(std::string_view text) {
       if (state.empty()) return fail("an episode before any series");
       EpisodeRecord e;
       int64_t at_ms = 0;
-      if (f.size() != 10 || !ToInt(f[1], e.start_ms) || !ToInt(f[2], e.end_ms) || !ToDouble(f[3], e.peak_score) ||
-          !ToInt(f[4], e.peak_ms) || !ToDouble(f[5], e.peak_value) || !ToDouble(f[6], e.peak_expected) ||
-          !ToInt(f[8], at_ms)) {
-        return fail("an episode line needs START END PEAK_SCORE PEAK_MS PEAK_VALUE PEAK_EXPECTED VERDICT MS COMMENT");
+      if (f.size() != 10 || !ToInt(f[1], e.start_ms) || !ToInt(f[2], e.end_ms) ||
+          !ToDouble(f[3], e.peak_score) || !ToInt(f[4], e.peak_ms) || !ToDouble(f[5], e.peak_value) ||
+          !ToDouble(f[6], e.peak_expected) || !ToInt(f[8], at_ms)) {
+        return fail(
+            "an episode line needs START END PEAK_SCORE PEAK_MS PEAK_VALUE PEAK_EXPECTED VERDICT MS COMMENT");
       }
       if (f[7] != "-") {
         const std::optional<http::FeedbackVerdict> verdict = http::ParseFeedbackVerdict(f[7]);
@@ -253,7 +256,8 @@ std::vector<StoredSeries> LoadStateOrMoveAside(const std::string& path) {
     }
   }
   const auto now_s =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   const std::string aside = path + ".corrupt-" + std::to_string(now_s);
   const bool moved = ::rename(path.c_str(), aside.c_str()) == 0;
   log::Error("state file unusable; starting without its episodes and feedback",

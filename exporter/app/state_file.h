@@ -27,7 +27,7 @@ namespace anomaly::app {
 struct StoredSeries {
   std::string detector;
   Labels labels;
-  double margin = 0;        // SeriesEntry::feedback_margin, as raised at margin_ms
+  double margin = 0;  // SeriesEntry::feedback_margin, as raised at margin_ms
   int64_t margin_ms = 0;
   std::vector<EpisodeRecord> episodes;  // oldest first
 };

@@ -2,15 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <tuple>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace anomaly::http {
 namespace {
 
-nlohmann::ordered_json Number(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); }
+nlohmann::ordered_json Number(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
 nlohmann::ordered_json Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 nlohmann::ordered_json EpisodeObject(const EpisodeInfo& e) {
@@ -74,7 +75,8 @@ std::optional<std::string> FeedbackEpisodeId(std::string_view path) {
   if (!path.starts_with(kEpisodesPath) || !path.ends_with(kSuffix)) return std::nullopt;
   path.remove_prefix(kEpisodesPath.size());
   path.remove_suffix(kSuffix.size());
-  if (path.size() < 2 || path.front() != '/' || path.find('/', 1) != std::string_view::npos) return std::nullopt;
+  if (path.size() < 2 || path.front() != '/' || path.find('/', 1) != std::string_view::npos)
+    return std::nullopt;
   return std::string(path.substr(1));
 }
 
@@ -89,19 +91,22 @@ Result<FeedbackRequest> DecodeFeedback(std::string id, std::string_view body) {
     if (key == "verdict") {
       const std::optional<FeedbackVerdict> v =
           value.is_string() ? ParseFeedbackVerdict(value.get_ref<const std::string&>()) : std::nullopt;
-      if (!v) return MakeError(ErrorCode::kInvalidInput, "\"verdict\" must be \"false_positive\" or \"true_positive\"");
+      if (!v)
+        return MakeError(ErrorCode::kInvalidInput,
+                         "\"verdict\" must be \"false_positive\" or \"true_positive\"");
       request.verdict = *v;
       has_verdict = true;
     } else if (key == "comment") {
       if (!value.is_string()) return MakeError(ErrorCode::kInvalidInput, "\"comment\" must be a string");
       request.comment = value.get<std::string>();
       if (request.comment.size() > kMaxFeedbackComment) {
-        return MakeError(ErrorCode::kInvalidInput, "\"comment\" is " + std::to_string(request.comment.size()) +
-                                                       " bytes; at most " + std::to_string(kMaxFeedbackComment) +
-                                                       " are accepted");
+        return MakeError(ErrorCode::kInvalidInput,
+                         "\"comment\" is " + std::to_string(request.comment.size()) + " bytes; at most " +
+                             std::to_string(kMaxFeedbackComment) + " are accepted");
       }
     } else {
-      return MakeError(ErrorCode::kInvalidInput, "unknown key \"" + key + "\"; the keys are verdict and comment");
+      return MakeError(ErrorCode::kInvalidInput,
+                       "unknown key \"" + key + "\"; the keys are verdict and comment");
     }
   }
   if (!has_verdict) return MakeError(ErrorCode::kInvalidInput, "\"verdict\" is missing");

@@ -27,7 +27,7 @@ struct EpisodeFeedback {
 struct EpisodeInfo {
   std::string id;  // 16 hex digits: a hash of detector, labels and start, the same after a restart
   std::string detector;
-  Labels labels;       // the series' own labels, as the snapshot names them
+  Labels labels;  // the series' own labels, as the snapshot names them
   int64_t start_ms = 0;
   int64_t end_ms = 0;  // 0 while open
   double peak_score = 0;

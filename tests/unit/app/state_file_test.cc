@@ -1,12 +1,12 @@
 #include "exporter/app/state_file.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "anomaly/base/log.h"
 #include "support/result_matchers.h"
@@ -24,9 +24,17 @@ std::vector<StoredSeries> Sample() {
   s.labels = MakeLabels({{"__name__", "rps"}, {"path", "/a b%c\n"}, {"empty", ""}});
   s.margin = 0.55;
   s.margin_ms = 1'700'000'000'123;
-  s.episodes.push_back(EpisodeRecord{.start_ms = 1000, .end_ms = 2000, .peak_score = 3.25, .peak_ms = 1500,
-                                     .peak_value = 151.2, .peak_expected = 99.8});
-  EpisodeRecord open{.start_ms = 3000, .end_ms = 0, .peak_score = 1.5, .peak_ms = 3000, .peak_value = -1e-300,
+  s.episodes.push_back(EpisodeRecord{.start_ms = 1000,
+                                     .end_ms = 2000,
+                                     .peak_score = 3.25,
+                                     .peak_ms = 1500,
+                                     .peak_value = 151.2,
+                                     .peak_expected = 99.8});
+  EpisodeRecord open{.start_ms = 3000,
+                     .end_ms = 0,
+                     .peak_score = 1.5,
+                     .peak_ms = 3000,
+                     .peak_value = -1e-300,
                      .peak_expected = 0.1};
   open.feedback = http::EpisodeFeedback{http::FeedbackVerdict::kFalsePositive, "load test, 100%", 3500};
   s.episodes.push_back(open);
@@ -71,11 +79,14 @@ TEST(StateFileTest, RefusesAnythingButAWholeFileNamingTheLine) {
       {good.substr(0, good.size() - 1), "not terminated by a newline (truncated)"},
       {good.substr(0, good.rfind("end ")), "no end line (truncated)"},
       {"something else\n", "line 1: not an anomaly_exporter state file"},
-      {"anomaly_exporter_state 1\nepisode 1 2 3 4 5 6 - 0 %\nend 1\n", "line 2: an episode before any series"},
+      {"anomaly_exporter_state 1\nepisode 1 2 3 4 5 6 - 0 %\nend 1\n",
+       "line 2: an episode before any series"},
       {"anomaly_exporter_state 1\nseries d 1 a\nend 1\n", "line 2: a series line needs"},
       {"anomaly_exporter_state 1\nseries d 0 x 0\nend 1\n", "line 2: bad margin"},
-      {"anomaly_exporter_state 1\nseries d 0 0 0\nend 2\n", "line 3: the end line does not count the 1 records"},
-      {"anomaly_exporter_state 1\nseries d 0 0 0\nepisode 1 2 3 4 5 6 maybe 0 %\nend 2\n", "line 3: bad feedback"},
+      {"anomaly_exporter_state 1\nseries d 0 0 0\nend 2\n",
+       "line 3: the end line does not count the 1 records"},
+      {"anomaly_exporter_state 1\nseries d 0 0 0\nepisode 1 2 3 4 5 6 maybe 0 %\nend 2\n",
+       "line 3: bad feedback"},
       {"anomaly_exporter_state 1\nseries d%4 0 0 0\nend 1\n", "line 2: detector: bad escape"},
       {"anomaly_exporter_state 1\nend 0\nend 0\n", "line 3: text after the end line"},
   };

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "result_matchers.h"
@@ -57,7 +58,8 @@ TEST(EpisodesApiTest, ListsOpenEpisodesFirstThenNewestInThePrometheusShape) {
 TEST(EpisodesApiTest, AnswersAtMostTheNewestEpisodesInAll) {
   std::vector<EpisodeInfo> many;
   for (size_t i = 0; i < kMaxEpisodesAnswered + 5; ++i) {
-    many.push_back(Episode(std::to_string(i), 1000 * static_cast<int64_t>(i + 1), 1000 * static_cast<int64_t>(i + 2)));
+    many.push_back(
+        Episode(std::to_string(i), 1000 * static_cast<int64_t>(i + 1), 1000 * static_cast<int64_t>(i + 2)));
   }
   const nlohmann::json body = nlohmann::json::parse(RenderEpisodesJson(many));
   ASSERT_EQ(body["data"].size(), kMaxEpisodesAnswered);
@@ -98,7 +100,8 @@ TEST(EpisodesApiTest, DecodesFeedbackAndNamesWhatIsWrong) {
        "\"comment\" is 1025 bytes; at most 1024 are accepted"},
   };
   for (const auto& c : bad) {
-    EXPECT_THAT(DecodeFeedback("id1", c.body), ErrorIs(ErrorCode::kInvalidInput, HasSubstr(c.message))) << c.body;
+    EXPECT_THAT(DecodeFeedback("id1", c.body), ErrorIs(ErrorCode::kInvalidInput, HasSubstr(c.message)))
+        << c.body;
   }
 }
 
