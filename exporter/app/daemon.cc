@@ -213,6 +213,15 @@ Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
     if (!runner) return tl::unexpected(runner.error());
     auto slot = std::make_shared<Slot>();
     slot->runner = std::move(*runner);
+    if (!options_.storage_path.empty()) {
+      // A detector the reload rebuilt (its settings changed) keeps its episodes and margins: the old
+      // runner's copy as of its last cycle (one still running is not waited for; its episodes are lost).
+      std::vector<StoredSeries> state;
+      for (const std::shared_ptr<Slot>& s : old_slots) {
+        if (s->runner->config().name == dc.name) state = s->runner->StateToStore();
+      }
+      slot->runner->RestoreState(std::move(state));
+    }
     slots.push_back(std::move(slot));
   }
 

@@ -172,5 +172,39 @@ TEST_F(DaemonTest, ACorruptStateFileIsMovedAsideAndTheDaemonStartsWithoutIt) {
   EXPECT_THAT(log, HasSubstr("moved_to=" + state + ".corrupt-"));
 }
 
+
+TEST_F(DaemonTest, StoredEpisodesComeBackAtStartAndSurviveAReloadThatRebuildsTheDetector) {
+  // Every cycle throws: no answer ever shows which series exist, so nothing is swept and the API shows
+  // exactly what was restored.
+  upstream_->throws_left = 1'000'000;
+  const std::string state = dir_.File("state");
+  StoredSeries s;
+  s.detector = "load";
+  s.labels = MakeLabels({{"host", "a"}});
+  EpisodeRecord e{.start_ms = 1'700'000'000'000, .end_ms = 1'700'000'600'000, .peak_score = 2.5};
+  e.feedback = http::EpisodeFeedback{http::FeedbackVerdict::kTruePositive, "real", 1'700'000'700'000};
+  s.episodes.push_back(e);
+  ASSERT_TRUE(testing::WriteFile(state, EncodeState({s})));
+  std::unique_ptr<Daemon> daemon = Start(-1, -1, dir_.path());
+  ASSERT_NE(daemon, nullptr);
+  const std::string url = "http://127.0.0.1:" + std::to_string(daemon->listening_ports().at(0)) + "/api/v1/episodes";
+  const std::string id = EpisodeId("load", s.labels, e.start_ms);
+  auto listed = [&] {
+    Result<testing::HttpResult> r = testing::HttpGet(url);
+    return r && r->status == 200 && r->body.find("\"id\":\"" + id + "\"") != std::string::npos &&
+           r->body.find("\"comment\":\"real\"") != std::string::npos;
+  };
+  EXPECT_TRUE(listed()) << "restored before the first cycle";
+
+  // A changed setting rebuilds the detector's runner.
+  std::string changed = kConfig;
+  changed.replace(changed.find("interval: 1s"), 12, "interval: 2s");
+  ASSERT_TRUE(testing::WriteFile(dir_.File("anomaly.yml"), changed));
+  ASSERT_TRUE(daemon->Reload().has_value());
+  EXPECT_TRUE(listed()) << "kept by the rebuilt detector";
+  daemon.reset();
+  EXPECT_THAT(log_.str(), HasSubstr("episodes and feedback are stored"));
+}
+
 }  // namespace
 }  // namespace anomaly::app
