@@ -139,6 +139,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   callbacks.series = [self](const std::string& detector, const Labels& labels) {
     return self->SeriesPage(detector, labels);
   };
+  callbacks.episodes = [self] { return self->Episodes(); };
+  callbacks.feedback = [self](const http::FeedbackRequest& r) { return self->Feedback(r); };
   Result<std::unique_ptr<http::WebServer>> server =
       http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
   if (!server) {
@@ -151,6 +153,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   d->web_ = std::move(*server);
   LogWebConfig("web config loaded", options.web_config_file, web_config->get());
 
+  d->RestoreState();
   d->scheduler_ = std::jthread([self](std::stop_token stop) { self->SchedulerLoop(stop); });
   return d;
 }
@@ -210,6 +213,15 @@ Status Daemon::Apply(std::shared_ptr<const config::Config> config) {
     if (!runner) return tl::unexpected(runner.error());
     auto slot = std::make_shared<Slot>();
     slot->runner = std::move(*runner);
+    if (!options_.storage_path.empty()) {
+      // A detector the reload rebuilt (its settings changed) keeps its episodes and margins: the old
+      // runner's copy as of its last cycle (one still running is not waited for; its episodes are lost).
+      std::vector<StoredSeries> state;
+      for (const std::shared_ptr<Slot>& s : old_slots) {
+        if (s->runner->config().name == dc.name) state = s->runner->StateToStore();
+      }
+      slot->runner->RestoreState(std::move(state));
+    }
     slots.push_back(std::move(slot));
   }
 
@@ -326,6 +338,7 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
       PublishLocked();
     }
   }
+  StoreState();
   // Scrapes then find /metrics rendered (the web server exists while cycles run: ~Daemon).
   if (web_) web_->Prerender();
   ReturnFreedMemory();
@@ -393,6 +406,108 @@ Result<http::SeriesPage> Daemon::SeriesPage(const std::string& detector, const L
   // The fit and the page are built here, on the web worker, from the copy: the cycle is not held for them.
   scoring::ModelWorkspace workspace;
   return BuildSeriesPage(*copy, workspace);
+}
+
+std::vector<std::shared_ptr<DetectorRunner>> Daemon::Runners() const {
+  std::vector<std::shared_ptr<DetectorRunner>> runners;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::shared_ptr<Slot>& s : slots_) runners.push_back(s->runner);
+  return runners;
+}
+
+namespace {
+
+// The API waits at most this long for each detector's running cycle, as the series page does.
+constexpr std::chrono::seconds kEpisodesWait{2};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<std::vector<http::EpisodeInfo>> Daemon::Episodes() const {
+  std::vector<http::EpisodeInfo> out;
+  const int64_t now_ms = NowMs();
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    Result<std::vector<http::EpisodeInfo>> got = runner->Episodes(now_ms, kEpisodesWait);
+    if (!got) return tl::unexpected(got.error());
+    out.insert(out.end(), std::make_move_iterator(got->begin()), std::make_move_iterator(got->end()));
+  }
+  return out;
+}
+
+Result<http::EpisodeInfo> Daemon::Feedback(const http::FeedbackRequest& request) {
+  const int64_t now_ms = NowMs();
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    Result<http::EpisodeInfo> given = runner->GiveFeedback(request, now_ms, kEpisodesWait);
+    if (given) {
+      metrics_->ObserveFeedback(http::FeedbackVerdictName(request.verdict));
+      StoreState();
+    }
+    if (given || given.error().code != ErrorCode::kInvalidInput) return given;
+  }
+  std::string message = "no episode \"" + request.id + "\" among this exporter's recent episodes (GET /api/v1/episodes)";
+  ShardFilter shard;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (config_) shard = ShardFilter{config_->shard.index, config_->shard.count};
+  }
+  if (options_.shard_count > 0) shard = ShardFilter{options_.shard_index, options_.shard_count};
+  if (shard.count > 1) {
+    message += "; this is shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) +
+               ", and the series may belong to another shard: send the feedback to the shard whose "
+               "GET /api/v1/episodes lists the episode (the one that scores the series)";
+  }
+  return MakeError(ErrorCode::kInvalidInput, message);
+}
+
+namespace {
+
+std::string StateFilePath(const std::string& storage_path) { return storage_path + "/state"; }
+
+}  // namespace
+
+void Daemon::RestoreState() {
+  if (options_.storage_path.empty()) {
+    log::Info("episodes and feedback are kept in memory only (--storage.path not set)");
+    return;
+  }
+  const std::string path = StateFilePath(options_.storage_path);
+  std::vector<StoredSeries> state = LoadStateOrMoveAside(path);
+  size_t restored = 0;
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    std::vector<StoredSeries> mine;
+    for (StoredSeries& s : state) {
+      if (s.detector == runner->config().name) mine.push_back(std::move(s));
+    }
+    restored += mine.size();
+    runner->RestoreState(std::move(mine));
+  }
+  log::Info("episodes and feedback are stored", {{"path", path}, {"series_restored", std::to_string(restored)}});
+}
+
+void Daemon::StoreState() {
+  if (options_.storage_path.empty()) return;
+  std::vector<StoredSeries> state;
+  for (const std::shared_ptr<DetectorRunner>& runner : Runners()) {
+    std::vector<StoredSeries> mine = runner->StateToStore();
+    state.insert(state.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
+  }
+  const std::string text = EncodeState(state);
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  const Status written = WriteFileAtomically(StateFilePath(options_.storage_path), text);
+  if (!written) {
+    // Logged once per streak: a full disk must not log every cycle. The old file stays as it was.
+    if (storage_error_ != written.error().message) {
+      storage_error_ = written.error().message;
+      log::Error("storing episodes and feedback failed; the last stored state is kept", {{"err", storage_error_}});
+    }
+  } else if (!storage_error_.empty()) {
+    storage_error_.clear();
+    log::Info("storing episodes and feedback works again", {{"path", StateFilePath(options_.storage_path)}});
+  }
 }
 
 int Daemon::Run() {

@@ -48,6 +48,9 @@ struct DaemonOptions {
   // The anomalies API's series page links are absolute under it, and anomaly_exporter_web_info carries it
   // for the alert rules' links.
   std::string external_url;
+  // --storage.path: a folder where the episodes and the feedback are kept across restarts (state_file.h);
+  // rewritten after every cycle that publishes and every feedback. Empty: in memory only.
+  std::string storage_path;
   // Makes the query client for the config's `prometheus` section. Empty: prom::NewHttpClient. The
   // RangeQueryClient seam (STYLE.md B8), so that unit tests can run the daemon on a fake upstream.
   std::function<Result<std::unique_ptr<prom::RangeQueryClient>>(const prom::ClientOptions&)> new_client;
@@ -83,6 +86,14 @@ class Daemon {
   http::LandingInfo Landing() const;
   // GET /series: the page data of one series, copied from its detector's runner (series_page.h).
   Result<http::SeriesPage> SeriesPage(const std::string& detector, const Labels& labels) const;
+  // GET /api/v1/episodes and POST /api/v1/episodes/{id}/feedback: every runner's episodes; the feedback
+  // goes to the runner that keeps the episode (kInvalidInput naming the shard when none does).
+  [[nodiscard]] Result<std::vector<http::EpisodeInfo>> Episodes() const;
+  [[nodiscard]] Result<http::EpisodeInfo> Feedback(const http::FeedbackRequest& request);
+  std::vector<std::shared_ptr<DetectorRunner>> Runners() const;
+  // --storage.path: restores every runner from the state file (start-up), and rewrites it.
+  void RestoreState();
+  void StoreState();
 
   // Constant after construction.
   const DaemonOptions options_;
@@ -95,6 +106,9 @@ class Daemon {
   std::shared_ptr<const config::Config> config_;        // guarded by mu_
   std::shared_ptr<prom::RangeQueryClient> client_;      // guarded by mu_
   std::vector<std::shared_ptr<Slot>> slots_;            // guarded by mu_
+
+  std::mutex storage_mu_;  // serialises StoreState (cycles of several detectors, feedback)
+  std::string storage_error_;  // guarded by storage_mu_: the last write failure logged, so a streak logs once
 
   std::unique_ptr<WorkerPool> pool_;
   // evaluation_threads - 1 helpers: a detector's cycle fits and scores its series on its own worker and

@@ -84,6 +84,10 @@ int RunDaemon(std::span<const std::string_view> args) {
                   "the URL under which the exporter is reached from outside (e.g. behind a reverse proxy): the\n"
                   "series page links of /api/v1/anomalies and the alert rules are made absolute under it",
                   &options.external_url);
+  flags.AddString("storage.path", "DIR",
+                  "a folder where episodes and feedback are kept across restarts (file DIR/state, rewritten\n"
+                  "atomically); not set: in memory only",
+                  &options.storage_path);
   flags.AddInt("shard.index", "I", "this replica's shard, 0 <= I < shard.count (overrides the config)",
                &options.shard_index);
   flags.AddInt("shard.count", "N", "number of shards the series are split into (overrides the config)",

@@ -95,10 +95,14 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
     core_.MarkAllStale();
   }
 
+  for (auto it = pending_margins_.begin(); it != pending_margins_.end();) {
+    it = core_.SetFeedbackMargin(it->first, it->second.margin, it->second.at_ms) ? pending_margins_.erase(it) : std::next(it);
+  }
+
   // Only an answer can show that a series vanished: a failed query marks series stale but never ages them
   // out, so an upstream outage longer than series_ttl keeps every series' state (docs/reliability.md).
   if (answer) core_.Expire(now_ms);
-  std::vector<exposition::SeriesReport> reports = Reports(now_ms, core_.InMaintenance(end, condition_times), pool);
+  std::vector<exposition::SeriesReport> reports = Reports(now_ms, core_.InMaintenance(end, condition_times), pool, answer.has_value());
 
   const series::SeriesStore& store = core_.store();
   series_count_.store(static_cast<int64_t>(store.size()));
@@ -131,6 +135,114 @@ Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, std::chrono:
                     .params = core_.options().evaluate.model};
 }
 
+http::EpisodeInfo DetectorRunner::EpisodeInfoOf(const Labels& labels, const EpisodeRecord& record,
+                                                int64_t now_ms) const {
+  const series::SeriesEntry* entry = core_.store().Find(labels);
+  return http::EpisodeInfo{.id = EpisodeId(config_.name, labels, record.start_ms),
+                           .detector = config_.name,
+                           .labels = labels,
+                           .start_ms = record.start_ms,
+                           .end_ms = record.end_ms,
+                           .peak_score = record.peak_score,
+                           .peak_ms = record.peak_ms,
+                           .peak_value = record.peak_value,
+                           .peak_expected = record.peak_expected,
+                           .feedback = record.feedback,
+                           .margin = entry != nullptr ? series::FeedbackMarginAt(*entry, now_ms) : 0};
+}
+
+Result<std::vector<http::EpisodeInfo>> DetectorRunner::Episodes(int64_t now_ms, std::chrono::milliseconds wait) const {
+  std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
+  if (!lock.try_lock_for(wait)) {
+    return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
+                                              "\" is scoring its series right now; retry in a few seconds");
+  }
+  std::vector<http::EpisodeInfo> out;
+  episodes_.ForEach([&](const Labels& labels, const EpisodeRecord& e) { out.push_back(EpisodeInfoOf(labels, e, now_ms)); });
+  return out;
+}
+
+Result<http::EpisodeInfo> DetectorRunner::GiveFeedback(const http::FeedbackRequest& request, int64_t now_ms,
+                                                       std::chrono::milliseconds wait) {
+  std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
+  if (!lock.try_lock_for(wait)) {
+    return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
+                                              "\" is scoring its series right now; retry in a few seconds");
+  }
+  // Ids are hashes: the log is searched (at most 16 episodes a series, flagged series only).
+  const Labels* labels = nullptr;
+  int64_t start_ms = 0;
+  episodes_.ForEach([&](const Labels& l, const EpisodeRecord& e) {
+    if (labels == nullptr && EpisodeId(config_.name, l, e.start_ms) == request.id) {
+      labels = &l;
+      start_ms = e.start_ms;
+    }
+  });
+  if (labels == nullptr) {
+    return MakeError(ErrorCode::kInvalidInput, "detector \"" + config_.name + "\" keeps no episode \"" + request.id + "\"");
+  }
+  EpisodeRecord* record = episodes_.Find(*labels, start_ms);
+  // Only the first false positive on an episode makes the series less sensitive: saying it twice is one
+  // dismissal, and a true positive never changes the series (docs/api.md).
+  const bool dismissed_before = record->feedback && record->feedback->verdict == http::FeedbackVerdict::kFalsePositive;
+  if (request.verdict == http::FeedbackVerdict::kFalsePositive && !dismissed_before) {
+    const std::optional<double> margin = core_.AddFalsePositive(*labels, record->peak_score, now_ms);
+    log::Info("false positive: series made less sensitive",
+              {{"detector", config_.name},
+               {"series", LabelsToString(*labels)},
+               {"episode", request.id},
+               {"margin", margin ? std::to_string(*margin) : std::string("none: the series expired")}});
+  }
+  record->feedback = http::EpisodeFeedback{request.verdict, request.comment, now_ms};
+  http::EpisodeInfo info = EpisodeInfoOf(*labels, *record, now_ms);
+  CacheStateLocked();
+  return info;
+}
+
+std::vector<StoredSeries> DetectorRunner::StateToStore() const {
+  std::lock_guard<std::mutex> lock(stored_mu_);
+  return stored_;
+}
+
+void DetectorRunner::CacheStateLocked() {
+  if (!storing_) return;  // in memory only: no copy to keep
+  std::map<Labels, StoredSeries> by_series;
+  auto series_of = [&](const Labels& labels) -> StoredSeries& {
+    StoredSeries& s = by_series[labels];
+    s.detector = config_.name;
+    s.labels = labels;
+    return s;
+  };
+  episodes_.ForEach([&](const Labels& labels, const EpisodeRecord& e) { series_of(labels).episodes.push_back(e); });
+  core_.store().ForEach([&](const Labels& labels, const series::SeriesEntry& entry) {
+    if (entry.feedback_margin > 0) {
+      StoredSeries& s = series_of(labels);
+      s.margin = entry.feedback_margin;
+      s.margin_ms = entry.feedback_margin_ms;
+    }
+  });
+  for (const auto& [labels, pending] : pending_margins_) {
+    StoredSeries& s = series_of(labels);
+    s.margin = pending.margin;
+    s.margin_ms = pending.at_ms;
+  }
+  std::vector<StoredSeries> out;
+  for (auto& [labels, s] : by_series) out.push_back(std::move(s));
+  std::lock_guard<std::mutex> lock(stored_mu_);
+  stored_ = std::move(out);
+}
+
+void DetectorRunner::RestoreState(std::vector<StoredSeries> state) {
+  std::lock_guard<std::timed_mutex> lock(core_mu_);
+  storing_ = true;
+  for (StoredSeries& s : state) {
+    if (!shard_.Owns(s.labels)) continue;  // the shards changed: another one scores it now
+    if (s.margin > 0) pending_margins_[s.labels] = PendingMargin{s.margin, s.margin_ms};
+    episodes_.Restore(s.labels, std::move(s.episodes));
+  }
+  CacheStateLocked();
+}
+
 Result<std::vector<int64_t>> DetectorRunner::MaintenanceTimes(int64_t start_ms, int64_t end_ms) {
   std::shared_ptr<prom::RangeQueryClient> client = client_.load();
   Result<std::vector<prom::SeriesSamples>> answer =
@@ -146,7 +258,7 @@ Result<std::vector<int64_t>> DetectorRunner::MaintenanceTimes(int64_t start_ms, 
 }
 
 std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bool maintenance_now,
-                                                              ParallelPool* pool) {
+                                                              ParallelPool* pool, bool sweep) {
   std::vector<exposition::SeriesReport> out;
   out.reserve(core_.store().size());
   const bool groups = config_.kind == config::DetectorKind::kMultivariate;
@@ -170,7 +282,8 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
                    if (groups) members.push_back({labels, ev.z_scores, &entry});
                  },
                  pool);
-  episodes_.Sweep();
+  if (sweep) episodes_.Sweep();
+  CacheStateLocked();
   if (groups) JudgeGroups(now_ms, members);
   return out;
 }

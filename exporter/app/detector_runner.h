@@ -22,12 +22,14 @@
 #include "anomaly/config/config.h"
 #include "anomaly/exposition/self_metrics.h"
 #include "anomaly/exposition/snapshot.h"
+#include "anomaly/http/episodes.h"
 #include "anomaly/prom/range_query_client.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/series/detector.h"
 #include "anomaly/series/group.h"
 #include "exporter/app/episode_log.h"
 #include "exporter/app/series_page.h"
+#include "exporter/app/state_file.h"
 
 namespace anomaly::app {
 
@@ -67,6 +69,20 @@ class DetectorRunner {
   // copy is bounded by the window's capacity; the core is held for the copy only.
   [[nodiscard]] Result<SeriesCopy> CopySeries(const Labels& labels, std::chrono::milliseconds wait) const;
 
+  // GET /api/v1/episodes: this detector's kept episodes (EpisodeLog), each with its id and the series'
+  // feedback margin at now_ms. Waits up to `wait` for a running cycle, then kTimeout, as CopySeries.
+  [[nodiscard]] Result<std::vector<http::EpisodeInfo>> Episodes(int64_t now_ms, std::chrono::milliseconds wait) const;
+  // POST /api/v1/episodes/{id}/feedback: records the feedback on the episode with that id and returns it.
+  // kInvalidInput when this detector keeps no such episode; kTimeout as Episodes.
+  [[nodiscard]] Result<http::EpisodeInfo> GiveFeedback(const http::FeedbackRequest& request, int64_t now_ms,
+                                                       std::chrono::milliseconds wait);
+
+  // --storage.path: this detector's episodes and margins to store, as of its last cycle or feedback (a
+  // copy kept apart, so that storing never waits for a running cycle), and their restoration before the
+  // first cycle (a margin waits for its series' first ingest; one still waiting is stored again).
+  std::vector<StoredSeries> StateToStore() const;
+  void RestoreState(std::vector<StoredSeries> state);  // also turns the stored copy on
+
   bool first_cycle_done() const { return first_cycle_done_.load(); }
   int64_t series_count() const { return series_count_.load(); }
   int64_t last_success_ms() const { return last_success_ms_.load(); }
@@ -77,10 +93,14 @@ class DetectorRunner {
 
   // Timestamps (ms) where the maintenance condition holds, sorted.
   Result<std::vector<int64_t>> MaintenanceTimes(int64_t start_ms, int64_t end_ms);
-  std::vector<exposition::SeriesReport> Reports(int64_t now_ms, bool maintenance_now, ParallelPool* pool);
+  // `sweep`: forget the episodes of series no longer held (only an answer shows which series exist, and a
+  // restored log must survive a first cycle whose query failed).
+  std::vector<exposition::SeriesReport> Reports(int64_t now_ms, bool maintenance_now, ParallelPool* pool, bool sweep);
   void NoteQueryFailure(const Error& error);
   void NoteQuerySuccess();
   std::string PeriodsLabel(const series::SeriesEntry& entry) const;
+  // An episode of the log as the API shows it. REQUIRES: core_mu_ held.
+  http::EpisodeInfo EpisodeInfoOf(const Labels& labels, const EpisodeRecord& record, int64_t now_ms) const;
   // kind: multivariate: the members' z-scores of this cycle, judged group by group.
   struct MemberZ {
     Labels labels;
@@ -103,6 +123,15 @@ class DetectorRunner {
   mutable std::timed_mutex core_mu_;
   series::Detector core_;  // samples to verdicts (series/detector.h), shared with the backtest; core_mu_
   EpisodeLog episodes_;    // the flagged episodes the cycles published; guarded by core_mu_
+  struct PendingMargin {
+    double margin = 0;
+    int64_t at_ms = 0;
+  };
+  std::map<Labels, PendingMargin> pending_margins_;  // restored, until the series is ingested; core_mu_
+  void CacheStateLocked();  // REQUIRES: core_mu_ held. Refreshes stored_ when storing_
+  bool storing_ = false;    // RestoreState was called (--storage.path is set); guarded by core_mu_
+  mutable std::mutex stored_mu_;
+  std::vector<StoredSeries> stored_;  // guarded by stored_mu_: what StateToStore returns
 
   // Owned by the cycle in progress (one at a time).
   int64_t fetched_until_ms_ = 0;  // end of the last successful query; 0: fetch the whole history next

@@ -1,6 +1,7 @@
 #include "exporter/app/episode_log.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace anomaly::app {
 
@@ -32,6 +33,45 @@ void EpisodeLog::Observe(const Labels& labels, const scoring::Verdict& v) {
     e.peak_value = v.value;
     e.peak_expected = v.expected;
   }
+}
+
+std::string EpisodeId(std::string_view detector, const Labels& labels, int64_t start_ms) {
+  uint64_t h = HashLabels(labels);
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;  // FNV-1a 64 prime
+    }
+    h ^= 0xff;  // separator, as HashLabels
+    h *= 1099511628211ULL;
+  };
+  mix(detector);
+  mix(std::to_string(start_ms));
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+void EpisodeLog::ForEach(const std::function<void(const Labels&, const EpisodeRecord&)>& fn) const {
+  for (const auto& [labels, s] : series_) {
+    for (const EpisodeRecord& e : s.episodes) fn(labels, e);
+  }
+}
+
+EpisodeRecord* EpisodeLog::Find(const Labels& labels, int64_t start_ms) {
+  auto it = series_.find(labels);
+  if (it == series_.end()) return nullptr;
+  for (EpisodeRecord& e : it->second.episodes) {
+    if (e.start_ms == start_ms) return &e;
+  }
+  return nullptr;
+}
+
+void EpisodeLog::Restore(const Labels& labels, std::vector<EpisodeRecord> episodes) {
+  if (episodes.empty()) return;
+  if (episodes.size() > kMaxPerSeries) episodes.erase(episodes.begin(), episodes.end() - kMaxPerSeries);
+  Series& s = series_[labels];
+  s.episodes.assign(episodes.begin(), episodes.end());
 }
 
 void EpisodeLog::Sweep() {

@@ -6,10 +6,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "anomaly/base/labels.h"
+#include "anomaly/http/episodes.h"
 #include "anomaly/scoring/verdict.h"
 
 namespace anomaly::app {
@@ -21,7 +26,12 @@ struct EpisodeRecord {
   int64_t peak_ms = 0;         // the sample of the highest score published
   double peak_value = 0;       // its value and expected value
   double peak_expected = 0;
+  std::optional<http::EpisodeFeedback> feedback = {};  // the latest given (POST /api/v1/episodes/{id}/feedback)
 };
+
+// The episode's id in the API: 16 hex digits of a 64-bit FNV-1a hash of the detector, the series' labels
+// (HashLabels) and the start, so the same episode has the same id after a restart that rebuilds it.
+std::string EpisodeId(std::string_view detector, const Labels& labels, int64_t start_ms);
 
 class EpisodeLog {
  public:
@@ -38,6 +48,13 @@ class EpisodeLog {
   // Oldest first; empty for a series never flagged.
   std::vector<EpisodeRecord> Of(const Labels& labels) const;
   size_t size() const { return series_.size(); }
+  // Every kept episode, series in label order, each series' oldest first.
+  void ForEach(const std::function<void(const Labels&, const EpisodeRecord&)>& fn) const;
+  // --storage.path: the episodes of `labels` as stored (oldest first, at most kMaxPerSeries kept), before
+  // the first Observe. The series is forgotten at the next Sweep unless a cycle names it before.
+  void Restore(const Labels& labels, std::vector<EpisodeRecord> episodes);
+  // The episode of `labels` that started at start_ms; nullptr when not kept (never, or forgotten).
+  EpisodeRecord* Find(const Labels& labels, int64_t start_ms);
 
  private:
   struct Series {

@@ -123,6 +123,11 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
                          .Register(r);
   // The answers a working API gives, created at zero so that increase() sees the first one.
   for (int code : {200, 400, 413, 429}) score_requests_->Add({{"code", std::to_string(code)}});
+  feedback_ = &prometheus::BuildCounter()
+                   .Name("anomaly_exporter_feedback_total")
+                   .Help("Feedback taken on episodes (POST /api/v1/episodes/{id}/feedback), by verdict.")
+                   .Register(r);
+  for (const char* verdict : {"false_positive", "true_positive"}) feedback_->Add({{"verdict", verdict}});
   web_info_ = &prometheus::BuildGauge()
                    .Name("anomaly_exporter_web_info")
                    .Help("A metric with a constant '1' value labeled by the URL the exporter is reached at "
@@ -135,6 +140,10 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
 void SelfMetrics::ObserveScoreRequest(int status) {
   // Family::Add is thread-safe and returns the existing counter for known labels.
   score_requests_->Add({{"code", std::to_string(status)}}).Increment();
+}
+
+void SelfMetrics::ObserveFeedback(std::string_view verdict) {
+  feedback_->Add({{"verdict", std::string(verdict)}}).Increment();
 }
 
 SelfMetrics::~SelfMetrics() = default;

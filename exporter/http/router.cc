@@ -12,6 +12,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "anomaly/base/log.h"
+#include "exporter/http/episodes_api.h"
 #include "exporter/http/gzip.h"
 #include "exporter/http/pages.h"
 #include "exporter/http/series_page.h"
@@ -183,6 +184,10 @@ Response Router::Route(const Request& request) const {
   if (path == "/-/reload") return request.method == "POST" ? Reload() : MethodNotAllowed("POST");
   if (path == "/api/v1/anomalies") return IsRead(request) ? Anomalies(request) : MethodNotAllowed("GET, HEAD");
   if (path == kSeriesPath) return IsRead(request) ? Series(request) : MethodNotAllowed("GET, HEAD");
+  if (path == kEpisodesPath) return IsRead(request) ? Episodes() : MethodNotAllowed("GET, HEAD");
+  if (std::optional<std::string> id = FeedbackEpisodeId(path); id && callbacks_.feedback) {
+    return request.method == "POST" ? Feedback(request, std::move(*id)) : Closing(MethodNotAllowed("POST"));
+  }
   if (path == kScorePath && score_pool_) {
     return request.method == "POST" ? Score(request) : Closing(MethodNotAllowed("POST"));
   }
@@ -428,6 +433,61 @@ Response Router::Series(const Request& request) const {
   if (e.code == ErrorCode::kInvalidInput) return page(404, RenderSeriesChoice("Series not found", e.message, {}));
   log::Error("series page failed", {{"detector", report.detector}, {"series", LabelsToString(report.labels)}, {"err", e.message}});
   return page(500, RenderSeriesChoice("Series page failed", e.message, {}));
+}
+
+Response Router::Episodes() const {
+  std::vector<EpisodeInfo> episodes;
+  if (callbacks_.episodes) {
+    Result<std::vector<EpisodeInfo>> got = callbacks_.episodes();
+    if (!got && got.error().code == ErrorCode::kTimeout) {
+      Response r = ApiError(503, "timeout", got.error().message);
+      r.headers.emplace_back("Retry-After", "5");
+      return r;
+    }
+    if (!got) {
+      log::Error("episodes request failed", {{"err", got.error().message}});
+      return ApiError(500, "internal", got.error().message);
+    }
+    episodes = std::move(*got);
+  }
+  Response r;
+  r.content_type = "application/json";
+  r.body = RenderEpisodesJson(std::move(episodes));
+  return r;
+}
+
+Response Router::Feedback(const Request& request, std::string id) const {
+  if (request.content_length && *request.content_length > kMaxFeedbackBody) {
+    return Closing(ApiError(413, "bad_data", "the body is " + Bytes(*request.content_length) + "; at most " +
+                                                 Bytes(kMaxFeedbackBody) + " are accepted"));
+  }
+  std::string body;
+  if (request.read_body) {
+    Result<std::string> read = request.read_body(kMaxFeedbackBody);
+    if (!read && read.error().code == ErrorCode::kInvalidInput) {
+      return Closing(ApiError(413, "bad_data", "the body is longer than " + Bytes(kMaxFeedbackBody)));
+    }
+    if (!read) return Closing(ApiError(400, "bad_data", "reading the body failed: " + read.error().message));
+    body = std::move(*read);
+  }
+  Result<FeedbackRequest> feedback = DecodeFeedback(std::move(id), body);
+  if (!feedback) return ApiError(400, "bad_data", feedback.error().message);
+  Result<EpisodeInfo> episode = callbacks_.feedback(*feedback);
+  if (!episode) {
+    const Error& e = episode.error();
+    if (e.code == ErrorCode::kInvalidInput) return ApiError(404, "not_found", e.message);
+    if (e.code == ErrorCode::kTimeout) {
+      Response r = ApiError(503, "timeout", e.message);
+      r.headers.emplace_back("Retry-After", "5");
+      return r;
+    }
+    log::Error("feedback request failed", {{"err", e.message}});
+    return ApiError(500, "internal", e.message);
+  }
+  Response r;
+  r.content_type = "application/json";
+  r.body = RenderEpisodeJson(*episode);
+  return r;
 }
 
 std::shared_ptr<const exposition::Snapshot> Router::CurrentSnapshot() const {

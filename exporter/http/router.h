@@ -91,6 +91,10 @@ class Router {
   // (no lock of the cycle's); only the one series found is asked of callbacks_.series, at most
   // kMaxSeriesPages at once (429 beyond: each costs a fit of the series' window on this worker).
   Response Series(const Request& request) const;
+  // GET /api/v1/episodes and POST /api/v1/episodes/{id}/feedback (docs/api.md): the app's callbacks, the
+  // body bounded by kMaxFeedbackBody.
+  Response Episodes() const;
+  Response Feedback(const Request& request, std::string id) const;
   std::shared_ptr<const exposition::Snapshot> CurrentSnapshot() const;
 
   // What depends only on one published snapshot, rendered at most once per snapshot by the first request

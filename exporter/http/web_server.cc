@@ -63,7 +63,7 @@ Status CheckWebConfig(const config::WebConfig& web) {
 namespace {
 
 constexpr std::string_view kReservedPaths[] = {"/",        "/-/healthy",        "/-/ready",   "/-/reload",
-                                               "/api/v1/anomalies", kScorePath, "/series"};
+                                               "/api/v1/anomalies", kScorePath, "/series", kEpisodesPath};
 
 // "HOST:PORT" / "[V6]:PORT" / ":PORT" -> civetweb's listening_ports item.
 Result<std::string> ToCivetwebPort(const std::string& address) {

@@ -31,6 +31,20 @@ IngestResult Detector::Ingest(const Labels& labels, std::span<const Sample> samp
   return store_.Ingest(labels, masked, now_ms);
 }
 
+std::optional<double> Detector::AddFalsePositive(const Labels& labels, double peak_score, int64_t now_ms) {
+  SeriesEntry* entry = store_.Find(labels);
+  if (entry == nullptr) return std::nullopt;
+  return series::AddFalsePositive(*entry, peak_score, now_ms);
+}
+
+bool Detector::SetFeedbackMargin(const Labels& labels, double margin, int64_t at_ms) {
+  SeriesEntry* entry = store_.Find(labels);
+  if (entry == nullptr) return false;
+  entry->feedback_margin = std::min(margin, kMaxFeedbackMargin);
+  entry->feedback_margin_ms = at_ms;
+  return true;
+}
+
 size_t Detector::Expire(int64_t now_ms) {
   const size_t dropped = store_.Expire(now_ms);
   if (dropped > 0) {

@@ -207,6 +207,22 @@ void ExcludeFromBaseline(SeriesEntry& e, int64_t slot) {
 
 }  // namespace
 
+double FeedbackMarginAt(const SeriesEntry& e, int64_t t_ms) {
+  if (!(e.feedback_margin > 0)) return 0;
+  const double age = static_cast<double>(std::max<int64_t>(0, t_ms - e.feedback_margin_ms));
+  const double halvings = age / static_cast<double>(std::chrono::milliseconds(kFeedbackHalfLife).count());
+  const double m = std::floor(e.feedback_margin * std::exp2(-halvings) * 100 + 1e-9) / 100;  // 0.3 stays 0.3
+  return m >= 0.01 ? m : 0;
+}
+
+double AddFalsePositive(SeriesEntry& e, double peak_score, int64_t now_ms) {
+  const double now = FeedbackMarginAt(e, now_ms);
+  const double peak = std::isfinite(peak_score) ? peak_score - 1 + 0.1 : kMaxFeedbackMargin;
+  e.feedback_margin = std::min(kMaxFeedbackMargin, std::max(now + 0.25, peak));
+  e.feedback_margin_ms = now_ms;
+  return e.feedback_margin;
+}
+
 void EndEpisode(SeriesEntry& e) {
   e.episode = {};
   e.episode_errors.clear();
@@ -262,11 +278,15 @@ Evaluation Evaluate(SeriesEntry& e, const StoreOptions& store, const EvaluateOpt
     // then a level shift has been learned by the model, and any other lasting change (a wider spread) is
     // the new normal of the errors.
     const bool learn = !e.episode.open || e.rebaseline_judged;
-    const scoring::CalibrationParams cal = CalibrationFor(e, o);
+    const int64_t ts = slot * store.step.count();
+    scoring::CalibrationParams cal = CalibrationFor(e, o);
+    // Feedback's margin: the decision needs (1 + margin) times the tail; the score is reported unscaled.
+    const double margin = FeedbackMarginAt(e, ts);
+    cal.log_threshold *= 1 + margin;
     scoring::Judgement j =
         scoring::Judge(e.calibrator, s.zscore, cal, learn, NoiseFor(*e.model, s, value, cal));
+    j.score *= 1 + margin;
     if (j.anomalous) ExcludeFromBaseline(e, slot);
-    const int64_t ts = slot * store.step.count();
     scoring::EpisodeStep step = scoring::AdvanceEpisode(e.episode, j, ep, ts);
     // An episode whose samples the calibrator never learned is learned as one event when it ends.
     if (step.closed && !e.rebaseline_judged) scoring::LearnEpisode(e.calibrator, step.state, cal);

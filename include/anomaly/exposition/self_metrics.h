@@ -76,6 +76,9 @@ class SelfMetrics {
   // One answer of POST /api/v1/score: score_requests_total{code=status} += 1 (200, 400, 413 and 429 are
   // created at zero).
   void ObserveScoreRequest(int status);
+  // Feedback taken on an episode (POST /api/v1/episodes/{id}/feedback): feedback_total{verdict} += 1;
+  // verdict is false_positive or true_positive, both created at zero.
+  void ObserveFeedback(std::string_view verdict);
   // anomaly_exporter_web_info{external_url} = 1: --web.external-url, for the alert rules' links to the
   // series page (docs/ui.md). Starts as {external_url=""}: none set.
   void SetExternalUrl(std::string_view url);
@@ -101,6 +104,7 @@ class SelfMetrics {
   prometheus::Gauge* reload_timestamp_;
   prometheus::Family<prometheus::Gauge>* shard_info_;
   prometheus::Family<prometheus::Counter>* score_requests_;
+  prometheus::Family<prometheus::Counter>* feedback_;
   prometheus::Family<prometheus::Gauge>* web_info_;
 
   // Guards detectors_ and the use of the metric pointers inside it: RemoveDetector deletes the metrics,

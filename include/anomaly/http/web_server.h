@@ -1,5 +1,6 @@
 // The exporter's web server: the telemetry path (default /metrics), the landing page `/`, /-/healthy,
-// /-/ready, POST /-/reload, /api/v1/anomalies, POST /api/v1/score and the series page /series (ARCHITECTURE.md,
+// /-/ready, POST /-/reload, /api/v1/anomalies, POST /api/v1/score, the series page /series and
+// the episodes API /api/v1/episodes (ARCHITECTURE.md,
 // http; docs/api.md, docs/ui.md). Scrapes never wait for a
 // cycle: they serialize the self-metrics and the last snapshot published to the AnomalyCollector. The
 // snapshot's part (and its gzip, and the API's JSON) is rendered once per published snapshot and shared by
@@ -31,6 +32,7 @@
 #include "anomaly/config/web_config.h"
 #include "anomaly/base/labels.h"
 #include "anomaly/exposition/anomaly_collector.h"
+#include "anomaly/http/episodes.h"
 #include "anomaly/http/series_page.h"
 
 namespace anomaly::http {
@@ -130,6 +132,14 @@ struct Callbacks {
   // detector's cycle holds the series, retry later (503 with Retry-After); anything else 500. Empty: the
   // page shows the snapshot's verdict only.
   std::function<Result<SeriesPage>(const std::string& detector, const Labels& labels)> series;
+  // GET /api/v1/episodes: every detector's recent episodes (episodes.h; the router orders and bounds
+  // them). Runs on the civetweb worker and must bound its wait for a running cycle: kTimeout is answered
+  // 503 with Retry-After, anything else 500. Empty: an empty list.
+  std::function<Result<std::vector<EpisodeInfo>>()> episodes;
+  // POST /api/v1/episodes/{id}/feedback, the body checked: records the feedback and returns the episode
+  // with it. kInvalidInput: no such episode here (404 "not_found", the message shown as it is: with shards
+  // it names where the series may be); kTimeout 503; anything else 500. Empty: the path answers 404.
+  std::function<Result<EpisodeInfo>(const FeedbackRequest&)> feedback;
 };
 
 // Checks `web` as a start-up would, without a server: parses its certificate, key and CA files and

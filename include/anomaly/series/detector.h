@@ -70,6 +70,11 @@ class Detector {
   void Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn, ParallelPool* pool = nullptr);
 
   const SeriesStore& store() const { return store_; }
+  // A false positive on an episode of `labels` that peaked at `peak_score` (evaluate.h AddFalsePositive):
+  // the series' new margin, or nullopt when the detector holds no such series.
+  std::optional<double> AddFalsePositive(const Labels& labels, double peak_score, int64_t now_ms);
+  // A stored margin (--storage.path) raised at at_ms; false when the detector holds no such series.
+  bool SetFeedbackMargin(const Labels& labels, double margin, int64_t at_ms);
   const DetectorOptions& options() const { return options_; }
   // seasonality auto: every change of a series' chosen periods so far, for the backtest's report.
   using PeriodsFn = std::function<void(const Labels&, const std::vector<int>&)>;

@@ -62,6 +62,21 @@ struct Evaluation {
 Evaluation Evaluate(SeriesEntry& entry, const StoreOptions& store, const EvaluateOptions& options,
                     int64_t now_ms, scoring::ModelWorkspace& workspace);
 
+// Feedback on a flagged episode (issue 18, docs/api.md). A false positive gives the series a margin: its
+// calibrated score must reach 1 + margin to be anomalous. Evaluate applies it as a -log10 tail target
+// (1 + margin) times the configured one, so the score keeps its meaning (the same on every series) and the
+// verdict's threshold (the |z| needed, the band) rises. Capped at kMaxFeedbackMargin: the tail needed at
+// most doubles; and it halves every kFeedbackHalfLife, so one false positive cannot silence a series.
+inline constexpr double kMaxFeedbackMargin = 1.0;
+inline constexpr std::chrono::hours kFeedbackHalfLife{24 * 7};
+// The series' margin at t_ms: faded from feedback_margin_ms, rounded down to hundredths (0 below 0.01, so
+// it ends), so that the calibration's per-target cache sees few distinct targets.
+double FeedbackMarginAt(const SeriesEntry& entry, int64_t t_ms);
+// A false positive given at now_ms on an episode that peaked at `peak_score`: the margin becomes at least
+// what would have kept that peak below the decision (peak_score - 1 + 0.1) and at least 0.25 above its
+// faded value, capped at kMaxFeedbackMargin. Returns the new margin.
+double AddFalsePositive(SeriesEntry& entry, double peak_score, int64_t now_ms);
+
 // Ends the series' episode, if any (maintenance, and every state without a score).
 void EndEpisode(SeriesEntry& entry);
 

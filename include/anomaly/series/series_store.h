@@ -88,6 +88,10 @@ struct SeriesEntry {
   std::vector<int64_t> baseline_excluded;
   scoring::Verdict verdict;               // the last verdict published
   bool stale = false;                     // the upstream failed since the last Ingest of this series
+  // Feedback (issue 18): false positives raise the calibrated score this series needs to be anomalous to
+  // 1 + margin, the margin fading from feedback_margin_ms on (evaluate.h, FeedbackMarginAt).
+  double feedback_margin = 0;
+  int64_t feedback_margin_ms = 0;  // when feedback_margin was last raised (Unix ms)
 };
 
 struct IngestResult {

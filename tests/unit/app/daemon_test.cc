@@ -61,12 +61,15 @@ class DaemonTest : public ::testing::Test {
   }
   ~DaemonTest() override { log::Configure(log::Level::kInfo, log::Format::kLogfmt, nullptr); }
 
-  std::unique_ptr<Daemon> Start() {
+  std::unique_ptr<Daemon> Start(int shard_index = -1, int shard_count = -1, std::string storage_path = "") {
     const std::string config = dir_.File("anomaly.yml");
     EXPECT_TRUE(testing::WriteFile(config, kConfig));
     DaemonOptions options;
     options.config_file = config;
     options.listen_addresses = {"127.0.0.1:0"};
+    options.shard_index = shard_index;
+    options.shard_count = shard_count;
+    options.storage_path = storage_path;
     std::shared_ptr<Upstream> upstream = upstream_;
     options.new_client = [upstream](const prom::ClientOptions&) {
       return Result<std::unique_ptr<prom::RangeQueryClient>>(std::make_unique<ThrowingClient>(upstream));
@@ -120,6 +123,87 @@ TEST_F(DaemonTest, CycleFailuresStartAtZero) {
   ASSERT_NE(daemon, nullptr);
   EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
   EXPECT_EQ(CycleFailures(*daemon), 0);
+}
+
+
+TEST_F(DaemonTest, EpisodesApiServesAndFeedbackForAnotherShardsSeriesIs404NamingTheShard) {
+  std::unique_ptr<Daemon> daemon = Start(1, 3);
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
+  const std::string base = "http://127.0.0.1:" + std::to_string(daemon->listening_ports().at(0));
+  Result<testing::HttpResult> list = testing::HttpGet(base + "/api/v1/episodes");
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  EXPECT_EQ(list->status, 200);
+  EXPECT_EQ(list->body, "{\"status\":\"success\",\"data\":[]}\n");
+
+  Result<testing::HttpResult> feedback = testing::HttpPost(base + "/api/v1/episodes/0123456789abcdef/feedback",
+                                                           R"({"verdict":"false_positive"})", "application/json");
+  ASSERT_TRUE(feedback.has_value()) << feedback.error().message;
+  EXPECT_EQ(feedback->status, 404);
+  EXPECT_THAT(feedback->body, HasSubstr("\"errorType\":\"not_found\""));
+  EXPECT_THAT(feedback->body, HasSubstr("this is shard 1 of 3, and the series may belong to another shard"));
+
+  Result<testing::HttpResult> bad = testing::HttpPost(base + "/api/v1/episodes/0123456789abcdef/feedback",
+                                                      R"({"verdict":"maybe"})", "application/json");
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->status, 400);
+
+  Result<testing::HttpResult> scrape = testing::HttpGet(base + "/metrics");
+  ASSERT_TRUE(scrape.has_value());
+  const std::vector<testing::TextSample> samples = testing::ParseMetricsText(scrape->body);
+  EXPECT_EQ(testing::SampleValue(samples, "anomaly_exporter_feedback_total", {{"verdict", "false_positive"}}), 0)
+      << "nothing was taken";
+}
+
+
+TEST_F(DaemonTest, ACorruptStateFileIsMovedAsideAndTheDaemonStartsWithoutIt) {
+  const std::string state = dir_.File("state");
+  ASSERT_TRUE(testing::WriteFile(state, "anomaly_exporter_state 1\nseries load 0 0 0\n"));  // truncated
+  std::unique_ptr<Daemon> daemon = Start(-1, -1, dir_.path());
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
+  // The first cycle stores a fresh, whole state file.
+  EXPECT_TRUE(testing::Eventually([&] { return testing::ReadFile(state) == "anomaly_exporter_state 1\nend 0\n"; },
+                                  std::chrono::seconds(20)));
+  daemon.reset();
+  const std::string log = log_.str();
+  EXPECT_THAT(log, HasSubstr("state file unusable"));
+  EXPECT_THAT(log, HasSubstr(state));
+  EXPECT_THAT(log, HasSubstr("moved_to=" + state + ".corrupt-"));
+}
+
+
+TEST_F(DaemonTest, StoredEpisodesComeBackAtStartAndSurviveAReloadThatRebuildsTheDetector) {
+  // Every cycle throws: no answer ever shows which series exist, so nothing is swept and the API shows
+  // exactly what was restored.
+  upstream_->throws_left = 1'000'000;
+  const std::string state = dir_.File("state");
+  StoredSeries s;
+  s.detector = "load";
+  s.labels = MakeLabels({{"host", "a"}});
+  EpisodeRecord e{.start_ms = 1'700'000'000'000, .end_ms = 1'700'000'600'000, .peak_score = 2.5};
+  e.feedback = http::EpisodeFeedback{http::FeedbackVerdict::kTruePositive, "real", 1'700'000'700'000};
+  s.episodes.push_back(e);
+  ASSERT_TRUE(testing::WriteFile(state, EncodeState({s})));
+  std::unique_ptr<Daemon> daemon = Start(-1, -1, dir_.path());
+  ASSERT_NE(daemon, nullptr);
+  const std::string url = "http://127.0.0.1:" + std::to_string(daemon->listening_ports().at(0)) + "/api/v1/episodes";
+  const std::string id = EpisodeId("load", s.labels, e.start_ms);
+  auto listed = [&] {
+    Result<testing::HttpResult> r = testing::HttpGet(url);
+    return r && r->status == 200 && r->body.find("\"id\":\"" + id + "\"") != std::string::npos &&
+           r->body.find("\"comment\":\"real\"") != std::string::npos;
+  };
+  EXPECT_TRUE(listed()) << "restored before the first cycle";
+
+  // A changed setting rebuilds the detector's runner.
+  std::string changed = kConfig;
+  changed.replace(changed.find("interval: 1s"), 12, "interval: 2s");
+  ASSERT_TRUE(testing::WriteFile(dir_.File("anomaly.yml"), changed));
+  ASSERT_TRUE(daemon->Reload().has_value());
+  EXPECT_TRUE(listed()) << "kept by the rebuilt detector";
+  daemon.reset();
+  EXPECT_THAT(log_.str(), HasSubstr("episodes and feedback are stored"));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "exporter/app/detector_runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <thread>
@@ -312,6 +313,94 @@ TEST_F(DetectorRunnerTest, CopySeriesGivesTheSeriesPageItsWindowModelAndEpisode)
 
   EXPECT_EQ(runner->CopySeries(MakeLabels({{"host", "zzz"}}), std::chrono::seconds(1)).error().code,
             ErrorCode::kInvalidInput);
+}
+
+TEST_F(DetectorRunnerTest, EpisodesListTheFlaggedEpisodeAndTakeFeedbackByItsId) {
+  auto runner = Runner(Detector());
+  (void)runner->RunCycle(Now());
+  Result<std::vector<http::EpisodeInfo>> episodes = runner->Episodes(kNowMs, std::chrono::seconds(1));
+  ASSERT_TRUE(episodes.has_value()) << episodes.error().message;
+  ASSERT_EQ(episodes->size(), 1u);
+  const http::EpisodeInfo& e = (*episodes)[0];
+  const Labels b = MakeLabels({{"__name__", "load"}, {"host", "b"}});
+  EXPECT_EQ(e.detector, "load");
+  EXPECT_EQ(e.labels, b);
+  EXPECT_EQ(e.id, EpisodeId("load", b, e.start_ms));
+  EXPECT_EQ(e.end_ms, 0);
+  EXPECT_EQ(e.peak_ms, kNowMs);
+  EXPECT_GE(e.peak_score, 1);
+  EXPECT_GT(e.peak_value, e.peak_expected + 50);
+  EXPECT_FALSE(e.feedback.has_value());
+
+  Result<http::EpisodeInfo> given = runner->GiveFeedback(
+      http::FeedbackRequest{e.id, http::FeedbackVerdict::kTruePositive, "real"}, kNowMs + 1000, std::chrono::seconds(1));
+  ASSERT_TRUE(given.has_value()) << given.error().message;
+  ASSERT_TRUE(given->feedback.has_value());
+  EXPECT_EQ(given->feedback->verdict, http::FeedbackVerdict::kTruePositive);
+  EXPECT_EQ(given->feedback->comment, "real");
+  EXPECT_EQ(given->feedback->at_ms, kNowMs + 1000);
+  EXPECT_EQ(given->margin, 0) << "a true positive keeps the series as it is";
+  EXPECT_EQ(runner->Episodes(kNowMs, std::chrono::seconds(1))->at(0).feedback->comment, "real");
+
+  Result<http::EpisodeInfo> dismissed = runner->GiveFeedback(
+      http::FeedbackRequest{e.id, http::FeedbackVerdict::kFalsePositive, "a test"}, kNowMs + 2000, std::chrono::seconds(1));
+  ASSERT_TRUE(dismissed.has_value()) << dismissed.error().message;
+  EXPECT_EQ(dismissed->feedback->verdict, http::FeedbackVerdict::kFalsePositive);
+  const double expected_margin = std::min(series::kMaxFeedbackMargin, std::max(0.25, e.peak_score - 1 + 0.1));
+  EXPECT_NEAR(dismissed->margin, expected_margin, 0.011);  // rounded down to hundredths
+  // Saying it again is the same dismissal: the margin does not rise.
+  Result<http::EpisodeInfo> again = runner->GiveFeedback(
+      http::FeedbackRequest{e.id, http::FeedbackVerdict::kFalsePositive, "again"}, kNowMs + 3000, std::chrono::seconds(1));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_LE(again->margin, dismissed->margin);  // fading (hundredths), never raised again
+  EXPECT_EQ(again->feedback->comment, "again");
+
+  Result<http::EpisodeInfo> unknown = runner->GiveFeedback(
+      http::FeedbackRequest{"0000000000000000", http::FeedbackVerdict::kFalsePositive, ""}, kNowMs, std::chrono::seconds(1));
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidInput);
+}
+
+TEST_F(DetectorRunnerTest, RestoredStateKeepsEpisodeIdsFeedbackAndTheMarginAcrossARestart) {
+  const Labels b = MakeLabels({{"__name__", "load"}, {"host", "b"}});
+  std::vector<StoredSeries> stored;
+  {
+    auto runner = Runner(Detector());
+    runner->RestoreState({});  // --storage.path set, nothing stored yet
+    (void)runner->RunCycle(Now());
+    const http::EpisodeInfo e = runner->Episodes(kNowMs, std::chrono::seconds(1))->at(0);
+    ASSERT_TRUE(runner->GiveFeedback(http::FeedbackRequest{e.id, http::FeedbackVerdict::kFalsePositive, "x"},
+                                     kNowMs, std::chrono::seconds(1)).has_value());
+    stored = runner->StateToStore();
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].labels, b);
+    EXPECT_GT(stored[0].margin, 0);
+    ASSERT_EQ(stored[0].episodes.size(), 1u);
+    // Through the file format, as a restart reads it.
+    Result<std::vector<StoredSeries>> decoded = DecodeState(EncodeState(stored));
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+    stored = std::move(*decoded);
+  }
+  auto restarted = Runner(Detector());
+  restarted->RestoreState(stored);
+  Result<std::vector<http::EpisodeInfo>> before = restarted->Episodes(kNowMs, std::chrono::seconds(1));
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ(before->at(0).id, EpisodeId("load", b, stored[0].episodes[0].start_ms));
+  ASSERT_TRUE(before->at(0).feedback.has_value());
+  EXPECT_EQ(before->at(0).feedback->comment, "x");
+  EXPECT_EQ(before->at(0).margin, 0) << "the series is not held before its first ingest";
+  EXPECT_EQ(restarted->StateToStore().at(0).margin, stored[0].margin) << "a waiting margin is stored again";
+
+  client_->fail = true;  // a first cycle whose query fails shows no series: the restored ones stay
+  (void)restarted->RunCycle(Now());
+  EXPECT_EQ(restarted->Episodes(kNowMs, std::chrono::seconds(1))->size(), 1u);
+  client_->fail = false;
+  (void)restarted->RunCycle(Now());
+  Result<std::vector<http::EpisodeInfo>> after = restarted->Episodes(kNowMs, std::chrono::seconds(1));
+  ASSERT_EQ(after->size(), 1u) << "the open episode rebuilt by the first cycle is the stored one";
+  EXPECT_EQ(after->at(0).id, before->at(0).id);
+  EXPECT_EQ(after->at(0).feedback->comment, "x");
+  EXPECT_NEAR(after->at(0).margin, stored[0].margin, 0.011);
 }
 
 TEST_F(DetectorRunnerTest, CopySeriesWhileCyclesRunIsSafe) {

@@ -62,5 +62,35 @@ TEST(EpisodeLogTest, KeepsTheNewestEpisodesAndForgetsSeriesThatLeft) {
   EXPECT_TRUE(log.Of(a).empty());
 }
 
+TEST(EpisodeLogTest, EpisodeIdIsAStableHashOfDetectorLabelsAndStart) {
+  const Labels a = MakeLabels({{"host", "a"}});
+  const std::string id = EpisodeId("rps", a, 1'700'000'000'000);
+  EXPECT_EQ(id.size(), 16u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  // Fixed: the same episode must keep its id across restarts and builds (feedback links use it).
+  EXPECT_EQ(id, EpisodeId("rps", MakeLabels({{"host", "a"}}), 1'700'000'000'000));
+  EXPECT_EQ(id, "3c863a5ddb775d57");
+  EXPECT_NE(id, EpisodeId("rps", a, 1'700'000'060'000));
+  EXPECT_NE(id, EpisodeId("rps2", a, 1'700'000'000'000));
+  EXPECT_NE(id, EpisodeId("rps", MakeLabels({{"host", "b"}}), 1'700'000'000'000));
+}
+
+TEST(EpisodeLogTest, FindsAnEpisodeByItsSeriesAndStart) {
+  EpisodeLog log;
+  const Labels a = MakeLabels({{"host", "a"}});
+  log.Observe(a, At(200, true, 190, 2));
+  log.Observe(a, At(300, false));
+  log.Observe(a, At(400, true, 400, 2));
+  ASSERT_NE(log.Find(a, 190), nullptr);
+  log.Find(a, 190)->feedback = http::EpisodeFeedback{http::FeedbackVerdict::kFalsePositive, "x", 500};
+  EXPECT_EQ(log.Of(a)[0].feedback->comment, "x");
+  EXPECT_FALSE(log.Of(a)[1].feedback.has_value());
+  EXPECT_EQ(log.Find(a, 191), nullptr);
+  EXPECT_EQ(log.Find(MakeLabels({{"host", "b"}}), 190), nullptr);
+  std::vector<int64_t> starts;
+  log.ForEach([&](const Labels&, const EpisodeRecord& e) { starts.push_back(e.start_ms); });
+  EXPECT_EQ(starts, (std::vector<int64_t>{190, 400}));
+}
+
 }  // namespace
 }  // namespace anomaly::app

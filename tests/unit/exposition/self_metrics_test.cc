@@ -64,6 +64,7 @@ TEST(SelfMetricsTest, RegistersExactlyTheContractFamilies) {
                          {"anomaly_exporter_config_last_reload_success_timestamp_seconds", T::Gauge},
                          {"anomaly_exporter_shard_info", T::Gauge},
                          {"anomaly_exporter_score_requests_total", T::Counter},
+                         {"anomaly_exporter_feedback_total", T::Counter},
                          {"anomaly_exporter_web_info", T::Gauge},
                      }));
   EXPECT_EQ(Value(m, "anomaly_exporter_build_info", {{"version", "1.2.3"}, {"revision", "abc123"}}), 1);
@@ -91,6 +92,18 @@ TEST(SelfMetricsTest, ScoreRequestsAreCountedByCode) {
   m.ObserveScoreRequest(503);
   EXPECT_EQ(Value(m, "anomaly_exporter_score_requests_total", {{"code", "200"}}), 2);
   EXPECT_EQ(Value(m, "anomaly_exporter_score_requests_total", {{"code", "503"}}), 1);
+}
+
+TEST(SelfMetricsTest, FeedbackIsCountedByVerdict) {
+  SelfMetrics m("v", "r");
+  for (const char* verdict : {"false_positive", "true_positive"}) {
+    EXPECT_EQ(Value(m, "anomaly_exporter_feedback_total", {{"verdict", verdict}}), 0) << verdict;
+  }
+  m.ObserveFeedback("false_positive");
+  m.ObserveFeedback("false_positive");
+  m.ObserveFeedback("true_positive");
+  EXPECT_EQ(Value(m, "anomaly_exporter_feedback_total", {{"verdict", "false_positive"}}), 2);
+  EXPECT_EQ(Value(m, "anomaly_exporter_feedback_total", {{"verdict", "true_positive"}}), 1);
 }
 
 TEST(SelfMetricsTest, AddDetectorCreatesZeroSeries) {

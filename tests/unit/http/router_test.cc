@@ -335,5 +335,83 @@ TEST(RouterTest, PrerenderedMetricsAreServedWithoutRenderingAgain) {
   EXPECT_EQ(router.text_renders(), 5) << "scraped again: prerendering resumes";
 }
 
+Request FeedbackPost(std::string id, std::string body) {
+  Request r{"POST", "/api/v1/episodes/" + id + "/feedback", "", ""};
+  r.content_type = "application/json";
+  r.content_length = body.size();
+  r.read_body = [body](size_t limit) -> Result<std::string> {
+    if (body.size() > limit) return MakeError(ErrorCode::kInvalidInput, "too long");
+    return body;
+  };
+  return r;
+}
+
+TEST(RouterTest, EpisodesListsTheAppsEpisodesAndIsReadOnly) {
+  Callbacks callbacks;
+  callbacks.episodes = []() -> Result<std::vector<EpisodeInfo>> {
+    EpisodeInfo e;
+    e.id = "00000000000000ab";
+    e.detector = "rps";
+    e.start_ms = 1000;
+    return std::vector<EpisodeInfo>{e};
+  };
+  Router router(WebOptions{}, nullptr, nullptr, callbacks);
+  Response r = router.Serve({"GET", "/api/v1/episodes", "", ""});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_THAT(r.body, ::testing::StartsWith("{\"status\":\"success\",\"data\":[{\"id\":\"00000000000000ab\""));
+  EXPECT_EQ(router.Serve({"POST", "/api/v1/episodes", "", ""}).status, 405);
+  // Not wired: an empty list, not an error.
+  EXPECT_EQ(Router(WebOptions{}, nullptr, nullptr, {}).Serve({"GET", "/api/v1/episodes", "", ""}).body,
+            "{\"status\":\"success\",\"data\":[]}\n");
+  callbacks.episodes = []() -> Result<std::vector<EpisodeInfo>> {
+    return MakeError(ErrorCode::kTimeout, "detector \"rps\" is scoring its series right now");
+  };
+  Response busy = Router(WebOptions{}, nullptr, nullptr, callbacks).Serve({"GET", "/api/v1/episodes", "", ""});
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(HeaderOf(busy, "Retry-After"), "5");
+  EXPECT_THAT(busy.body, ::testing::HasSubstr("\"errorType\":\"timeout\""));
+}
+
+TEST(RouterTest, FeedbackHandsTheDecodedBodyToTheAppAndAnswersItsErrorsInThePrometheusShape) {
+  Callbacks callbacks;
+  FeedbackRequest seen;
+  callbacks.feedback = [&seen](const FeedbackRequest& f) -> Result<EpisodeInfo> {
+    seen = f;
+    if (f.id != "known") return MakeError(ErrorCode::kInvalidInput, "no episode \"" + f.id + "\" here");
+    EpisodeInfo e;
+    e.id = f.id;
+    e.feedback = EpisodeFeedback{f.verdict, f.comment, 5000};
+    e.margin = 0.5;
+    return e;
+  };
+  Router router(WebOptions{}, nullptr, nullptr, callbacks);
+  Response ok = router.Serve(FeedbackPost("known", R"({"verdict":"false_positive","comment":"deploy"})"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(seen.id, "known");
+  EXPECT_EQ(seen.verdict, FeedbackVerdict::kFalsePositive);
+  EXPECT_EQ(seen.comment, "deploy");
+  EXPECT_THAT(ok.body, ::testing::HasSubstr("\"feedback\":{\"verdict\":\"false_positive\",\"comment\":\"deploy\""));
+  EXPECT_THAT(ok.body, ::testing::HasSubstr("\"margin\":0.5"));
+
+  Response missing = router.Serve(FeedbackPost("gone", R"({"verdict":"true_positive"})"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, "{\"status\":\"error\",\"errorType\":\"not_found\",\"error\":\"no episode \\\"gone\\\" here\"}\n");
+
+  seen = {};
+  Response bad = router.Serve(FeedbackPost("known", R"({"verdict":"maybe"})"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, ::testing::HasSubstr("\"errorType\":\"bad_data\""));
+  EXPECT_EQ(seen.id, "") << "a bad body never reaches the app";
+
+  Response big = router.Serve(FeedbackPost("known", std::string(kMaxFeedbackBody + 1, ' ')));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(HeaderOf(big, "Connection"), "close");
+
+  Response get = router.Serve({"GET", "/api/v1/episodes/known/feedback", "", ""});
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(HeaderOf(get, "Allow"), "POST");
+}
+
 }  // namespace
 }  // namespace anomaly::http

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <string>
@@ -381,6 +382,55 @@ TEST_F(EvaluateTest, SeasonalityDetectionOnNoiseOrTooLittleHistoryFindsNoPeriod)
   store_->Ingest(other, one, kStep);
   EXPECT_THAT(DetectPeriodsOnWindow(*store_->Find(other), std::chrono::milliseconds(kStep)),
               ::testing::IsEmpty());
+}
+
+TEST_F(EvaluateTest, AFalsePositivesMarginRaisesTheDecisionNotTheScore) {
+  // Two copies of one series; B was told a false positive (margin capped at 1: its score must reach 2).
+  // The same spike is scored the same on both, B's threshold is higher, and some spike that flags A
+  // does not flag B.
+  eval_.model.persistence = 1;
+  const Labels a = MakeLabels({{"copy", "a"}}), b = MakeLabels({{"copy", "b"}});
+  int flagged_a_only = 0;
+  for (double spike : {2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 15.0}) {
+    SCOPED_TRACE("spike=" + std::to_string(spike));
+    store_->Expire(std::numeric_limits<int64_t>::max());
+    SeasonalSource src_a(11), src_b(11);
+    store_->Ingest(a, src_a.Range(0, 240), 240 * kStep);
+    store_->Ingest(b, src_b.Range(0, 240), 240 * kStep);
+    ASSERT_EQ(Evaluate(*store_->Find(a), store_->options(), eval_, 240 * kStep, ws_).verdict.state, SeriesState::kOk);
+    ASSERT_EQ(Evaluate(*store_->Find(b), store_->options(), eval_, 240 * kStep, ws_).verdict.state, SeriesState::kOk);
+    EXPECT_EQ(AddFalsePositive(*store_->Find(b), 50, 240 * kStep), kMaxFeedbackMargin);
+    std::vector<Sample> next_a = src_a.Range(240, 1), next_b = src_b.Range(240, 1);
+    next_a[0].value += spike;
+    next_b[0].value += spike;
+    store_->Ingest(a, next_a, 241 * kStep);
+    store_->Ingest(b, next_b, 241 * kStep);
+    const scoring::Verdict va = Evaluate(*store_->Find(a), store_->options(), eval_, 241 * kStep, ws_).verdict;
+    const scoring::Verdict vb = Evaluate(*store_->Find(b), store_->options(), eval_, 241 * kStep, ws_).verdict;
+    EXPECT_NEAR(vb.score, va.score, 1e-9 * std::max(1.0, va.score)) << "the score keeps its meaning";
+    EXPECT_GT(vb.threshold, va.threshold) << "the band widens";
+    if (vb.anomalous) {
+      EXPECT_TRUE(va.anomalous);
+      EXPECT_GE(vb.score, 2 - 1e-9);
+    }
+    if (va.anomalous && !vb.anomalous) ++flagged_a_only;
+  }
+  EXPECT_GT(flagged_a_only, 0) << "some deviation the false positive dismissed no longer flags";
+}
+
+TEST(FeedbackMarginTest, RisesPastThePeakCappedAndFadesByHalfEachHalfLife) {
+  SeriesEntry e{SampleWindow(10, 3)};
+  const int64_t t0 = 1'700'000'000'000;
+  const int64_t half_life = std::chrono::milliseconds(kFeedbackHalfLife).count();
+  EXPECT_EQ(FeedbackMarginAt(e, t0), 0);
+  EXPECT_NEAR(AddFalsePositive(e, 1.2, t0), 0.3, 1e-12);  // the peak, plus 0.1
+  EXPECT_NEAR(FeedbackMarginAt(e, t0), 0.3, 1e-12);
+  EXPECT_NEAR(AddFalsePositive(e, 1.2, t0), 0.55, 1e-12);  // at least 0.25 more than now
+  EXPECT_EQ(AddFalsePositive(e, 9, t0), kMaxFeedbackMargin);  // capped
+  EXPECT_EQ(AddFalsePositive(e, 9, t0), kMaxFeedbackMargin);
+  EXPECT_NEAR(FeedbackMarginAt(e, t0 + half_life), 0.5, 1e-12);
+  EXPECT_NEAR(FeedbackMarginAt(e, t0 + 2 * half_life), 0.25, 1e-12);
+  EXPECT_EQ(FeedbackMarginAt(e, t0 + 7 * half_life), 0) << "below 0.01 it ends";
 }
 
 TEST(PeriodChoiceTest, TheFirstAnswerIsTakenAndAChangeMustHoldForACycle) {

@@ -1,0 +1,109 @@
+#include "exporter/http/episodes_api.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "result_matchers.h"
+
+namespace anomaly::http {
+namespace {
+
+using ::anomaly::testing::ErrorIs;
+using ::testing::HasSubstr;
+
+EpisodeInfo Episode(std::string id, int64_t start_ms, int64_t end_ms) {
+  EpisodeInfo e;
+  e.id = std::move(id);
+  e.detector = "rps";
+  e.labels = MakeLabels({{"job", "api"}});
+  e.start_ms = start_ms;
+  e.end_ms = end_ms;
+  e.peak_score = 2.5;
+  e.peak_ms = start_ms + 60'000;
+  e.peak_value = 150;
+  e.peak_expected = 100;
+  return e;
+}
+
+TEST(EpisodesApiTest, ListsOpenEpisodesFirstThenNewestInThePrometheusShape) {
+  EpisodeInfo with_feedback = Episode("b", 2'000'000, 2'600'000);
+  with_feedback.feedback = EpisodeFeedback{FeedbackVerdict::kFalsePositive, "deploy", 3'000'000};
+  with_feedback.margin = 0.5;
+  const nlohmann::json body = nlohmann::json::parse(
+      RenderEpisodesJson({Episode("a", 1'000'000, 1'500'000), with_feedback, Episode("c", 500'000, 0)}));
+  EXPECT_EQ(body["status"], "success");
+  ASSERT_EQ(body["data"].size(), 3u);
+  EXPECT_EQ(body["data"][0]["id"], "c");  // open
+  EXPECT_TRUE(body["data"][0]["end"].is_null());
+  EXPECT_TRUE(body["data"][0]["feedback"].is_null());
+  EXPECT_EQ(body["data"][1]["id"], "b");  // then the newest start
+  EXPECT_EQ(body["data"][2]["id"], "a");
+  const nlohmann::json& b = body["data"][1];
+  EXPECT_EQ(b["detector"], "rps");
+  EXPECT_EQ(b["labels"]["job"], "api");
+  EXPECT_EQ(b["start"], 2000.0);
+  EXPECT_EQ(b["end"], 2600.0);
+  EXPECT_EQ(b["peak_score"], 2.5);
+  EXPECT_EQ(b["peak_timestamp"], 2060.0);
+  EXPECT_EQ(b["peak_value"], 150.0);
+  EXPECT_EQ(b["peak_expected"], 100.0);
+  EXPECT_EQ(b["feedback"]["verdict"], "false_positive");
+  EXPECT_EQ(b["feedback"]["comment"], "deploy");
+  EXPECT_EQ(b["feedback"]["timestamp"], 3000.0);
+  EXPECT_EQ(b["margin"], 0.5);
+}
+
+TEST(EpisodesApiTest, AnswersAtMostTheNewestEpisodesInAll) {
+  std::vector<EpisodeInfo> many;
+  for (size_t i = 0; i < kMaxEpisodesAnswered + 5; ++i) {
+    many.push_back(
+        Episode(std::to_string(i), 1000 * static_cast<int64_t>(i + 1), 1000 * static_cast<int64_t>(i + 2)));
+  }
+  const nlohmann::json body = nlohmann::json::parse(RenderEpisodesJson(many));
+  ASSERT_EQ(body["data"].size(), kMaxEpisodesAnswered);
+  EXPECT_EQ(body["data"][0]["id"], std::to_string(kMaxEpisodesAnswered + 4));
+}
+
+TEST(EpisodesApiTest, FeedbackPathNamesOneEpisode) {
+  EXPECT_EQ(FeedbackEpisodeId("/api/v1/episodes/0123abcd/feedback"), "0123abcd");
+  EXPECT_EQ(FeedbackEpisodeId("/api/v1/episodes//feedback"), std::nullopt);
+  EXPECT_EQ(FeedbackEpisodeId("/api/v1/episodes/a/b/feedback"), std::nullopt);
+  EXPECT_EQ(FeedbackEpisodeId("/api/v1/episodes/a"), std::nullopt);
+  EXPECT_EQ(FeedbackEpisodeId("/api/v1/episodesx/a/feedback"), std::nullopt);
+}
+
+TEST(EpisodesApiTest, DecodesFeedbackAndNamesWhatIsWrong) {
+  Result<FeedbackRequest> ok = DecodeFeedback("id1", R"({"verdict":"false_positive","comment":"a deploy"})");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->id, "id1");
+  EXPECT_EQ(ok->verdict, FeedbackVerdict::kFalsePositive);
+  EXPECT_EQ(ok->comment, "a deploy");
+  Result<FeedbackRequest> bare = DecodeFeedback("id1", R"({"verdict":"true_positive"})");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->verdict, FeedbackVerdict::kTruePositive);
+  EXPECT_EQ(bare->comment, "");
+
+  const struct {
+    std::string body;
+    std::string message;
+  } bad[] = {
+      {"verdict=false_positive", "the body is not JSON"},
+      {"[]", "the body must be a JSON object"},
+      {"{}", "\"verdict\" is missing"},
+      {R"({"verdict":"wrong"})", "\"verdict\" must be \"false_positive\" or \"true_positive\""},
+      {R"({"verdict":1})", "\"verdict\" must be"},
+      {R"({"verdict":"true_positive","comment":3})", "\"comment\" must be a string"},
+      {R"({"verdict":"true_positive","note":"x"})", "unknown key \"note\"; the keys are verdict and comment"},
+      {R"({"verdict":"true_positive","comment":")" + std::string(kMaxFeedbackComment + 1, 'x') + "\"}",
+       "\"comment\" is 1025 bytes; at most 1024 are accepted"},
+  };
+  for (const auto& c : bad) {
+    EXPECT_THAT(DecodeFeedback("id1", c.body), ErrorIs(ErrorCode::kInvalidInput, HasSubstr(c.message)))
+        << c.body;
+  }
+}
+
+}  // namespace
+}  // namespace anomaly::http
