@@ -161,6 +161,39 @@ Status WriteFile(const std::string& path, const std::string& content) {
   return {};
 }
 
+// The detector the flags (or --config.file and --detector) describe, as the daemon would build it; a
+// CSV's median spacing is the default step.
+struct Chosen {
+  config::Config config;
+  config::DetectorConfig detector;
+  backtest::BacktestParams params;
+};
+Result<Chosen> ChooseDetector(const BacktestFlags& f, std::span<const double> timestamps_seconds) {
+  Result<config::Config> cfg =
+      f.config_file.empty()
+          ? ConfigFromDetectorFlags(f.detector_flags, f.detector_flags.step.value_or(MedianStep(timestamps_seconds)),
+                                    "<backtest flags>")
+          : config::LoadConfigFromFile(f.config_file);
+  if (!cfg) return tl::unexpected(cfg.error());
+  Result<config::DetectorConfig> detector = PickDetector(*cfg, f.detector);
+  if (!detector) return tl::unexpected(detector.error());
+  Result<backtest::BacktestParams> params = backtest::ParamsFor(*detector);
+  if (!params) return tl::unexpected(params.error());
+  return Chosen{std::move(*cfg), std::move(*detector), std::move(*params)};
+}
+
+// The output to --output ("-": standard output); 0, or Fail's exit status.
+int WriteOutput(const BacktestFlags& f, const std::string& text) {
+  if (f.output == "-") {
+    std::cout << text;
+    std::cout.flush();
+    if (!std::cout) return Fail(Error{ErrorCode::kInternal, "writing the output failed"});
+  } else if (Status s = WriteFile(f.output, text); !s) {
+    return Fail(s.error());
+  }
+  return 0;
+}
+
 // --kind multivariate: one group from a wide CSV, every column a member (group_backtest.h).
 int RunGroup(BacktestFlags& f) {
   if (f.input.empty()) return Fail(Bad("--kind=multivariate reads a wide CSV: give --input=FILE"));
@@ -172,17 +205,9 @@ int RunGroup(BacktestFlags& f) {
   }
   Result<backtest::WideInput> wide = backtest::ReadWideSeriesFile(f.input);
   if (!wide) return Fail(wide.error());
-  Result<config::Config> cfg =
-      f.config_file.empty()
-          ? ConfigFromDetectorFlags(f.detector_flags,
-                                    f.detector_flags.step.value_or(MedianStep(wide->timestamps_seconds)),
-                                    "<backtest flags>")
-          : config::LoadConfigFromFile(f.config_file);
-  if (!cfg) return Fail(cfg.error());
-  Result<config::DetectorConfig> detector = PickDetector(*cfg, f.detector);
-  if (!detector) return Fail(detector.error());
-  Result<backtest::BacktestParams> params = backtest::ParamsFor(*detector);
-  if (!params) return Fail(params.error());
+  Result<Chosen> picked = ChooseDetector(f, wide->timestamps_seconds);
+  if (!picked) return Fail(picked.error());
+  backtest::BacktestParams* params = &picked->params;
   if (!f.from.empty()) {
     Result<double> from = backtest::ParseTimestamp(f.from);
     if (!from) return Fail(Bad("flag --from: " + from.error().message));
@@ -196,14 +221,7 @@ int RunGroup(BacktestFlags& f) {
   if (!r) return Fail(r.error());
   std::ostringstream out;
   backtest::WriteGroupCsv(*r, wide->timestamp_texts, out);
-  if (f.output == "-") {
-    std::cout << out.str();
-    std::cout.flush();
-    if (!std::cout) return Fail(Error{ErrorCode::kInternal, "writing the output failed"});
-  } else if (Status s = WriteFile(f.output, out.str()); !s) {
-    return Fail(s.error());
-  }
-  return 0;
+  return WriteOutput(f, out.str());
 }
 
 int Run(BacktestFlags& f) {
@@ -229,17 +247,12 @@ int Run(BacktestFlags& f) {
     csv = std::move(*in);
   }
 
-  Result<config::Config> cfg =
-      f.config_file.empty()
-          ? ConfigFromDetectorFlags(f.detector_flags,
-                                    f.detector_flags.step.value_or(MedianStep(csv->timestamps_seconds)),
-                                    "<backtest flags>")
-          : config::LoadConfigFromFile(f.config_file);
-  if (!cfg) return Fail(cfg.error());
-  Result<config::DetectorConfig> detector = PickDetector(*cfg, f.detector);
-  if (!detector) return Fail(detector.error());
-  Result<backtest::BacktestParams> params = backtest::ParamsFor(*detector);
-  if (!params) return Fail(params.error());
+  Result<Chosen> picked = ChooseDetector(f, csv ? std::span<const double>(csv->timestamps_seconds)
+                                                 : std::span<const double>());
+  if (!picked) return Fail(picked.error());
+  const config::Config* cfg = &picked->config;
+  const config::DetectorConfig* detector = &picked->detector;
+  backtest::BacktestParams* params = &picked->params;
 
   const bool progress = !f.no_progress && isatty(STDERR_FILENO) == 1;
   std::vector<SeriesRun> runs;
@@ -332,13 +345,7 @@ int Run(BacktestFlags& f) {
       backtest::WriteCsv(runs[k].result, runs[k].texts, out, from_prometheus ? runs[k].name : std::string(), k == 0);
     }
   }
-  if (f.output == "-") {
-    std::cout << out.str();
-    std::cout.flush();
-    if (!std::cout) return Fail(Error{ErrorCode::kInternal, "writing the output failed"});
-  } else if (Status s = WriteFile(f.output, out.str()); !s) {
-    return Fail(s.error());
-  }
+  if (int rc = WriteOutput(f, out.str()); rc != 0) return rc;
 
   if (!f.report.empty()) {
     settings.emplace_back("detector", detector->name);
