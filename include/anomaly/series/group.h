@@ -1,7 +1,7 @@
 // A group of series judged together (kind: multivariate): the members are stored and modelled one by one
 // by the detector core (detector.h), and the vector of the members' level z-scores at each grid slot (each
-// member's value less its model's seasonal cycle, scoring::SeasonalAt, as a deviation from the median of
-// its window in the window's robust scale, scoring::RobustScale) is scored by
+// member's deviation from the median of its values in the window, in their robust scale,
+// scoring::RobustScale) is scored by
 // scoring::ScoreGroup against a robust covariance of the group's own past rows, then judged by the
 // univariate path's calibrator and episode (likelihood.h): the same score, threshold and one flag per
 // incident. No I/O; thread-compatible (the cycle that owns the detector).
@@ -10,10 +10,10 @@
 // Mahalanobis distance found far more of the labelled incidents from the first (event F1 0.44 at the best
 // threshold, over 7 machines) than from the second (0.24): the incidents of a server are departures of
 // its metrics from their usual operating point together, which a per-member seasonal forecast partly
-// follows, and the forecast errors of spiky metrics are heavy-tailed noise. The seasonal cycle is taken
-// out first so that a service's daily swing is not a departure while a surge at any hour is one (on the
-// demo workload's request rates the daily swing is most of a window's spread: an x3 surge was 2 robust
-// units from the window's median with it, and scored below the floor).
+// follows, and the forecast errors of spiky metrics are heavy-tailed noise. The cost: a member whose daily
+// swing is most of its spread (a service's request rate) moves only a few robust units in a surge that
+// its own forecast z-score sees at once; its group flags it only with the default floor (3), and its
+// per-series verdict remains the sharper judge of it (docs/detection.md, section 8).
 //
 //   Result<GroupDetector> g = GroupDetector::Create(options);
 //   g->Add(member, evaluation.z_scores, &entry);               // each member, after Detector::Evaluate
