@@ -13,6 +13,7 @@
 #include "anomaly/backtest/output.h"
 #include "anomaly/backtest/series_input.h"
 #include "anomaly/base/duration.h"
+#include "anomaly/base/url.h"
 #include "anomaly/scoring/model.h"
 #include "exporter/app/detector_flags.h"
 
@@ -21,30 +22,11 @@ namespace {
 
 tl::unexpected<Error> Bad(std::string message) { return MakeError(ErrorCode::kInvalidInput, std::move(message)); }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // application/x-www-form-urlencoded decoding: %XX and '+' for a space.
 Result<std::string> Decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] != '%') {
-      out += s[i];
-    } else if (i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2]));
-      i += 2;
-    } else {
-      return Bad("bad percent-encoding in the query string near \"" + std::string(s.substr(i, 3)) + "\"");
-    }
-  }
-  return out;
+  std::optional<std::string> out = DecodeFormComponent(s);
+  if (!out) return Bad("bad percent-encoding in the query string \"" + std::string(s) + "\"");
+  return std::move(*out);
 }
 
 std::string ParameterNames() {

@@ -11,6 +11,7 @@
 #include "anomaly/base/duration.h"
 #include "anomaly/base/html.h"
 #include "anomaly/base/labels.h"
+#include "anomaly/base/url.h"
 #include "anomaly/exposition/anomaly_collector.h"
 
 namespace anomaly::http {
@@ -23,32 +24,10 @@ constexpr double kWidth = 1100, kHeight = 360, kLeft = 70, kRight = 20, kTop = 1
 constexpr size_t kMaxColumns = 1500;  // at most this many points per line: the page stays small
 constexpr size_t kMaxMarkers = 2000;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<std::string> Unescape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      const int hi = i + 2 < s.size() ? HexValue(s[i + 1]) : -1;
-      const int lo = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return MakeError(ErrorCode::kInvalidInput, "bad percent-escape in \"" + std::string(s) + "\"");
-      }
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
+  std::optional<std::string> out = DecodeFormComponent(s);
+  if (!out) return MakeError(ErrorCode::kInvalidInput, "bad percent-escape in \"" + std::string(s) + "\"");
+  return std::move(*out);
 }
 
 std::string Escape(std::string_view s) {
