@@ -14,7 +14,7 @@ constexpr DetectorFlagInfo kInfos[] = {
     {"history", "D", "fit window (default 7d)", &DetectorFlags::history},
     {"seasonality", "S", "auto (default: 1h, 1d or 1w when found), none, or periods such as 1d or 1h,1d",
      &DetectorFlags::seasonality},
-    {"false-alarm-interval", "D", "false-alarm budget per series as a time (default 1000d)",
+    {"false-alarm-interval", "D", "false-alarm budget per series as a time (default 100d)",
      &DetectorFlags::false_alarm_interval},
     {"threshold-floor", "Z", "lowest |z| that can be anomalous (default 3)", &DetectorFlags::threshold_floor},
     {"threshold-window", "D", "span of past errors the calibration learns from (default: history)",

@@ -1,5 +1,5 @@
 // The detector settings given one by one, outside a config file: `anomaly_exporter backtest`'s flags
-// (--false-alarm-interval=1000d) and POST /api/v1/score's query parameters (false_alarm_interval=1000d).
+// (--false-alarm-interval=100d) and POST /api/v1/score's query parameters (false_alarm_interval=100d).
 // One list of names and one mapping to a detector, shared by both, which goes through the config loader:
 // the same defaults and the same validation as a detector in the config (docs/configuration.md).
 // Plain values and pure functions; thread-safe.

@@ -16,6 +16,8 @@ constexpr double kMaxLogTail = 300;
 constexpr double kMinSpread = 1e-3;
 // The smallest share of peaks the tail is extrapolated from: fewer seen is not "none at all".
 constexpr double kMinExceedShare = 1e-3;
+// Short means below this (in r) have no shape to speak of: their tail stays normal (ShortMeanTail).
+constexpr double kMinGammaMean = 1e-6;
 // Samples before the peaks' level counts as settled.
 constexpr int64_t kSettleSamples = 50;
 
@@ -29,6 +31,39 @@ double NegLog10Tail(double x) {
   return std::min(kMaxLogTail, -ln_q / std::numbers::ln10);
 }
 
+// -log10 of the upper regularised incomplete gamma Q(k, y) = Gamma(k, y) / Gamma(k), for y > 0.
+double NegLog10GammaQ(double k, double y) {
+  if (y <= 0) return 0;
+  double ln_q;
+  if (y < k + 1) {
+    // Q = 1 - P, P by its series.
+    double term = 1.0 / k, sum = term;
+    for (int n = 1; n < 1000 && term > 1e-16 * sum; ++n) {
+      term *= y / (k + n);
+      sum += term;
+    }
+    const double p = std::exp(k * std::log(y) - y - std::lgamma(k)) * sum;
+    ln_q = std::log(std::max(1.0 - p, 1e-300));
+  } else {
+    // Lentz's continued fraction for Gamma(k, y) (Numerical Recipes' gcf).
+    double b = y + 1 - k, c = 1e300, d = 1 / b, h = d;
+    for (int i = 1; i < 1000; ++i) {
+      const double an = -i * (i - k);
+      b += 2;
+      d = an * d + b;
+      if (std::abs(d) < 1e-300) d = 1e-300;
+      c = b + an / c;
+      if (std::abs(c) < 1e-300) c = 1e-300;
+      d = 1 / d;
+      const double del = d * c;
+      h *= del;
+      if (std::abs(del - 1) < 1e-15) break;
+    }
+    ln_q = -y + k * std::log(y) - std::lgamma(k) + std::log(h);
+  }
+  return std::min(kMaxLogTail, std::max(0.0, -ln_q / std::numbers::ln10));
+}
+
 // The x with -log10 Q(x) = target: bisection, monotone in x.
 double TailQuantile(double target) {
   double lo = -10, hi = 40;
@@ -37,6 +72,56 @@ double TailQuantile(double target) {
     (NegLog10Tail(mid) < target ? lo : hi) = mid;
   }
   return 0.5 * (lo + hi);
+}
+
+// The long-window model of the short means: a gamma distribution with their mean and variance (shape
+// k = mean^2 / variance, scale theta = variance / mean). A short mean of r = log(1 + |z|) >= 0 is a
+// non-negative average, and its distribution is as skewed as the raw scores are: nearly normal for
+// Gaussian errors (k ~ 20, where the gamma and the normal tails agree), but for a series whose errors are
+// mostly 0 with a few large ones (an error ratio of small counts, a bursty count) it is a sum of a few
+// rare events, and the normal tail HTM uses read two of them in ten samples as a 1-in-10^6 event (normal
+// traffic: 25 false onsets per 1,000 series-days on error ratios, docs/detection.md section 2). A mean of
+// (almost) zero, where the moments say nothing of a shape, keeps the normal.
+struct ShortMeanTail {
+  bool gamma = false;
+  double mean = 0, spread = 1;  // of the short means
+  double k = 0, theta = 0;      // the gamma's shape and scale
+
+  double NegLog10(double m) const {
+    if (!gamma) return NegLog10Tail((m - mean) / spread);
+    return m > mean ? NegLog10GammaQ(k, m / theta) : 0.0;
+  }
+  // The short mean whose tail reaches `target` (-log10).
+  double Quantile(double target) const {
+    if (!gamma) {
+      // Depends on the target only: computed once per thread and target (a bisection).
+      thread_local double cached_target = -1, cached_quantile = 0;
+      if (target != cached_target) {
+        cached_quantile = TailQuantile(target);
+        cached_target = target;
+      }
+      return mean + spread * cached_quantile;
+    }
+    double lo = k, hi = k + 10 * std::sqrt(k) + 10;
+    for (int i = 0; i < 60 && NegLog10GammaQ(k, hi) < target; ++i) hi *= 2;
+    for (int i = 0; i < 50; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (NegLog10GammaQ(k, mid) < target ? lo : hi) = mid;
+    }
+    return theta * 0.5 * (lo + hi);
+  }
+};
+
+ShortMeanTail ShortMeanTailOf(double mean, double spread) {
+  ShortMeanTail t;
+  t.mean = mean;
+  t.spread = spread;
+  if (mean > kMinGammaMean) {
+    t.gamma = true;
+    t.k = mean * mean / (spread * spread);
+    t.theta = spread * spread / mean;
+  }
+  return t;
 }
 
 // The tail of the peaks: P(|z| > x | |z| > u) for x > u, one of two one-parameter models, whichever gives
@@ -133,17 +218,14 @@ Judgement Judge(CalibratorState& s, double z, const CalibrationParams& p, bool l
     const double x = Magnitude(z, p.direction);
     const double point_tail =
         x > u ? std::min(noise.log_tail, -std::log10(share) + PeakNegLog10Tail(tail, u, x)) : 0.0;
-    const double log_tail = std::max(NegLog10Tail((m - s.mean) / spread), point_tail) - std::log10(2.0);
+    const ShortMeanTail short_tail = ShortMeanTailOf(s.mean, spread);
+    const double mean_tail = short_tail.NegLog10(m);
+    const double log_tail = std::max(mean_tail, point_tail) - std::log10(2.0);
     out.score = std::max(0.0, log_tail) / p.log_threshold;
     // The raw score that reaches the threshold: through the short mean, or on its own.
     const double target = DecisionTarget(p);
-    // The quantile depends on the parameters only: computed once per thread and target (a bisection).
-    thread_local double cached_target = -1, cached_quantile = 0;
-    if (target != cached_target) {
-      cached_quantile = TailQuantile(target);
-      cached_target = target;
-    }
-    const double r_mean = std::max(0.0, (s.mean + spread * cached_quantile) * count - older);
+    const double m_needed = short_tail.Quantile(target);
+    const double r_mean = std::max(0.0, m_needed * count - older);
     const double x_point =
         std::max(noise.z_needed, PeakQuantile(tail, u, std::max(0.0, target + std::log10(share))));
     out.threshold = std::max(p.min_abs_z, std::min(std::expm1(r_mean), x_point));

@@ -111,8 +111,8 @@ struct StlOptions {
 // and its own |z| is at least floor.
 struct ThresholdConfig {
   // The false-alarm budget as a time, > step: on normal data about one alarm per series per this long,
-  // at most. Default 1000d. Shorter = more sensitive. The same value means the same on every step.
-  Duration false_alarm_interval = std::chrono::days(1000);
+  // at most. Default 100d. Shorter = more sensitive. The same value means the same on every step.
+  Duration false_alarm_interval = std::chrono::days(100);
   // Lowest |z| that can be anomalous, > 0. Default 3. Keeps a very regular series from flagging noise.
   double floor = 3;
   // Trailing span of error history the calibration learns from, >= step. Default: the detector's

@@ -4,11 +4,14 @@
 //
 // The method is Numenta's anomaly likelihood (Ahmad, Lavin, Purdy, Agha, Neurocomputing 2017) on our own
 // raw score: r = log(1 + |z|) for each scored sample, its short mean m over the last `short_window` samples,
-// and a long-window normal model (exponentially weighted mean and variance, effective span `long_window`)
-// of those short means. The tail probability of the newest m under that model is what a sample is judged
-// by: one noisy point moves m little, a burst or a lasting shift moves it far, and a series whose errors
-// are heavy-tailed (counts, latencies) has a wide long-window spread and so does not flag on its usual
-// spikes. A single sample far out (a spike) moves m by only r / short_window, so |z| itself is judged too,
+// and a long-window model of those short means (exponentially weighted mean and variance, effective span
+// `long_window`): a gamma distribution with that mean and variance, where HTM takes a normal one. A short
+// mean of non-negative scores is as skewed as they are; for a series whose errors are mostly 0 with a few
+// far out (an error ratio of small counts), two such events in one short window are routine, and the
+// normal tail called them one in a million. The tail probability of the newest m under that model is what
+// a sample is judged by: one noisy point moves m little, a burst or a lasting shift moves it far, and a
+// series whose errors are heavy-tailed (counts, latencies) has a wide long-window spread and so does not
+// flag on its usual spikes. A single sample far out (a spike) moves m by only r / short_window, so |z| itself is judged too,
 // by peaks over threshold (Siffer et al., KDD 2017): the share of |z| above u = mean + 2 sd of |z|, and a
 // one-parameter tail for the excesses over u, exponential in |z| (the Gumbel domain: Gaussian, log-normal,
 // Poisson) or a power law (Student t, Pareto: spiky latencies), whichever gives the peaks seen the higher

@@ -65,7 +65,7 @@ TEST(ConfigLoaderTest, LoadsTheMinimalExampleWithDefaults) {
   EXPECT_EQ(d.stl, StlOptions{});
   EXPECT_EQ(d.stl.seasonal_window, 7);
   EXPECT_TRUE(d.stl.robust);
-  EXPECT_EQ(d.threshold.false_alarm_interval, 1000 * 24h);
+  EXPECT_EQ(d.threshold.false_alarm_interval, 100 * 24h);
   EXPECT_EQ(d.threshold.floor, 3);
   EXPECT_EQ(d.threshold.window, 7 * 24h) << "defaults to history";
   EXPECT_EQ(d.direction, Direction::kBoth);
