@@ -24,12 +24,6 @@ constexpr double kWidth = 1100, kHeight = 360, kLeft = 70, kRight = 20, kTop = 1
 constexpr size_t kMaxColumns = 1500;  // at most this many points per line: the page stays small
 constexpr size_t kMaxMarkers = 2000;
 
-Result<std::string> Unescape(std::string_view s) {
-  std::optional<std::string> out = DecodeFormComponent(s);
-  if (!out) return MakeError(ErrorCode::kInvalidInput, "bad percent-escape in \"" + std::string(s) + "\"");
-  return std::move(*out);
-}
-
 std::string Escape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -253,30 +247,21 @@ std::string Row(std::string_view key, const std::string& value_html) {
 Result<SeriesSelector> ParseSeriesQuery(std::string_view query) {
   SeriesSelector selector;
   bool have_detector = false;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) {
-      return MakeError(ErrorCode::kInvalidInput, "\"" + std::string(pair) + "\" is not NAME=VALUE");
-    }
-    Result<std::string> name = Unescape(pair.substr(0, eq));
-    if (!name) return tl::unexpected(name.error());
-    Result<std::string> value = Unescape(pair.substr(eq + 1));
-    if (!value) return tl::unexpected(value.error());
-    if (name->empty()) return MakeError(ErrorCode::kInvalidInput, "a label name is empty");
-    if (*name == "detector") {
+  Result<std::vector<FormField>> fields = DecodeForm(query);
+  if (!fields) return tl::unexpected(fields.error());
+  for (FormField& f : *fields) {
+    if (!f.has_value) return MakeError(ErrorCode::kInvalidInput, "\"" + f.name + "\" is not NAME=VALUE");
+    if (f.name.empty()) return MakeError(ErrorCode::kInvalidInput, "a label name is empty");
+    if (f.name == "detector") {
       if (have_detector) return MakeError(ErrorCode::kInvalidInput, "detector is given twice");
       have_detector = true;
-      selector.detector = std::move(*value);
+      selector.detector = std::move(f.value);
       continue;
     }
     for (const auto& [n, v] : selector.labels) {
-      if (n == *name) return MakeError(ErrorCode::kInvalidInput, "label " + n + " is given twice");
+      if (n == f.name) return MakeError(ErrorCode::kInvalidInput, "label " + n + " is given twice");
     }
-    selector.labels.emplace_back(std::move(*name), std::move(*value));
+    selector.labels.emplace_back(std::move(f.name), std::move(f.value));
   }
   if (!have_detector || selector.detector.empty()) {
     return MakeError(ErrorCode::kInvalidInput,
