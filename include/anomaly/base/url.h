@@ -1,5 +1,5 @@
 // Decoding of application/x-www-form-urlencoded text (query strings, form bodies), shared by every handler
-// that reads one (the score API's settings, the series page's selector).
+// that reads one (the score API's settings, the series page's selector, the series page's feedback form).
 #pragma once
 
 #include <optional>
