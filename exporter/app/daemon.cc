@@ -141,6 +141,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   };
   callbacks.episodes = [self] { return self->Episodes(); };
   callbacks.feedback = [self](const http::FeedbackRequest& r) { return self->Feedback(r); };
+  callbacks.feedback_owner = [self](const std::string& id) { return self->FeedbackOwner(id); };
   Result<std::unique_ptr<http::WebServer>> server =
       http::WebServer::Create(web, d->metrics_->registry(), d->collector_, std::move(callbacks));
   if (!server) {
@@ -390,6 +391,19 @@ http::LandingInfo Daemon::Landing() const {
   return info;
 }
 
+namespace {
+
+// The API waits at most this long for each detector's running cycle, as the series page does.
+constexpr std::chrono::seconds kEpisodesWait{2};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 Result<http::SeriesPage> Daemon::SeriesPage(const std::string& detector, const Labels& labels) const {
   std::shared_ptr<DetectorRunner> runner;
   {
@@ -401,7 +415,7 @@ Result<http::SeriesPage> Daemon::SeriesPage(const std::string& detector, const L
   if (!runner) return MakeError(ErrorCode::kInvalidInput, "no detector \"" + detector + "\" is configured now");
   // A page waits at most this long for a cycle that is scoring the detector's series, then is told to
   // retry: long enough for most cycles to finish, short enough for a person at a browser.
-  Result<SeriesCopy> copy = runner->CopySeries(labels, std::chrono::seconds(2));
+  Result<SeriesCopy> copy = runner->CopySeries(labels, NowMs(), std::chrono::seconds(2));
   if (!copy) return tl::unexpected(copy.error());
   // The fit and the page are built here, on the web worker, from the copy: the cycle is not held for them.
   scoring::ModelWorkspace workspace;
@@ -414,18 +428,6 @@ std::vector<std::shared_ptr<DetectorRunner>> Daemon::Runners() const {
   for (const std::shared_ptr<Slot>& s : slots_) runners.push_back(s->runner);
   return runners;
 }
-
-namespace {
-
-// The API waits at most this long for each detector's running cycle, as the series page does.
-constexpr std::chrono::seconds kEpisodesWait{2};
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Result<std::vector<http::EpisodeInfo>> Daemon::Episodes() const {
   std::vector<http::EpisodeInfo> out;
@@ -449,18 +451,49 @@ Result<http::EpisodeInfo> Daemon::Feedback(const http::FeedbackRequest& request)
     if (given || given.error().code != ErrorCode::kInvalidInput) return given;
   }
   std::string message = "no episode \"" + request.id + "\" among this exporter's recent episodes (GET /api/v1/episodes)";
+  const ShardFilter shard = CurrentShard();
+  if (shard.count > 1) {
+    // FeedbackOwner sent elsewhere the ids of other shards' series: this shard owns this one's.
+    message +=
+        "; this is shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) +
+        ", the one that scores its series, and it keeps no such episode (it ended long ago, or the id is "
+        "mistyped)";
+  }
+  return MakeError(ErrorCode::kInvalidInput, message);
+}
+
+ShardFilter Daemon::CurrentShard() const {
   ShardFilter shard;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (config_) shard = ShardFilter{config_->shard.index, config_->shard.count};
   }
   if (options_.shard_count > 0) shard = ShardFilter{options_.shard_index, options_.shard_count};
-  if (shard.count > 1) {
-    message += "; this is shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) +
-               ", and the series may belong to another shard: send the feedback to the shard whose "
-               "GET /api/v1/episodes lists the episode (the one that scores the series)";
+  return shard;
+}
+
+std::optional<http::FeedbackOwner> Daemon::FeedbackOwner(const std::string& id) const {
+  const ShardFilter shard = CurrentShard();
+  if (shard.count <= 1) return std::nullopt;
+  const std::optional<uint64_t> hash = EpisodeShardHash(id);
+  if (!hash) return std::nullopt;  // not an id at all: answered 404 by Feedback
+  const int owner = static_cast<int>(*hash % static_cast<uint64_t>(shard.count));
+  if (owner == shard.index) return std::nullopt;
+  return http::FeedbackOwner{.shard = owner,
+                             .count = shard.count,
+                             .this_shard = shard.index,
+                             .url = ShardUrl(options_.shard_url_template, owner)};
+}
+
+std::string ShardUrl(std::string_view url_template, int shard) {
+  std::string url(url_template);
+  const std::string index = std::to_string(shard);
+  for (size_t at = url.find(kShardPlaceholder); at != std::string::npos;
+       at = url.find(kShardPlaceholder, at + index.size())) {
+    url.replace(at, kShardPlaceholder.size(), index);
   }
-  return MakeError(ErrorCode::kInvalidInput, message);
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
 }
 
 namespace {

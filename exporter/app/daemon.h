@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -48,6 +49,11 @@ struct DaemonOptions {
   // The anomalies API's series page links are absolute under it, and anomaly_exporter_web_info carries it
   // for the alert rules' links.
   std::string external_url;
+  // --web.shard-url-template: each shard's base URL with kShardPlaceholder for its index, e.g.
+  // "http://anomaly-exporter-{shard}.anomaly-exporter-headless:10650" (the Helm chart sets it when
+  // sharded). Feedback sent to a shard that does not own the episode's series is then redirected to the
+  // owner (307); empty: answered 421 naming the owner (docs/api.md, "With shards").
+  std::string shard_url_template;
   // --storage.path: a folder where the episodes and the feedback are kept across restarts (state_file.h);
   // rewritten after every cycle that publishes and every feedback. Empty: in memory only.
   std::string storage_path;
@@ -55,6 +61,11 @@ struct DaemonOptions {
   // RangeQueryClient seam (STYLE.md B8), so that unit tests can run the daemon on a fake upstream.
   std::function<Result<std::unique_ptr<prom::RangeQueryClient>>(const prom::ClientOptions&)> new_client;
 };
+
+inline constexpr std::string_view kShardPlaceholder = "{shard}";
+// `url_template` with every kShardPlaceholder replaced by `shard`, without a trailing slash; empty for an
+// empty template.
+std::string ShardUrl(std::string_view url_template, int shard);
 
 class Daemon {
  public:
@@ -87,9 +98,14 @@ class Daemon {
   // GET /series: the page data of one series, copied from its detector's runner (series_page.h).
   Result<http::SeriesPage> SeriesPage(const std::string& detector, const Labels& labels) const;
   // GET /api/v1/episodes and POST /api/v1/episodes/{id}/feedback: every runner's episodes; the feedback
-  // goes to the runner that keeps the episode (kInvalidInput naming the shard when none does).
+  // goes to the runner that keeps the episode (kInvalidInput when none does).
   [[nodiscard]] Result<std::vector<http::EpisodeInfo>> Episodes() const;
   [[nodiscard]] Result<http::EpisodeInfo> Feedback(const http::FeedbackRequest& request);
+  // With shards, the shard that owns the episode `id` names (EpisodeShardHash modulo the shard count) when
+  // it is not this one; nullopt when this one owns it, there is one shard, or `id` is not an id.
+  std::optional<http::FeedbackOwner> FeedbackOwner(const std::string& id) const;
+  // The shard this process scores now: the flags', else the running config's.
+  ShardFilter CurrentShard() const;
   std::vector<std::shared_ptr<DetectorRunner>> Runners() const;
   // --storage.path: restores every runner from the state file (start-up), and rewrites it.
   void RestoreState();

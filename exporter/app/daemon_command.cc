@@ -84,6 +84,12 @@ int RunDaemon(std::span<const std::string_view> args) {
                   "the URL under which the exporter is reached from outside (e.g. behind a reverse proxy): the\n"
                   "series page links of /api/v1/anomalies and the alert rules are made absolute under it",
                   &options.external_url);
+  flags.AddString(
+      "web.shard-url-template", "URL",
+      "each shard's base URL, {shard} standing for its index (e.g. http://anomaly-exporter-{shard}.\n"
+      "anomaly-exporter-headless:10650): feedback sent to a shard that does not own the episode is\n"
+      "redirected there (307); not set: answered 421 naming the owning shard",
+      &options.shard_url_template);
   flags.AddString("storage.path", "DIR",
                   "a folder where episodes and feedback are kept across restarts (file DIR/state, rewritten\n"
                   "atomically); not set: in memory only",
@@ -142,6 +148,14 @@ int RunDaemon(std::span<const std::string_view> args) {
   if (!options.external_url.empty() && !options.external_url.starts_with("http://") &&
       !options.external_url.starts_with("https://")) {
     std::cerr << kProgram << ": flag --web.external-url: must be an absolute http:// or https:// URL\n";
+    return 2;
+  }
+  if (!options.shard_url_template.empty() &&
+      ((!options.shard_url_template.starts_with("http://") &&
+        !options.shard_url_template.starts_with("https://")) ||
+       options.shard_url_template.find(kShardPlaceholder) == std::string::npos)) {
+    std::cerr << kProgram << ": flag --web.shard-url-template: must be an absolute http:// or https:// URL "
+              << "holding {shard}\n";
     return 2;
   }
   options.score.max_body_bytes = static_cast<size_t>(score_max_body_bytes);

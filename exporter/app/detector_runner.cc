@@ -81,7 +81,7 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
     std::vector<series::Sample> samples;
     for (const prom::SeriesSamples& s : *answer) {
       // A multivariate detector shards by group (its group_by labels), so a group is never split.
-      if (!shard_.Owns(config_.kind == config::DetectorKind::kMultivariate ? GroupKey(s.labels) : s.labels)) continue;
+      if (!shard_.Owns(ShardKey(s.labels))) continue;
       samples.clear();
       samples.reserve(s.samples.size());
       for (const prom::Sample& p : s.samples) samples.push_back(series::Sample{p.timestamp_ms, p.value});
@@ -114,7 +114,8 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
   return reports;
 }
 
-Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, std::chrono::milliseconds wait) const {
+Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, int64_t now_ms,
+                                              std::chrono::milliseconds wait) const {
   std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
   if (!lock.try_lock_for(wait)) {
     return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
@@ -125,20 +126,23 @@ Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, std::chrono:
     return MakeError(ErrorCode::kInvalidInput, "detector \"" + config_.name + "\" holds no series " +
                                                    LabelsToString(labels) + " any more");
   }
+  std::vector<http::EpisodeInfo> episodes;
+  for (const EpisodeRecord& e : episodes_.Of(labels)) episodes.push_back(EpisodeInfoOf(labels, e, now_ms));
   return SeriesCopy{.window = entry->window,
                     .level_shifts = entry->level_shifts,
                     .anomalous_slots = entry->baseline_excluded,
                     .model = entry->model,
                     .verdict = entry->verdict,
-                    .episodes = episodes_.Of(labels),
+                    .episodes = std::move(episodes),
                     .step = core_.options().store.step,
-                    .params = core_.options().evaluate.model};
+                    .params = core_.options().evaluate.model,
+                    .margin = series::FeedbackMarginAt(*entry, now_ms)};
 }
 
 http::EpisodeInfo DetectorRunner::EpisodeInfoOf(const Labels& labels, const EpisodeRecord& record,
                                                 int64_t now_ms) const {
   const series::SeriesEntry* entry = core_.store().Find(labels);
-  return http::EpisodeInfo{.id = EpisodeId(config_.name, labels, record.start_ms),
+  return http::EpisodeInfo{.id = EpisodeId(config_.name, ShardKey(labels), labels, record.start_ms),
                            .detector = config_.name,
                            .labels = labels,
                            .start_ms = record.start_ms,
@@ -173,7 +177,7 @@ Result<http::EpisodeInfo> DetectorRunner::GiveFeedback(const http::FeedbackReque
   const Labels* labels = nullptr;
   int64_t start_ms = 0;
   episodes_.ForEach([&](const Labels& l, const EpisodeRecord& e) {
-    if (labels == nullptr && EpisodeId(config_.name, l, e.start_ms) == request.id) {
+    if (labels == nullptr && EpisodeId(config_.name, ShardKey(l), l, e.start_ms) == request.id) {
       labels = &l;
       start_ms = e.start_ms;
     }
@@ -236,7 +240,7 @@ void DetectorRunner::RestoreState(std::vector<StoredSeries> state) {
   std::lock_guard<std::timed_mutex> lock(core_mu_);
   storing_ = true;
   for (StoredSeries& s : state) {
-    if (!shard_.Owns(s.labels)) continue;  // the shards changed: another one scores it now
+    if (!shard_.Owns(ShardKey(s.labels))) continue;  // the shards changed: another one scores it now
     if (s.margin > 0) pending_margins_[s.labels] = PendingMargin{s.margin, s.margin_ms};
     episodes_.Restore(s.labels, std::move(s.episodes));
   }
@@ -304,6 +308,10 @@ std::string MemberName(const Labels& member) {
 }
 
 }  // namespace
+
+Labels DetectorRunner::ShardKey(const Labels& labels) const {
+  return config_.kind == config::DetectorKind::kMultivariate ? GroupKey(labels) : labels;
+}
 
 Labels DetectorRunner::GroupKey(const Labels& labels) const {
   Labels key;

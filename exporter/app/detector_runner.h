@@ -64,10 +64,12 @@ class DetectorRunner {
   void SetClient(std::shared_ptr<prom::RangeQueryClient> client) { client_.store(std::move(client)); }
 
   // The series page's copy of the series with exactly `labels` (the series' own labels, as in the
-  // snapshot). Waits up to `wait` for a cycle that holds the core, then kTimeout ("the cycle is running");
-  // kInvalidInput when this detector holds no such series (it expired, or another shard owns it). The
-  // copy is bounded by the window's capacity; the core is held for the copy only.
-  [[nodiscard]] Result<SeriesCopy> CopySeries(const Labels& labels, std::chrono::milliseconds wait) const;
+  // snapshot), its episodes and feedback margin as of now_ms. Waits up to `wait` for a cycle that holds the
+  // core, then kTimeout ("the cycle is running"); kInvalidInput when this detector holds no such series (it
+  // expired, or another shard owns it). The copy is bounded by the window's capacity; the core is held for
+  // the copy only.
+  [[nodiscard]] Result<SeriesCopy> CopySeries(const Labels& labels, int64_t now_ms,
+                                              std::chrono::milliseconds wait) const;
 
   // GET /api/v1/episodes: this detector's kept episodes (EpisodeLog), each with its id and the series'
   // feedback margin at now_ms. Waits up to `wait` for a running cycle, then kTimeout, as CopySeries.
@@ -110,6 +112,9 @@ class DetectorRunner {
   void JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members);
   // The labels of a series' group: those named by group_by.
   Labels GroupKey(const Labels& labels) const;
+  // What ShardFilter hashes for a series: its labels, or for kind multivariate its group's (a group is
+  // never split across shards).
+  Labels ShardKey(const Labels& labels) const;
 
   // Constant after construction.
   const config::DetectorConfig config_;

@@ -35,7 +35,8 @@ void EpisodeLog::Observe(const Labels& labels, const scoring::Verdict& v) {
   }
 }
 
-std::string EpisodeId(std::string_view detector, const Labels& labels, int64_t start_ms) {
+std::string EpisodeId(std::string_view detector, const Labels& shard_key, const Labels& labels,
+                      int64_t start_ms) {
   uint64_t h = HashLabels(labels);
   auto mix = [&h](std::string_view s) {
     for (unsigned char c : s) {
@@ -47,9 +48,22 @@ std::string EpisodeId(std::string_view detector, const Labels& labels, int64_t s
   };
   mix(detector);
   mix(std::to_string(start_ms));
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  char out[33];
+  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(HashLabels(shard_key)),
+                static_cast<unsigned long long>(h));
   return out;
+}
+
+std::optional<uint64_t> EpisodeShardHash(std::string_view id) {
+  if (id.size() != 32) return std::nullopt;
+  uint64_t h = 0;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    if (i < 16) h = h << 4 | static_cast<uint64_t>(digit);
+  }
+  return h;
 }
 
 void EpisodeLog::ForEach(const std::function<void(const Labels&, const EpisodeRecord&)>& fn) const {

@@ -29,9 +29,15 @@ struct EpisodeRecord {
   std::optional<http::EpisodeFeedback> feedback = {};  // the latest given (POST /api/v1/episodes/{id}/feedback)
 };
 
-// The episode's id in the API: 16 hex digits of a 64-bit FNV-1a hash of the detector, the series' labels
-// (HashLabels) and the start, so the same episode has the same id after a restart that rebuilds it.
-std::string EpisodeId(std::string_view detector, const Labels& labels, int64_t start_ms);
+// The episode's id in the API: 32 hex digits, the shard key's hash (HashLabels(shard_key), which ShardFilter
+// takes modulo the shard count: the series' labels, or a multivariate detector's group labels) and then a
+// 64-bit FNV-1a hash of the detector, the series' labels and the start. The same episode has the same id
+// after a restart that rebuilds it, and any shard can tell from an id which shard owns its series
+// (EpisodeShardHash), whatever the shard count.
+std::string EpisodeId(std::string_view detector, const Labels& shard_key, const Labels& labels,
+                      int64_t start_ms);
+// The shard key's hash an id carries (its first 16 hex digits); nullopt for a string not shaped like an id.
+std::optional<uint64_t> EpisodeShardHash(std::string_view id);
 
 class EpisodeLog {
  public:

@@ -22,13 +22,6 @@ namespace {
 
 tl::unexpected<Error> Bad(std::string message) { return MakeError(ErrorCode::kInvalidInput, std::move(message)); }
 
-// application/x-www-form-urlencoded decoding: %XX and '+' for a space.
-Result<std::string> Decode(std::string_view s) {
-  std::optional<std::string> out = DecodeFormComponent(s);
-  if (!out) return Bad("bad percent-encoding in the query string \"" + std::string(s) + "\"");
-  return std::move(*out);
-}
-
 std::string ParameterNames() {
   std::string out;
   for (const DetectorFlagInfo& info : DetectorFlagInfos()) {
@@ -43,22 +36,15 @@ std::string ParameterNames() {
 Result<DetectorFlags> ParseParameters(std::string_view query) {
   DetectorFlags flags;
   std::set<std::string> seen;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    Result<std::string> name = Decode(pair.substr(0, eq));
-    if (!name) return tl::unexpected(name.error());
-    Result<std::string> value = Decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!value) return tl::unexpected(value.error());
-    std::optional<std::string>* slot = flags.Find(*name);
-    if (slot == nullptr || name->find('-') != std::string::npos) {
-      return Bad("unknown parameter \"" + *name + "\"; the detector settings are: " + ParameterNames());
+  Result<std::vector<FormField>> fields = DecodeForm(query);
+  if (!fields) return tl::unexpected(fields.error().WithContext("the query string"));
+  for (FormField& f : *fields) {
+    std::optional<std::string>* slot = flags.Find(f.name);
+    if (slot == nullptr || f.name.find('-') != std::string::npos) {
+      return Bad("unknown parameter \"" + f.name + "\"; the detector settings are: " + ParameterNames());
     }
-    if (!seen.insert(*name).second) return Bad("parameter \"" + *name + "\" given twice");
-    *slot = std::move(*value);
+    if (!seen.insert(f.name).second) return Bad("parameter \"" + f.name + "\" given twice");
+    *slot = std::move(f.value);
   }
   if (flags.stl_periodic && *flags.stl_periodic != "true" && *flags.stl_periodic != "false") {
     return Bad("stl_periodic: must be true or false, got \"" + *flags.stl_periodic + "\"");

@@ -16,6 +16,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 http::SeriesPage BuildSeriesPage(const SeriesCopy& copy, scoring::ModelWorkspace& workspace) {
   http::SeriesPage page;
   page.step_ms = copy.step.count();
+  page.margin = copy.margin;
   const series::SampleWindow& w = copy.window;
   if (w.empty()) {
     page.note = "The detector holds no samples of this series.";
@@ -35,9 +36,9 @@ http::SeriesPage BuildSeriesPage(const SeriesCopy& copy, scoring::ModelWorkspace
     p.anomalous = anomalous != copy.anomalous_slots.end() && *anomalous == slot;
     page.points.push_back(p);
   }
-  for (const EpisodeRecord& e : copy.episodes) {
+  for (const http::EpisodeInfo& e : copy.episodes) {
     if (e.end_ms == 0 || e.end_ms >= page.points.front().timestamp_ms) {
-      page.episodes.push_back(http::SeriesEpisode{e.start_ms, e.end_ms, e.peak_score});
+      page.episodes.push_back(http::SeriesEpisode{e.start_ms, e.end_ms, e.peak_score, e.id, e.feedback});
     }
   }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "anomaly/http/episodes.h"
 #include "anomaly/http/series_page.h"
 #include "anomaly/scoring/model.h"
 #include "anomaly/scoring/verdict.h"
@@ -31,9 +32,10 @@ struct SeriesCopy {
   std::vector<int64_t> anomalous_slots;               // SeriesEntry::baseline_excluded: scored anomalous
   std::shared_ptr<const scoring::FittedModel> model;  // null before the first fit (immutable, shared)
   scoring::Verdict verdict;
-  std::vector<EpisodeRecord> episodes;
+  std::vector<http::EpisodeInfo> episodes;  // oldest first, with their ids and feedback (as the API shows)
   std::chrono::milliseconds step{60'000};
   scoring::ModelParams params;  // the detector's, for the fit drawn
+  double margin = 0;            // the series' feedback margin at the copy (0: none)
 };
 
 // The window as points, the model fitted on it (scoring::FittedValues, with the series' periods and level

@@ -1,5 +1,7 @@
 #include "anomaly/base/url.h"
 
+#include <utility>
+
 namespace anomaly {
 namespace {
 
@@ -28,6 +30,27 @@ std::optional<std::string> DecodeFormComponent(std::string_view s) {
     }
   }
   return out;
+}
+
+Result<std::vector<FormField>> DecodeForm(std::string_view text) {
+  std::vector<FormField> fields;
+  while (!text.empty()) {
+    const size_t amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    FormField field;
+    field.has_value = eq != std::string_view::npos;
+    for (auto [part, out] : {std::pair{pair.substr(0, eq), &field.name},
+                             std::pair{field.has_value ? pair.substr(eq + 1) : std::string_view(), &field.value}}) {
+      std::optional<std::string> decoded = DecodeFormComponent(part);
+      if (!decoded) return MakeError(ErrorCode::kInvalidInput, "bad percent-escape in \"" + std::string(part) + "\"");
+      *out = std::move(*decoded);
+    }
+    fields.push_back(std::move(field));
+  }
+  return fields;
 }
 
 }  // namespace anomaly

@@ -6,8 +6,20 @@
 #include <tuple>
 #include <utility>
 
+#include "anomaly/base/url.h"
+#include "exporter/http/series_page.h"
+
 namespace anomaly::http {
 namespace {
+
+Status CheckComment(const std::string& comment) {
+  if (comment.size() <= kMaxFeedbackComment) return {};
+  return MakeError(ErrorCode::kInvalidInput, "\"comment\" is " + std::to_string(comment.size()) +
+                                                 " bytes; at most " + std::to_string(kMaxFeedbackComment) +
+                                                 " are accepted");
+}
+
+constexpr std::string_view kBadVerdict = "\"verdict\" must be \"false_positive\" or \"true_positive\"";
 
 nlohmann::ordered_json Number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
@@ -91,19 +103,13 @@ Result<FeedbackRequest> DecodeFeedback(std::string id, std::string_view body) {
     if (key == "verdict") {
       const std::optional<FeedbackVerdict> v =
           value.is_string() ? ParseFeedbackVerdict(value.get_ref<const std::string&>()) : std::nullopt;
-      if (!v)
-        return MakeError(ErrorCode::kInvalidInput,
-                         "\"verdict\" must be \"false_positive\" or \"true_positive\"");
+      if (!v) return MakeError(ErrorCode::kInvalidInput, std::string(kBadVerdict));
       request.verdict = *v;
       has_verdict = true;
     } else if (key == "comment") {
       if (!value.is_string()) return MakeError(ErrorCode::kInvalidInput, "\"comment\" must be a string");
       request.comment = value.get<std::string>();
-      if (request.comment.size() > kMaxFeedbackComment) {
-        return MakeError(ErrorCode::kInvalidInput,
-                         "\"comment\" is " + std::to_string(request.comment.size()) + " bytes; at most " +
-                             std::to_string(kMaxFeedbackComment) + " are accepted");
-      }
+      if (Status ok = CheckComment(request.comment); !ok) return tl::unexpected(ok.error());
     } else {
       return MakeError(ErrorCode::kInvalidInput,
                        "unknown key \"" + key + "\"; the keys are verdict and comment");
@@ -111,6 +117,44 @@ Result<FeedbackRequest> DecodeFeedback(std::string id, std::string_view body) {
   }
   if (!has_verdict) return MakeError(ErrorCode::kInvalidInput, "\"verdict\" is missing");
   return request;
+}
+
+bool IsSeriesReturnPath(std::string_view path) {
+  if (!path.starts_with(kSeriesPath)) return false;
+  if (path.size() > kSeriesPath.size() && path[kSeriesPath.size()] != '?') return false;
+  for (unsigned char c : path) {
+    if (c <= 0x20 || c == 0x7f || c == '\\') return false;
+  }
+  return true;
+}
+
+Result<FeedbackForm> DecodeFeedbackForm(std::string id, std::string_view body) {
+  FeedbackForm form;
+  form.request.id = std::move(id);
+  bool has_verdict = false;
+  Result<std::vector<FormField>> fields = DecodeForm(body);
+  if (!fields) return tl::unexpected(fields.error());
+  for (FormField& f : *fields) {
+    if (f.name == "verdict") {
+      const std::optional<FeedbackVerdict> v = ParseFeedbackVerdict(f.value);
+      if (!v) return MakeError(ErrorCode::kInvalidInput, std::string(kBadVerdict));
+      form.request.verdict = *v;
+      has_verdict = true;
+    } else if (f.name == "comment") {
+      if (Status ok = CheckComment(f.value); !ok) return tl::unexpected(ok.error());
+      form.request.comment = std::move(f.value);
+    } else if (f.name == "return") {
+      if (!IsSeriesReturnPath(f.value)) {
+        return MakeError(ErrorCode::kInvalidInput, "\"return\" must be a series page path (/series?...)");
+      }
+      form.return_path = std::move(f.value);
+    } else {
+      return MakeError(ErrorCode::kInvalidInput, "unknown field \"" + f.name.substr(0, 64) +
+                                                     "\"; the fields are verdict, comment and return");
+    }
+  }
+  if (!has_verdict) return MakeError(ErrorCode::kInvalidInput, "\"verdict\" is missing");
+  return form;
 }
 
 }  // namespace anomaly::http

@@ -26,4 +26,18 @@ std::optional<std::string> FeedbackEpisodeId(std::string_view path);
 // at most kMaxFeedbackComment bytes; no other key). kInvalidInput naming what is wrong.
 [[nodiscard]] Result<FeedbackRequest> DecodeFeedback(std::string id, std::string_view body);
 
+// A feedback posted by the series page's form (application/x-www-form-urlencoded): verdict, comment (as in
+// the JSON body, an empty comment is none) and `return`, the page to go back to. kInvalidInput naming the
+// field for a bad escape, a bad or missing verdict, a long comment, an unknown field, or a `return` that
+// is not a relative series page path (IsSeriesReturnPath).
+struct FeedbackForm {
+  FeedbackRequest request;
+  std::string return_path;  // empty: none given
+};
+[[nodiscard]] Result<FeedbackForm> DecodeFeedbackForm(std::string id, std::string_view body);
+
+// Whether `path` may be a form's redirect target: "/series" or "/series?...", with no scheme, host, '\\',
+// control character or space, so the 303 cannot lead off this exporter (an open redirect).
+bool IsSeriesReturnPath(std::string_view path);
+
 }  // namespace anomaly::http

@@ -79,7 +79,67 @@ Response Closing(Response r) {
 
 std::string Bytes(size_t n) { return std::to_string(n) + " bytes"; }
 
+constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
+
+// "https://host:port/path" -> "host:port", lowercased; empty when `url` has no http(s) scheme.
+std::string Authority(std::string_view url) {
+  const std::string lower = Lower(url);
+  std::string_view rest(lower);
+  if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else {
+    return "";
+  }
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  return std::string(rest.substr(rest.find('@') == std::string_view::npos ? 0 : rest.find('@') + 1));
+}
+
+// "host:80" and "host:443" -> "host": a browser leaves the default port out of Origin, a client may put
+// it in Host.
+std::string_view WithoutDefaultPort(std::string_view authority) {
+  for (std::string_view port : {std::string_view(":80"), std::string_view(":443")}) {
+    if (authority.ends_with(port)) authority.remove_suffix(port.size());
+  }
+  return authority;
+}
+
+// A feedback for an episode another shard owns: 307 to the same path on the owner when its URL is known
+// (307, not 303: the client posts the same body again), else 421. Both name the owner in Prometheus'
+// error shape, with the shard indexes in "data".
+Response Misdirected(const FeedbackOwner& owner, std::string_view path) {
+  const std::string message = "the episode's series belongs to shard " + std::to_string(owner.shard) +
+                              " of " + std::to_string(owner.count) + ", not to this one (shard " +
+                              std::to_string(owner.this_shard) + "): send the feedback to shard " +
+                              std::to_string(owner.shard) +
+                              (owner.url.empty() ? std::string() : " at " + owner.url);
+  Response r;
+  r.status = owner.url.empty() ? 421 : 307;
+  r.content_type = "application/json";
+  const nlohmann::ordered_json body = {
+      {"status", "error"},
+      {"errorType", "misdirected"},
+      {"error", message},
+      {"data",
+       {{"shard", owner.shard},
+        {"shard_count", owner.count},
+        {"this_shard", owner.this_shard},
+        {"url", owner.url.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(owner.url)}}}};
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  if (!owner.url.empty()) r.headers.emplace_back("Location", owner.url + std::string(path));
+  return r;
+}
+
 }  // namespace
+
+bool SameOrigin(const Request& request) {
+  const std::string_view source = !request.origin.empty() ? request.origin : request.referer;
+  if (source.empty()) return true;
+  const std::string authority = Authority(source);
+  const std::string host = Lower(request.host);
+  return !authority.empty() && WithoutDefaultPort(authority) == WithoutDefaultPort(host);
+}
 
 Response ApiError(int status, std::string_view error_type, std::string_view message) {
   Response r;
@@ -461,6 +521,23 @@ Response Router::Feedback(const Request& request, std::string id) const {
     return Closing(ApiError(413, "bad_data", "the body is " + Bytes(*request.content_length) + "; at most " +
                                                  Bytes(kMaxFeedbackBody) + " are accepted"));
   }
+  // A foreign page can make a signed-in browser post to us (CSRF): a form (the series page's own buttons
+  // are one) or, as any body was taken for JSON before forms were, a text/plain form whose one field
+  // spells a JSON object. Only a cross-origin application/json post needs a CORS preflight (never
+  // granted), but checking every feedback costs nothing: scripts and curl send no Origin or Referer.
+  if (!SameOrigin(request)) {
+    return Closing(
+        ApiError(403, "forbidden",
+                 "feedback must come from this exporter's own pages or a client without a browser: "
+                 "Origin or Referer names another host than \"" +
+                     request.host + "\""));
+  }
+  const bool form = MediaType(request.content_type) == kFormContentType;
+  if (callbacks_.feedback_owner) {
+    if (std::optional<FeedbackOwner> owner = callbacks_.feedback_owner(id)) {
+      return Closing(Misdirected(*owner, request.path));
+    }
+  }
   std::string body;
   if (request.read_body) {
     Result<std::string> read = request.read_body(kMaxFeedbackBody);
@@ -470,7 +547,13 @@ Response Router::Feedback(const Request& request, std::string id) const {
     if (!read) return Closing(ApiError(400, "bad_data", "reading the body failed: " + read.error().message));
     body = std::move(*read);
   }
-  Result<FeedbackRequest> feedback = DecodeFeedback(std::move(id), body);
+  std::string return_path;
+  Result<FeedbackRequest> feedback =
+      form ? DecodeFeedbackForm(std::move(id), body).map([&return_path](FeedbackForm f) {
+        return_path = std::move(f.return_path);
+        return std::move(f.request);
+      })
+           : DecodeFeedback(std::move(id), body);
   if (!feedback) return ApiError(400, "bad_data", feedback.error().message);
   Result<EpisodeInfo> episode = callbacks_.feedback(*feedback);
   if (!episode) {
@@ -485,6 +568,14 @@ Response Router::Feedback(const Request& request, std::string id) const {
     return ApiError(500, "internal", e.message);
   }
   Response r;
+  if (form) {
+    // Post/Redirect/Get: the browser shows the series page again, now with the feedback, and a reload
+    // does not post twice.
+    r.status = 303;
+    r.headers.emplace_back("Location", return_path.empty() ? std::string("/") : return_path);
+    r.body = "See Other\n";
+    return r;
+  }
   r.content_type = "application/json";
   r.body = RenderEpisodeJson(*episode);
   return r;

@@ -29,6 +29,11 @@ struct Request {
   std::string authorization = {};  // the Authorization header; empty when absent. Never logged
   std::string content_type = {};   // the Content-Type header; empty when absent
   std::string accept = {};         // the Accept header; empty when absent
+  // Origin, Referer and Host: a feedback is refused when its Origin (or, without one, its Referer) names
+  // another host than Host: a cross-site post (docs/security.md). Empty when absent.
+  std::string origin = {};
+  std::string referer = {};
+  std::string host = {};
   std::optional<uint64_t> content_length = {};  // Content-Length; nullopt when absent (chunked or none)
   // Reads the body, at most `limit` bytes, on demand (only POST /api/v1/score reads one, after its checks):
   // kInvalidInput when the body is longer than `limit`, kInternal when the connection fails. Empty: no body.
@@ -131,6 +136,10 @@ class Router {
   static constexpr int kMaxSeriesPages = 2;
   mutable std::atomic<int> series_pages_in_flight_{0};
 };
+
+// Whether a request's Origin, else its Referer, names the host the request was sent to (Host): true when
+// neither is given (not a browser's cross-site form), false for Origin "null" or an unparseable one.
+bool SameOrigin(const Request& request);
 
 // True when `query` ("a=1&all=1") sets `key` to 1 or true.
 bool QueryFlag(std::string_view query, std::string_view key);

@@ -13,6 +13,7 @@
 #include "anomaly/base/labels.h"
 #include "anomaly/base/url.h"
 #include "anomaly/exposition/anomaly_collector.h"
+#include "anomaly/http/episodes.h"
 
 namespace anomaly::http {
 namespace {
@@ -23,12 +24,6 @@ using exposition::SeriesReport;
 constexpr double kWidth = 1100, kHeight = 360, kLeft = 70, kRight = 20, kTop = 16, kBottom = 36;
 constexpr size_t kMaxColumns = 1500;  // at most this many points per line: the page stays small
 constexpr size_t kMaxMarkers = 2000;
-
-Result<std::string> Unescape(std::string_view s) {
-  std::optional<std::string> out = DecodeFormComponent(s);
-  if (!out) return MakeError(ErrorCode::kInvalidInput, "bad percent-escape in \"" + std::string(s) + "\"");
-  return std::move(*out);
-}
 
 std::string Escape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -225,7 +220,8 @@ std::string Chart(const SeriesPage& page) {
   return svg;
 }
 
-constexpr std::string_view kStyle = R"(body{font-family:sans-serif;margin:24px;color:#222;background:#fff;max-width:1400px}
+constexpr std::string_view kStyle =
+    R"(body{font-family:sans-serif;margin:24px;color:#222;background:#fff;max-width:1400px}
 h1{font-size:20px}h2{font-size:16px;margin-top:24px}code{font-size:13px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:3px 10px;text-align:left}
 th{background:#f3f3f3;font-weight:normal}
@@ -235,6 +231,8 @@ th{background:#f3f3f3;font-weight:normal}
 .grid{stroke:#e5e5e5}.axis{font-size:11px;fill:#555}
 .legend span{display:inline-block;margin-right:18px}.sw{display:inline-block;width:14px;height:10px;margin-right:5px}
 .flagged{color:#a50f15;font-weight:bold}.note{color:#8c510a}
+.feedback{display:flex;flex-wrap:wrap;gap:4px;margin:0}.feedback input[type=text]{width:14em}
+.fb-false_positive{color:#8c510a;font-weight:bold}.fb-true_positive{color:#a50f15;font-weight:bold}
 )";
 
 std::string Head(std::string_view title) {
@@ -248,35 +246,77 @@ std::string Row(std::string_view key, const std::string& value_html) {
   return "<tr><th>" + std::string(key) + "</th><td>" + value_html + "</td></tr>\n";
 }
 
+// The effect of false positives on the decision (docs/api.md): the score a sample needs.
+std::string MarginText(double margin) {
+  if (!(margin > 0))
+    return "0: the score needs to reach 1 (no false positive given, or its margin has faded)";
+  return "+" + EscapeHtml(Number(margin)) + ": the score needs to reach " + EscapeHtml(Number(1 + margin)) +
+         " (raised by a false positive, fading back over time)";
+}
+
+std::string FeedbackText(const std::optional<EpisodeFeedback>& feedback) {
+  if (!feedback) return "none";
+  std::string text =
+      "<span class=\"fb-" + std::string(FeedbackVerdictName(feedback->verdict)) + "\">" +
+      (feedback->verdict == FeedbackVerdict::kFalsePositive ? "false positive" : "true positive") +
+      "</span>, " + Utc(feedback->at_ms) + " UTC";
+  if (!feedback->comment.empty()) text += ": &ldquo;" + EscapeHtml(feedback->comment) + "&rdquo;";
+  return text;
+}
+
+// Two buttons in one plain form (no script): it posts verdict, comment and the page to come back to,
+// form-encoded, to the episode's feedback endpoint, which answers 303 back here (docs/ui.md).
+std::string FeedbackFormHtml(const SeriesEpisode& e, std::string_view return_path) {
+  return "<form class=\"feedback\" method=\"post\" action=\"" +
+         EscapeHtml(std::string(kEpisodesPath) + "/" + Escape(e.id) + "/feedback") + "\">" +
+         "<input type=\"hidden\" name=\"return\" value=\"" + EscapeHtml(return_path) + "\">" +
+         "<input type=\"text\" name=\"comment\" maxlength=\"" + std::to_string(kMaxFeedbackComment) +
+         "\" placeholder=\"comment (optional)\" aria-label=\"comment\">" +
+         "<button type=\"submit\" name=\"verdict\" value=\"false_positive\">False positive</button>" +
+         "<button type=\"submit\" name=\"verdict\" value=\"true_positive\">True positive</button></form>";
+}
+
+std::string EpisodesSection(const SeriesPage& page, int64_t now_ms, std::string_view return_path) {
+  std::string html = "<h2>Flagged episodes (" + std::to_string(page.episodes.size()) + ")</h2>\n";
+  if (page.episodes.empty()) return html + "<p>None seen by this process in the window.</p>\n";
+  html +=
+      "<p>A false positive makes this series less sensitive (the feedback margin above); a true positive "
+      "keeps it as it is.</p>\n";
+  html +=
+      "<table class=\"episodes\">\n<tr><th>episode</th><th>start (UTC)</th><th>end "
+      "(UTC)</th><th>duration</th>"
+      "<th>peak score</th><th>feedback</th><th>give feedback</th></tr>\n";
+  for (auto it = page.episodes.rbegin(); it != page.episodes.rend(); ++it) {
+    const int64_t end = it->end_ms > 0 ? it->end_ms : now_ms;
+    html += "<tr><td><code>" + EscapeHtml(it->id) + "</code></td><td>" + Utc(it->start_ms) + "</td><td>" +
+            (it->end_ms > 0 ? Utc(it->end_ms) : "open") + "</td><td>" +
+            Span(std::max<int64_t>(0, end - it->start_ms)) + "</td><td>" +
+            EscapeHtml(Number(it->peak_score)) + "</td><td>" + FeedbackText(it->feedback) + "</td><td>" +
+            (it->id.empty() ? std::string("n/a") : FeedbackFormHtml(*it, return_path)) + "</td></tr>\n";
+  }
+  return html + "</table>\n";
+}
+
 }  // namespace
 
 Result<SeriesSelector> ParseSeriesQuery(std::string_view query) {
   SeriesSelector selector;
   bool have_detector = false;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) {
-      return MakeError(ErrorCode::kInvalidInput, "\"" + std::string(pair) + "\" is not NAME=VALUE");
-    }
-    Result<std::string> name = Unescape(pair.substr(0, eq));
-    if (!name) return tl::unexpected(name.error());
-    Result<std::string> value = Unescape(pair.substr(eq + 1));
-    if (!value) return tl::unexpected(value.error());
-    if (name->empty()) return MakeError(ErrorCode::kInvalidInput, "a label name is empty");
-    if (*name == "detector") {
+  Result<std::vector<FormField>> fields = DecodeForm(query);
+  if (!fields) return tl::unexpected(fields.error());
+  for (FormField& f : *fields) {
+    if (!f.has_value) return MakeError(ErrorCode::kInvalidInput, "\"" + f.name + "\" is not NAME=VALUE");
+    if (f.name.empty()) return MakeError(ErrorCode::kInvalidInput, "a label name is empty");
+    if (f.name == "detector") {
       if (have_detector) return MakeError(ErrorCode::kInvalidInput, "detector is given twice");
       have_detector = true;
-      selector.detector = std::move(*value);
+      selector.detector = std::move(f.value);
       continue;
     }
     for (const auto& [n, v] : selector.labels) {
-      if (n == *name) return MakeError(ErrorCode::kInvalidInput, "label " + n + " is given twice");
+      if (n == f.name) return MakeError(ErrorCode::kInvalidInput, "label " + n + " is given twice");
     }
-    selector.labels.emplace_back(std::move(*name), std::move(*value));
+    selector.labels.emplace_back(std::move(f.name), std::move(f.value));
   }
   if (!have_detector || selector.detector.empty()) {
     return MakeError(ErrorCode::kInvalidInput,
@@ -358,6 +398,7 @@ std::string RenderSeriesPage(const SeriesReport& report, const SeriesPage* page,
     html += Row("band", EscapeHtml(Number(v.lower)) + " &hellip; " + EscapeHtml(Number(v.upper)));
     html += Row("z-score", EscapeHtml(Number(v.zscore)));
     html += Row("threshold (|z| needed)", EscapeHtml(Number(v.threshold)));
+    if (page != nullptr) html += Row("feedback margin", MarginText(page->margin));
     html += Row("score (&ge; 1 is anomalous)", EscapeHtml(Number(v.score)));
     html += Row("flag", v.anomalous ? "1" : "0");
   }
@@ -373,21 +414,7 @@ std::string RenderSeriesPage(const SeriesReport& report, const SeriesPage* page,
   }
   html += "</table>\n";
 
-  if (page != nullptr) {
-    html += "<h2>Flagged episodes (" + std::to_string(page->episodes.size()) + ")</h2>\n";
-    if (page->episodes.empty()) {
-      html += "<p>None seen by this process in the window.</p>\n";
-    } else {
-      html += "<table>\n<tr><th>start (UTC)</th><th>end (UTC)</th><th>duration</th><th>peak score</th></tr>\n";
-      for (auto it = page->episodes.rbegin(); it != page->episodes.rend(); ++it) {
-        const int64_t end = it->end_ms > 0 ? it->end_ms : v.timestamp_ms;
-        html += "<tr><td>" + Utc(it->start_ms) + "</td><td>" + (it->end_ms > 0 ? Utc(it->end_ms) : "open") +
-                "</td><td>" + Span(std::max<int64_t>(0, end - it->start_ms)) + "</td><td>" +
-                EscapeHtml(Number(it->peak_score)) + "</td></tr>\n";
-      }
-      html += "</table>\n";
-    }
-  }
+  if (page != nullptr) html += EpisodesSection(*page, v.timestamp_ms, SeriesPath(report));
   html += "<p><a href=\"/\">All detectors and current anomalies</a> &middot; <a href=\"/api/v1/anomalies\">"
           "/api/v1/anomalies</a></p>\n</body>\n</html>\n";
   return html;

@@ -201,6 +201,9 @@ struct WebServer::Impl {
       request.authorization = Header(conn, "Authorization");
       request.content_type = Header(conn, "Content-Type");
       request.accept = Header(conn, "Accept");
+      request.origin = Header(conn, "Origin");
+      request.referer = Header(conn, "Referer");
+      request.host = Header(conn, "Host");
       if (info->content_length >= 0) request.content_length = static_cast<uint64_t>(info->content_length);
       request.read_body = [conn](size_t limit) { return ReadBody(conn, limit); };
       const Response response = self->router.Serve(request);

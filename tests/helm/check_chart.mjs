@@ -375,8 +375,14 @@ function checkRender(args) {
           "SHARD_INDEX from the pod-index label");
     const headless = services.find((s) => s.spec.clusterIP === "None");
     check(headless && w.spec.serviceName === headless.metadata.name, "StatefulSet serviceName is the headless Service");
+    // Misdirected feedback is redirected to the owning pod: <statefulset>-<k>.<headless>.<namespace>.svc.
+    const scheme = want.web?.tls ? "https" : "http";
+    const template = `--web.shard-url-template=${scheme}://${w.metadata.name}-{shard}.${headless?.metadata.name}.` +
+                     `${w.metadata.namespace}.svc:${port?.containerPort}`;
+    check(c.args.includes(template), `shard URL template: want ${template}`);
   } else {
-    check(!c.args.some((a) => a.startsWith("--shard.")), "no shard flags unsharded");
+    check(!c.args.some((a) => a.startsWith("--shard.") || a.startsWith("--web.shard-url-template")),
+          "no shard flags unsharded");
   }
   // The exporter config: from the ConfigMap the pod mounts, with the chart-owned secret paths.
   const cm = byKind(docs, "ConfigMap").find((m) => m.data?.["anomaly.yml"] !== undefined);

@@ -3,14 +3,17 @@
 // /api/v1/anomalies gives (absolute under --web.external-url), 404 and 400 for selectors that name no
 // series or several, and rendered by headless Debian chromium at several window sizes, each PNG decoded
 // (python3 stdlib) to check that the page is not blank and that the chart drew: the value line, the band
-// and the flagged episode's shading.
-#include <ctime>
-#include <sstream>
-#include <string>
-
+// and the flagged episode's shading. Its feedback buttons are a plain form: posted as a browser posts it,
+// the answer is 303 back to the page, which then shows the feedback and the series' margin.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cctype>
+#include <ctime>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <utility>
 
 #include "support/child_process.h"
 #include "support/eventually.h"
@@ -126,8 +129,16 @@ class SeriesPageTest : public ::testing::Test {
 
   static std::string Url(const std::string& path) { return "http://127.0.0.1:" + std::to_string(port_) + path; }
 
-  // The flagged checkout series' page path, from the anomalies API's link.
+  // The flagged checkout series' page path, from the anomalies API's link. Kept once found: a false
+  // positive given by a test may unflag the series.
   static std::string CheckoutPath() {
+    static std::string found;
+    if (!found.empty()) return found;
+    std::string path = FindCheckoutPath();
+    if (path.starts_with("/series?")) found = path;
+    return path;
+  }
+  static std::string FindCheckoutPath() {
     auto r = HttpGet(Url("/api/v1/anomalies"));
     if (!r || r->status != 200) return "";
     const nlohmann::json body = nlohmann::json::parse(r->body);
@@ -183,6 +194,91 @@ TEST_F(SeriesPageTest, SelectorsNamingNoSeriesOrSeveralAreRefused) {
   r = HttpGet(Url("/series"));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 400);
+}
+
+// The text between `after` and the next `until` in `html`, from `from` on; empty when absent.
+std::string Between(const std::string& html, const std::string& after, char until, size_t from = 0) {
+  const size_t a = html.find(after, from);
+  if (a == std::string::npos) return "";
+  const size_t b = html.find(until, a + after.size());
+  return b == std::string::npos ? "" : html.substr(a + after.size(), b - a - after.size());
+}
+
+std::string UnescapeHtml(std::string s) {
+  for (const auto& [entity, c] : {std::pair<std::string, std::string>{"&quot;", "\""},
+                                  {"&#39;", "'"},
+                                  {"&lt;", "<"},
+                                  {"&gt;", ">"},
+                                  {"&amp;", "&"}}) {
+    for (size_t at = s.find(entity); at != std::string::npos; at = s.find(entity, at + c.size())) {
+      s.replace(at, entity.size(), c);
+    }
+  }
+  return s;
+}
+
+// application/x-www-form-urlencoded, as a browser encodes a field.
+std::string FormEncode(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+TEST_F(SeriesPageTest, TheFeedbackButtonPostsAFormAnsweredBackToThePageWhichShowsTheFeedbackAndMargin) {
+  const std::string path = CheckoutPath();
+  ASSERT_THAT(path, ::testing::StartsWith("/series?")) << path;
+  auto page = HttpGet(Url(path), seconds(30));
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  ASSERT_EQ(page->status, 200) << page->body;
+  EXPECT_THAT(page->body, HasSubstr("<th>feedback margin</th><td>0: "));
+  // The newest episode's form (the table is newest first): what a click on "False positive" posts.
+  const size_t form = page->body.find("<form class=\"feedback\" method=\"post\"");
+  ASSERT_NE(form, std::string::npos) << page->body;
+  const std::string action = UnescapeHtml(Between(page->body, "action=\"", '"', form));
+  ASSERT_THAT(action, ::testing::MatchesRegex("/api/v1/episodes/[0-9a-f]{32}/feedback"));
+  const std::string id = action.substr(std::string("/api/v1/episodes/").size(), 32);
+  const std::string back = UnescapeHtml(Between(page->body, "name=\"return\" value=\"", '"', form));
+  EXPECT_EQ(back, path);
+  const std::string origin = "http://127.0.0.1:" + std::to_string(port_);
+  const std::string body = "return=" + FormEncode(back) + "&comment=" + FormEncode("a <load> test & more") +
+                           "&verdict=false_positive";
+
+  // A page of another site cannot post it.
+  auto foreign = HttpPostWithHeaders(Url(action), body, "application/x-www-form-urlencoded",
+                                     {"Origin: https://evil.example"});
+  ASSERT_TRUE(foreign.has_value()) << foreign.error().message;
+  EXPECT_EQ(foreign->status, 403) << foreign->body;
+
+  auto posted = HttpPostWithHeaders(Url(action), body, "application/x-www-form-urlencoded",
+                                    {"Origin: " + origin, "Referer: " + origin + path});
+  ASSERT_TRUE(posted.has_value()) << posted.error().message;
+  EXPECT_EQ(posted->status, 303) << posted->body;
+  EXPECT_EQ(posted->location, path);
+
+  auto after = HttpGet(Url(posted->location), seconds(30));
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  ASSERT_EQ(after->status, 200) << after->body;
+  EXPECT_THAT(after->body, HasSubstr("<code>" + id + "</code>"));
+  EXPECT_THAT(after->body, HasSubstr("<span class=\"fb-false_positive\">false positive</span>, "));
+  EXPECT_THAT(after->body, HasSubstr("&ldquo;a &lt;load&gt; test &amp; more&rdquo;"));
+  EXPECT_THAT(after->body,
+              ::testing::ContainsRegex("<th>feedback margin</th><td>\\+[0-9.]+: the score needs to reach"));
+  // The API agrees.
+  auto episodes = HttpGet(Url("/api/v1/episodes"));
+  ASSERT_TRUE(episodes.has_value());
+  EXPECT_THAT(episodes->body, HasSubstr("\"id\":\"" + id + "\""));
+  EXPECT_THAT(episodes->body, HasSubstr("\"comment\":\"a <load> test & more\""));
 }
 
 TEST_F(SeriesPageTest, RendersInHeadlessChromiumAtSeveralWindowSizes) {

@@ -2,6 +2,9 @@
 // --shard.count=3) on one config against one real Prometheus. Together they must score every series the
 // query returns exactly once, each on the shard HashLabels(labels) % 3 names, and keep it there across a
 // restart (docs/kubernetes.md, sharding). Each also says which shard it is in anomaly_exporter_shard_info.
+// Feedback reaches the shard that owns the episode's series: the demo workload's newest minutes hold an
+// incident, a second detector flags it, and a feedback posted to another shard is answered 421 naming the
+// owner, which takes it (docs/api.md, "With shards").
 #include <ctime>
 #include <functional>
 #include <map>
@@ -48,15 +51,27 @@ std::string ProbeOpenMetrics(long end) {
 
 std::string Config(const std::string& upstream) {
   return "prometheus:\n"
-         "  url: " + upstream + "\n"
+         "  url: " +
+         upstream +
+         "\n"
          "  timeout: 10s\n"
          "detectors:\n"
          "  - name: all\n"
-         "    query: '" + std::string(kQuery) + "'\n"
+         "    query: '" +
+         std::string(kQuery) +
+         "'\n"
          "    step: 1m\n"
          "    history: 1d\n"
          "    interval: 2s\n"
          "    seasonality: none\n"
+         // The workload's recent incident, flagged on the shard that owns each incident series.
+         "  - name: requests\n"
+         "    query: demo_http_requests_per_second\n"
+         "    step: 1m\n"
+         "    history: 3d\n"
+         "    interval: 30s\n"
+         "    seasonality: [1d]\n"
+         "    threshold: {floor: 5}\n"
          // The file's own shard is overridden by the flags; a wrong one here shows the flags win.
          "shard:\n"
          "  index: 0\n"
@@ -76,7 +91,9 @@ class ShardingTest : public ::testing::Test {
     dir_ = new TempDir("anomaly_sharding_test");
     const std::string om = dir_->File("history.om");
     end_ = static_cast<long>(std::time(nullptr)) - 60;
-    std::string cmd = "python3 " ANOMALY_SOURCE_DIR "/scripts/workload.py backfill --days 2 --step 60 --end " +
+    std::string cmd = "python3 " ANOMALY_SOURCE_DIR
+                      "/scripts/workload.py backfill --days 3 --step 60 "
+                      "--recent-incident 15 --end " +
                       std::to_string(end_) + " --out " + om;
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     PrometheusOptions popts;
@@ -218,6 +235,77 @@ TEST_F(ShardingTest, SelfMetricsNameTheShard) {
     // The series gauge agrees with what is exposed.
     EXPECT_EQ(SampleValue(m, "anomaly_exporter_series", {{"detector", "all"}}), static_cast<double>(Scored(i).size()));
   }
+}
+
+// The episodes of detector "requests" a shard lists.
+nlohmann::json RequestsEpisodes(const std::string& url) {
+  auto r = HttpGet(url);
+  nlohmann::json out = nlohmann::json::array();
+  if (!r || r->status != 200) return out;
+  const nlohmann::json doc = nlohmann::json::parse(r->body, nullptr, false);
+  if (doc.is_discarded()) return out;
+  for (const auto& e : doc["data"]) {
+    if (e["detector"] == "requests") out.push_back(e);
+  }
+  return out;
+}
+
+TEST_F(ShardingTest, FeedbackSentToAnotherShardIs421NamingTheOwnerWhichTakesIt) {
+  // The incident's episode, listed by the one shard that scores its series.
+  nlohmann::json episode;
+  int owner = -1;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (int i = 0; i < kShards; ++i) {
+          const nlohmann::json listed = RequestsEpisodes(Url(i, "/api/v1/episodes"));
+          if (listed.empty()) continue;
+          episode = listed[0];
+          owner = i;
+          return true;
+        }
+        return false;
+      },
+      seconds(60)))
+      << "no shard flagged the workload's incident";
+  std::vector<Label> labels;
+  for (const auto& [k, v] : episode["labels"].items()) labels.push_back({k, v.get<std::string>()});
+  EXPECT_EQ(static_cast<int>(HashLabels(MakeLabels(labels)) % kShards), owner) << episode.dump();
+  const std::string id = episode["id"];
+  for (int i = 0; i < kShards; ++i) {
+    if (i == owner) continue;
+    for (const auto& e : RequestsEpisodes(Url(i, "/api/v1/episodes")))
+      EXPECT_NE(e["id"], id) << "shard " << i;
+  }
+
+  const std::string path = "/api/v1/episodes/" + id + "/feedback";
+  const std::string body = R"({"verdict":"false_positive","comment":"load test"})";
+  const int wrong = (owner + 1) % kShards;
+  auto misdirected = HttpPost(Url(wrong, path), body, "application/json");
+  ASSERT_TRUE(misdirected.has_value()) << misdirected.error().message;
+  EXPECT_EQ(misdirected->status, 421) << misdirected->body;
+  const nlohmann::json error = nlohmann::json::parse(misdirected->body, nullptr, false);
+  ASSERT_FALSE(error.is_discarded()) << misdirected->body;
+  EXPECT_EQ(error["status"], "error");
+  EXPECT_EQ(error["errorType"], "misdirected");
+  EXPECT_EQ(error["data"]["shard"], owner);
+  EXPECT_EQ(error["data"]["this_shard"], wrong);
+  EXPECT_THAT(error["error"].get<std::string>(),
+              ::testing::HasSubstr("send the feedback to shard " + std::to_string(owner)));
+
+  auto taken = HttpPost(Url(owner, path), body, "application/json");
+  ASSERT_TRUE(taken.has_value()) << taken.error().message;
+  ASSERT_EQ(taken->status, 200) << taken->body;
+  const nlohmann::json answer = nlohmann::json::parse(taken->body);
+  EXPECT_EQ(answer["data"]["feedback"]["verdict"], "false_positive");
+  EXPECT_GT(answer["data"]["margin"].get<double>(), 0);
+  bool shown = false;
+  for (const auto& e : RequestsEpisodes(Url(owner, "/api/v1/episodes"))) {
+    if (e["id"] != id) continue;
+    shown = true;
+    EXPECT_EQ(e["feedback"]["verdict"], "false_positive");
+    EXPECT_EQ(e["feedback"]["comment"], "load test");
+  }
+  EXPECT_TRUE(shown) << "the owner lists the episode with its feedback";
 }
 
 TEST_F(ShardingTest, RestartKeepsEverySeriesOnItsShard) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "anomaly/base/duration.h"
 #include "anomaly/base/result.h"
@@ -13,6 +14,7 @@ namespace anomaly::testing {
 struct HttpResult {
   long status = 0;
   std::string body;
+  std::string location;  // the Location header as sent (redirects are not followed); empty when none
 };
 
 // kUpstreamUnavailable when no answer came (refused, reset), kTimeout after
@@ -22,5 +24,9 @@ struct HttpResult {
     const std::string& url, const std::string& body,
     const std::string& content_type = "application/x-www-form-urlencoded",
     Duration timeout = std::chrono::seconds(5));
+// A POST with extra request headers ("Origin: http://x"), as a browser's form post sends them.
+[[nodiscard]] Result<HttpResult> HttpPostWithHeaders(const std::string& url, const std::string& body,
+                                                     const std::string& content_type,
+                                                     const std::vector<std::string>& headers);
 
 }  // namespace anomaly::testing

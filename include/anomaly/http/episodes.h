@@ -47,6 +47,15 @@ struct FeedbackRequest {
   std::string comment;
 };
 
+// Where a feedback belongs when not here: with shards, one shard scores an episode's series and keeps its
+// episodes, and the episode's id names it (docs/api.md, "With shards").
+struct FeedbackOwner {
+  int shard = 0;       // the owning shard's index
+  int count = 1;       // the shard count
+  int this_shard = 0;  // the index of the shard that was asked
+  std::string url;     // the owner's base URL, no trailing slash (--web.shard-url-template); empty: unknown
+};
+
 inline constexpr std::string_view kEpisodesPath = "/api/v1/episodes";
 // Bounds of the API: the newest episodes answered in all (each series keeps at most 16, EpisodeLog), the
 // feedback body, and its comment.

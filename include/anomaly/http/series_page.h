@@ -5,8 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "anomaly/http/episodes.h"
 
 namespace anomaly::http {
 
@@ -26,12 +29,17 @@ struct SeriesEpisode {
   int64_t start_ms = 0;
   int64_t end_ms = 0;  // when the flag fell; 0 while it is still up
   double peak_score = 0;
+  std::string id = {};  // as in GET /api/v1/episodes: the page's feedback buttons post to it
+  std::optional<EpisodeFeedback> feedback = {};  // the latest given; none yet
 };
 
 struct SeriesPage {
   int64_t step_ms = 0;
   std::vector<SeriesPoint> points;      // the detector's window of the series, oldest first
   std::vector<SeriesEpisode> episodes;  // oldest first, those that overlap the window
+  // The series' decision margin from false positives now (episodes.h, EpisodeInfo::margin): its calibrated
+  // score must reach 1 + margin to be anomalous. 0: none, or it has faded.
+  double margin = 0;
   // Why the chart has no expected value and band (no model yet, the fit failed); empty when it has them.
   std::string note;
 };

@@ -25,12 +25,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "anomaly/base/labels.h"
 #include "anomaly/base/result.h"
 #include "anomaly/config/web_config.h"
-#include "anomaly/base/labels.h"
 #include "anomaly/exposition/anomaly_collector.h"
 #include "anomaly/http/episodes.h"
 #include "anomaly/http/series_page.h"
@@ -138,8 +139,14 @@ struct Callbacks {
   std::function<Result<std::vector<EpisodeInfo>>()> episodes;
   // POST /api/v1/episodes/{id}/feedback, the body checked: records the feedback and returns the episode
   // with it. kInvalidInput: no such episode here (404 "not_found", the message shown as it is: with shards
-  // it names where the series may be); kTimeout 503; anything else 500. Empty: the path answers 404.
+  // with shards, feedback_owner said this shard owns it); kTimeout 503; anything else 500. Empty: the path
+  // answers 404.
   std::function<Result<EpisodeInfo>(const FeedbackRequest&)> feedback;
+  // Asked first, with the {id} of a feedback's path: the shard that owns the episode when it is not this
+  // one. The answer is then 307 to the owner's URL with the same path (the body is kept), or 421
+  // "misdirected" naming the owner when its URL is unknown; the body is not read. Empty, or nullopt: the
+  // feedback is this process's.
+  std::function<std::optional<FeedbackOwner>(const std::string& id)> feedback_owner;
 };
 
 // Checks `web` as a start-up would, without a server: parses its certificate, key and CA files and

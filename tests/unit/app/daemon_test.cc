@@ -1,15 +1,17 @@
 #include "exporter/app/daemon.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "anomaly/base/log.h"
 #include "support/eventually.h"
@@ -61,7 +63,8 @@ class DaemonTest : public ::testing::Test {
   }
   ~DaemonTest() override { log::Configure(log::Level::kInfo, log::Format::kLogfmt, nullptr); }
 
-  std::unique_ptr<Daemon> Start(int shard_index = -1, int shard_count = -1, std::string storage_path = "") {
+  std::unique_ptr<Daemon> Start(int shard_index = -1, int shard_count = -1, std::string storage_path = "",
+                                std::string shard_url_template = "") {
     const std::string config = dir_.File("anomaly.yml");
     EXPECT_TRUE(testing::WriteFile(config, kConfig));
     DaemonOptions options;
@@ -70,6 +73,7 @@ class DaemonTest : public ::testing::Test {
     options.shard_index = shard_index;
     options.shard_count = shard_count;
     options.storage_path = storage_path;
+    options.shard_url_template = shard_url_template;
     std::shared_ptr<Upstream> upstream = upstream_;
     options.new_client = [upstream](const prom::ClientOptions&) {
       return Result<std::unique_ptr<prom::RangeQueryClient>>(std::make_unique<ThrowingClient>(upstream));
@@ -125,8 +129,15 @@ TEST_F(DaemonTest, CycleFailuresStartAtZero) {
   EXPECT_EQ(CycleFailures(*daemon), 0);
 }
 
+// An id whose shard key hash is `hash` (EpisodeId: 16 hex digits of it, then 16 of the episode's own).
+std::string IdWithShardHash(uint64_t hash) {
+  char id[33];
+  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(hash),
+                0x0123456789abcdefULL);
+  return id;
+}
 
-TEST_F(DaemonTest, EpisodesApiServesAndFeedbackForAnotherShardsSeriesIs404NamingTheShard) {
+TEST_F(DaemonTest, FeedbackForAnotherShardsSeriesIs421NamingTheOwnerAndOursIs404) {
   std::unique_ptr<Daemon> daemon = Start(1, 3);
   ASSERT_NE(daemon, nullptr);
   EXPECT_TRUE(testing::Eventually([&] { return daemon->ready(); }, std::chrono::seconds(20)));
@@ -135,16 +146,32 @@ TEST_F(DaemonTest, EpisodesApiServesAndFeedbackForAnotherShardsSeriesIs404Naming
   ASSERT_TRUE(list.has_value()) << list.error().message;
   EXPECT_EQ(list->status, 200);
   EXPECT_EQ(list->body, "{\"status\":\"success\",\"data\":[]}\n");
+  auto post = [&base](const std::string& id, const std::string& body) {
+    return testing::HttpPost(base + "/api/v1/episodes/" + id + "/feedback", body, "application/json");
+  };
 
-  Result<testing::HttpResult> feedback = testing::HttpPost(base + "/api/v1/episodes/0123456789abcdef/feedback",
-                                                           R"({"verdict":"false_positive"})", "application/json");
-  ASSERT_TRUE(feedback.has_value()) << feedback.error().message;
-  EXPECT_EQ(feedback->status, 404);
-  EXPECT_THAT(feedback->body, HasSubstr("\"errorType\":\"not_found\""));
-  EXPECT_THAT(feedback->body, HasSubstr("this is shard 1 of 3, and the series may belong to another shard"));
+  // 3 * 5 + 2: shard 2 owns it.
+  Result<testing::HttpResult> elsewhere = post(IdWithShardHash(17), R"({"verdict":"false_positive"})");
+  ASSERT_TRUE(elsewhere.has_value()) << elsewhere.error().message;
+  EXPECT_EQ(elsewhere->status, 421);
+  EXPECT_THAT(elsewhere->body, HasSubstr("\"errorType\":\"misdirected\""));
+  EXPECT_THAT(elsewhere->body, HasSubstr("belongs to shard 2 of 3, not to this one (shard 1)"));
+  EXPECT_THAT(elsewhere->body,
+              HasSubstr("\"data\":{\"shard\":2,\"shard_count\":3,\"this_shard\":1,\"url\":null}"));
 
-  Result<testing::HttpResult> bad = testing::HttpPost(base + "/api/v1/episodes/0123456789abcdef/feedback",
-                                                      R"({"verdict":"maybe"})", "application/json");
+  // 3 * 5 + 1: this shard owns it, and keeps no such episode.
+  Result<testing::HttpResult> ours = post(IdWithShardHash(16), R"({"verdict":"false_positive"})");
+  ASSERT_TRUE(ours.has_value()) << ours.error().message;
+  EXPECT_EQ(ours->status, 404);
+  EXPECT_THAT(ours->body, HasSubstr("\"errorType\":\"not_found\""));
+  EXPECT_THAT(ours->body, HasSubstr("this is shard 1 of 3, the one that scores its series"));
+
+  // Not shaped like an id: no shard can own it.
+  Result<testing::HttpResult> odd = post("0123456789abcdef", R"({"verdict":"false_positive"})");
+  ASSERT_TRUE(odd.has_value());
+  EXPECT_EQ(odd->status, 404);
+
+  Result<testing::HttpResult> bad = post(IdWithShardHash(16), R"({"verdict":"maybe"})");
   ASSERT_TRUE(bad.has_value());
   EXPECT_EQ(bad->status, 400);
 
@@ -155,6 +182,24 @@ TEST_F(DaemonTest, EpisodesApiServesAndFeedbackForAnotherShardsSeriesIs404Naming
       << "nothing was taken";
 }
 
+TEST_F(DaemonTest, WithAShardUrlTemplateMisdirectedFeedbackIsRedirectedToTheOwner) {
+  std::unique_ptr<Daemon> daemon = Start(0, 3, "", "http://exporter-{shard}.headless:10650/");
+  ASSERT_NE(daemon, nullptr);
+  const std::string path = "/api/v1/episodes/" + IdWithShardHash(17) + "/feedback";
+  Result<testing::HttpResult> r =
+      testing::HttpPost("http://127.0.0.1:" + std::to_string(daemon->listening_ports().at(0)) + path,
+                        R"({"verdict":"true_positive"})", "application/json");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->status, 307) << r->body;
+  EXPECT_EQ(r->location, "http://exporter-2.headless:10650" + path);
+  EXPECT_THAT(r->body, HasSubstr("send the feedback to shard 2 at http://exporter-2.headless:10650"));
+}
+
+TEST(ShardUrlTest, ReplacesEveryPlaceholderAndDropsTheTrailingSlash) {
+  EXPECT_EQ(ShardUrl("http://x-{shard}.h:1/", 12), "http://x-12.h:1");
+  EXPECT_EQ(ShardUrl("https://{shard}.{shard}", 3), "https://3.3");
+  EXPECT_EQ(ShardUrl("", 3), "");
+}
 
 TEST_F(DaemonTest, ACorruptStateFileIsMovedAsideAndTheDaemonStartsWithoutIt) {
   const std::string state = dir_.File("state");
@@ -188,7 +233,7 @@ TEST_F(DaemonTest, StoredEpisodesComeBackAtStartAndSurviveAReloadThatRebuildsThe
   std::unique_ptr<Daemon> daemon = Start(-1, -1, dir_.path());
   ASSERT_NE(daemon, nullptr);
   const std::string url = "http://127.0.0.1:" + std::to_string(daemon->listening_ports().at(0)) + "/api/v1/episodes";
-  const std::string id = EpisodeId("load", s.labels, e.start_ms);
+  const std::string id = EpisodeId("load", s.labels, s.labels, e.start_ms);
   auto listed = [&] {
     Result<testing::HttpResult> r = testing::HttpGet(url);
     return r && r->status == 200 && r->body.find("\"id\":\"" + id + "\"") != std::string::npos &&

@@ -283,7 +283,7 @@ TEST_F(DetectorRunnerTest, CopySeriesGivesTheSeriesPageItsWindowModelAndEpisode)
   auto runner = Runner(Detector());
   (void)runner->RunCycle(Now());
   const Labels b = MakeLabels({{"__name__", "load"}, {"host", "b"}});
-  Result<SeriesCopy> copy = runner->CopySeries(b, std::chrono::seconds(1));
+  Result<SeriesCopy> copy = runner->CopySeries(b, kNowMs, std::chrono::seconds(1));
   ASSERT_TRUE(copy.has_value()) << copy.error().message;
   EXPECT_EQ(copy->window.size(), 24u * 60 + 1);
   ASSERT_NE(copy->model, nullptr);
@@ -311,7 +311,7 @@ TEST_F(DetectorRunnerTest, CopySeriesGivesTheSeriesPageItsWindowModelAndEpisode)
   EXPECT_GT(page.points.back().value, page.points.back().upper);
   ASSERT_EQ(page.episodes.size(), 1u);
 
-  EXPECT_EQ(runner->CopySeries(MakeLabels({{"host", "zzz"}}), std::chrono::seconds(1)).error().code,
+  EXPECT_EQ(runner->CopySeries(MakeLabels({{"host", "zzz"}}), kNowMs, std::chrono::seconds(1)).error().code,
             ErrorCode::kInvalidInput);
 }
 
@@ -325,7 +325,7 @@ TEST_F(DetectorRunnerTest, EpisodesListTheFlaggedEpisodeAndTakeFeedbackByItsId) 
   const Labels b = MakeLabels({{"__name__", "load"}, {"host", "b"}});
   EXPECT_EQ(e.detector, "load");
   EXPECT_EQ(e.labels, b);
-  EXPECT_EQ(e.id, EpisodeId("load", b, e.start_ms));
+  EXPECT_EQ(e.id, EpisodeId("load", b, b, e.start_ms));
   EXPECT_EQ(e.end_ms, 0);
   EXPECT_EQ(e.peak_ms, kNowMs);
   EXPECT_GE(e.peak_score, 1);
@@ -385,7 +385,7 @@ TEST_F(DetectorRunnerTest, RestoredStateKeepsEpisodeIdsFeedbackAndTheMarginAcros
   restarted->RestoreState(stored);
   Result<std::vector<http::EpisodeInfo>> before = restarted->Episodes(kNowMs, std::chrono::seconds(1));
   ASSERT_EQ(before->size(), 1u);
-  EXPECT_EQ(before->at(0).id, EpisodeId("load", b, stored[0].episodes[0].start_ms));
+  EXPECT_EQ(before->at(0).id, EpisodeId("load", b, b, stored[0].episodes[0].start_ms));
   ASSERT_TRUE(before->at(0).feedback.has_value());
   EXPECT_EQ(before->at(0).feedback->comment, "x");
   EXPECT_EQ(before->at(0).margin, 0) << "the series is not held before its first ingest";
@@ -416,7 +416,7 @@ TEST_F(DetectorRunnerTest, CopySeriesWhileCyclesRunIsSafe) {
   });
   int copies = 0;
   while (!stop.load() || copies == 0) {
-    Result<SeriesCopy> copy = runner->CopySeries(a, std::chrono::seconds(5));
+    Result<SeriesCopy> copy = runner->CopySeries(a, kNowMs, std::chrono::seconds(5));
     ASSERT_TRUE(copy.has_value()) << copy.error().message;
     EXPECT_EQ(copy->window.size(), 24u * 60 + 1);
     ++copies;

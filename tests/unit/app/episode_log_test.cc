@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <optional>
+#include <string_view>
+
 namespace anomaly::app {
 namespace {
 
@@ -62,17 +66,30 @@ TEST(EpisodeLogTest, KeepsTheNewestEpisodesAndForgetsSeriesThatLeft) {
   EXPECT_TRUE(log.Of(a).empty());
 }
 
-TEST(EpisodeLogTest, EpisodeIdIsAStableHashOfDetectorLabelsAndStart) {
+TEST(EpisodeLogTest, EpisodeIdIsTheShardKeysHashThenAStableHashOfDetectorLabelsAndStart) {
   const Labels a = MakeLabels({{"host", "a"}});
-  const std::string id = EpisodeId("rps", a, 1'700'000'000'000);
-  EXPECT_EQ(id.size(), 16u);
+  const std::string id = EpisodeId("rps", a, a, 1'700'000'000'000);
+  EXPECT_EQ(id.size(), 32u);
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
   // Fixed: the same episode must keep its id across restarts and builds (feedback links use it).
-  EXPECT_EQ(id, EpisodeId("rps", MakeLabels({{"host", "a"}}), 1'700'000'000'000));
-  EXPECT_EQ(id, "3c863a5ddb775d57");
-  EXPECT_NE(id, EpisodeId("rps", a, 1'700'000'060'000));
-  EXPECT_NE(id, EpisodeId("rps2", a, 1'700'000'000'000));
-  EXPECT_NE(id, EpisodeId("rps", MakeLabels({{"host", "b"}}), 1'700'000'000'000));
+  EXPECT_EQ(id, EpisodeId("rps", a, MakeLabels({{"host", "a"}}), 1'700'000'000'000));
+  char shard_hash[17];
+  std::snprintf(shard_hash, sizeof shard_hash, "%016llx", static_cast<unsigned long long>(HashLabels(a)));
+  EXPECT_EQ(id, std::string(shard_hash) + "3c863a5ddb775d57");
+  EXPECT_NE(id, EpisodeId("rps", a, a, 1'700'000'060'000));
+  EXPECT_NE(id, EpisodeId("rps2", a, a, 1'700'000'000'000));
+  EXPECT_NE(id, EpisodeId("rps", a, MakeLabels({{"host", "b"}}), 1'700'000'000'000));
+}
+
+TEST(EpisodeLogTest, EpisodeShardHashReadsTheShardKeysHashBackFromAnId) {
+  const Labels series = MakeLabels({{"host", "a"}, {"cpu", "3"}});
+  const Labels group = MakeLabels({{"host", "a"}});  // a multivariate detector shards by group
+  EXPECT_EQ(EpisodeShardHash(EpisodeId("rps", group, series, 1'700'000'000'000)), HashLabels(group));
+  EXPECT_EQ(EpisodeShardHash(EpisodeId("rps", series, series, 1)), HashLabels(series));
+  for (std::string_view bad : {"", "0123456789abcdef", "0123456789ABCDEF0123456789abcdef",
+                               "0123456789abcdef0123456789abcdeg", "0123456789abcdef0123456789abcdef0"}) {
+    EXPECT_EQ(EpisodeShardHash(bad), std::nullopt) << bad;
+  }
 }
 
 TEST(EpisodeLogTest, FindsAnEpisodeByItsSeriesAndStart) {

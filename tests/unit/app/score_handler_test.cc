@@ -85,7 +85,7 @@ TEST(ScoreHandlerTest, RejectsBadInputNamingTheProblem) {
       {"threshold_floor=3%2C%20window%3A%201h", kCsv, F::kCsv, "threshold_floor: expected a number"},
       {"history=1d%0A", kCsv, F::kCsv, "holds a control character"},
       {"stl_periodic=maybe", kCsv, F::kCsv, "stl_periodic: must be true or false, got \"maybe\""},
-      {"history=%zz", kCsv, F::kCsv, "bad percent-encoding in the query string"},
+      {"history=%zz", kCsv, F::kCsv, "the query string: bad percent-escape in \"%zz\""},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(Score(Request(c.query, c.body, c.format), {}), ErrorIs(ErrorCode::kInvalidInput, HasSubstr(c.message)))

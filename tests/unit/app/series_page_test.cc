@@ -30,6 +30,28 @@ TEST(SeriesPageTest, WithoutAModelThePointsComeWithANote) {
   EXPECT_NE(BuildSeriesPage(Empty(10), ws).note, "");
 }
 
+TEST(SeriesPageTest, EpisodesKeepTheirIdsAndFeedbackAndTheMarginIsCarried) {
+  SeriesCopy c = Copy(20, 10);
+  c.margin = 0.75;
+  http::EpisodeInfo old;  // ended before the window: left out
+  old.id = "gone";
+  old.start_ms = 1;
+  old.end_ms = 2;
+  http::EpisodeInfo open;
+  open.id = "00000000000000aa00000000000000bb";
+  open.start_ms = 1015 * 60'000LL;
+  open.feedback = http::EpisodeFeedback{http::FeedbackVerdict::kFalsePositive, "deploy", 5};
+  c.episodes = {old, open};
+  scoring::ModelWorkspace ws;
+  const http::SeriesPage page = BuildSeriesPage(c, ws);
+  EXPECT_EQ(page.margin, 0.75);
+  ASSERT_EQ(page.episodes.size(), 1u);
+  EXPECT_EQ(page.episodes[0].id, "00000000000000aa00000000000000bb");
+  EXPECT_EQ(page.episodes[0].start_ms, 1015 * 60'000LL);
+  ASSERT_TRUE(page.episodes[0].feedback.has_value());
+  EXPECT_EQ(page.episodes[0].feedback->comment, "deploy");
+}
+
 TEST(SeriesPageTest, LevelShiftsAreUndoneOnTheCurveDrawn) {
   // A re-baselined series: the fit sees the points before the shift raised by its delta; the curve is
   // drawn back at the level they were observed at.

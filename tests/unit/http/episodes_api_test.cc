@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "result_matchers.h"
 
@@ -103,6 +104,58 @@ TEST(EpisodesApiTest, DecodesFeedbackAndNamesWhatIsWrong) {
     EXPECT_THAT(DecodeFeedback("id1", c.body), ErrorIs(ErrorCode::kInvalidInput, HasSubstr(c.message)))
         << c.body;
   }
+}
+
+TEST(EpisodesApiTest, DecodesTheSeriesPagesFormAndNamesWhatIsWrong) {
+  Result<FeedbackForm> ok = DecodeFeedbackForm(
+      "id1", "return=%2Fseries%3Fdetector%3Drps%26host%3Da&comment=a+deploy+%26+more&verdict=false_positive");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->request.id, "id1");
+  EXPECT_EQ(ok->request.verdict, FeedbackVerdict::kFalsePositive);
+  EXPECT_EQ(ok->request.comment, "a deploy & more");
+  EXPECT_EQ(ok->return_path, "/series?detector=rps&host=a");
+  Result<FeedbackForm> bare = DecodeFeedbackForm("id1", "comment=&verdict=true_positive");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->request.verdict, FeedbackVerdict::kTruePositive);
+  EXPECT_EQ(bare->request.comment, "");
+  EXPECT_EQ(bare->return_path, "");
+
+  const struct {
+    std::string body;
+    std::string message;
+  } bad[] = {
+      {"", "\"verdict\" is missing"},
+      {"verdict=maybe", "\"verdict\" must be \"false_positive\" or \"true_positive\""},
+      {"verdict=true_positive&comment=%zz", "bad percent-escape"},
+      {"verdict=true_positive&note=x", "unknown field \"note\"; the fields are verdict, comment and return"},
+      {"verdict=true_positive&comment=" + std::string(kMaxFeedbackComment + 1, 'x'),
+       "\"comment\" is 1025 bytes"},
+      {"verdict=true_positive&return=https%3A%2F%2Fevil.example%2F", "\"return\" must be a series page path"},
+      {"verdict=true_positive&return=%2F%2Fevil.example", "\"return\" must be a series page path"},
+  };
+  for (const auto& c : bad) {
+    EXPECT_THAT(DecodeFeedbackForm("id1", c.body), ErrorIs(ErrorCode::kInvalidInput, HasSubstr(c.message)))
+        << c.body;
+  }
+}
+
+TEST(EpisodesApiTest, OnlyARelativeSeriesPagePathIsAReturnPath) {
+  const struct {
+    std::string_view path;
+    bool ok;
+  } cases[] = {
+      {"/series", true},
+      {"/series?detector=rps&host=a%20b", true},
+      {"/seriesx", false},
+      {"/series/../metrics", false},
+      {"//evil.example/series", false},
+      {"https://evil.example/series?x", false},
+      {"/series?x=\\evil", false},
+      {"/series?x=a b", false},
+      {"/series?x=\r\nSet-Cookie:a", false},
+      {"", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(IsSeriesReturnPath(c.path), c.ok) << c.path;
 }
 
 }  // namespace

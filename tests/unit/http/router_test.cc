@@ -413,5 +413,131 @@ TEST(RouterTest, FeedbackHandsTheDecodedBodyToTheAppAndAnswersItsErrorsInTheProm
   EXPECT_EQ(HeaderOf(get, "Allow"), "POST");
 }
 
+Request FormPost(std::string id, std::string body, std::string origin = "", std::string referer = "") {
+  Request r = FeedbackPost(std::move(id), std::move(body));
+  r.content_type = "application/x-www-form-urlencoded";
+  r.host = "127.0.0.1:10650";
+  r.origin = std::move(origin);
+  r.referer = std::move(referer);
+  return r;
+}
+
+// The app of the feedback tests: knows the episode "known" only.
+Callbacks KnownEpisodeCallbacks(FeedbackRequest* seen) {
+  Callbacks callbacks;
+  callbacks.feedback = [seen](const FeedbackRequest& f) -> Result<EpisodeInfo> {
+    *seen = f;
+    if (f.id != "known") return MakeError(ErrorCode::kInvalidInput, "no episode \"" + f.id + "\" here");
+    EpisodeInfo e;
+    e.id = f.id;
+    e.feedback = EpisodeFeedback{f.verdict, f.comment, 5000};
+    return e;
+  };
+  return callbacks;
+}
+
+TEST(RouterTest, AFormPostIsTakenAndAnswered303BackToTheSeriesPage) {
+  FeedbackRequest seen;
+  Router router(WebOptions{}, nullptr, nullptr, KnownEpisodeCallbacks(&seen));
+  Response r = router.Serve(
+      FormPost("known", "return=%2Fseries%3Fdetector%3Drps%26host%3Da&verdict=false_positive&comment=deploy",
+               "http://127.0.0.1:10650", "http://127.0.0.1:10650/series?detector=rps"));
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(HeaderOf(r, "Location"), "/series?detector=rps&host=a");
+  EXPECT_EQ(seen.verdict, FeedbackVerdict::kFalsePositive);
+  EXPECT_EQ(seen.comment, "deploy");
+  // Without a return field: back to the landing page. A JSON post to the same path keeps its JSON answer.
+  EXPECT_EQ(HeaderOf(router.Serve(FormPost("known", "verdict=true_positive")), "Location"), "/");
+  EXPECT_EQ(router.Serve(FeedbackPost("known", R"({"verdict":"true_positive"})")).content_type,
+            "application/json");
+  // Errors are the API's: a bad form is 400, an unknown episode 404.
+  seen = {};
+  Response foreign =
+      router.Serve(FormPost("known", "verdict=true_positive&return=https%3A%2F%2Fevil.example%2F"));
+  EXPECT_EQ(foreign.status, 400);
+  EXPECT_THAT(foreign.body, ::testing::HasSubstr("\"return\\\" must be a series page path"));
+  EXPECT_EQ(seen.id, "") << "refused before the app";
+  EXPECT_EQ(router.Serve(FormPost("gone", "verdict=true_positive")).status, 404);
+}
+
+TEST(RouterTest, AFeedbackFromAnotherSiteIsRefused) {
+  const struct {
+    std::string origin, referer;
+    int status;
+  } cases[] = {
+      {"", "", 303},                                          // curl, or a browser that sends neither
+      {"http://127.0.0.1:10650", "", 303},                    // the exporter's own page
+      {"HTTP://127.0.0.1:10650", "", 303},                    // case does not matter
+      {"", "http://127.0.0.1:10650/series?detector=a", 303},  // no Origin: the Referer decides
+      {"https://evil.example", "", 403},                      // a foreign page's form
+      {"http://127.0.0.1:10651", "", 403},                    // another port is another origin
+      {"null", "", 403},                                      // an opaque origin (sandbox, file:)
+      {"", "https://evil.example/page?x=http://127.0.0.1:10650", 403},
+      {"https://evil.example", "http://127.0.0.1:10650/series", 403},  // Origin wins over Referer
+  };
+  for (const auto& c : cases) {
+    FeedbackRequest seen;
+    Router router(WebOptions{}, nullptr, nullptr, KnownEpisodeCallbacks(&seen));
+    Response r = router.Serve(FormPost("known", "verdict=false_positive", c.origin, c.referer));
+    EXPECT_EQ(r.status, c.status) << "Origin " << c.origin << ", Referer " << c.referer;
+    if (c.status == 403) {
+      EXPECT_THAT(r.body, ::testing::HasSubstr("\"errorType\":\"forbidden\""));
+      EXPECT_EQ(seen.id, "") << "a refused post never reaches the app";
+    }
+  }
+  // Any body is checked: a foreign page's text/plain form can spell a JSON object, name + '=' + value.
+  FeedbackRequest seen;
+  Router router(WebOptions{}, nullptr, nullptr, KnownEpisodeCallbacks(&seen));
+  Request text = FeedbackPost("known", R"({"verdict":"false_positive","comment":"="})");
+  text.content_type = "text/plain";
+  text.origin = "https://evil.example";
+  text.host = "127.0.0.1:10650";
+  EXPECT_EQ(router.Serve(text).status, 403);
+  EXPECT_EQ(seen.id, "");
+  text.origin = "http://127.0.0.1:10650";  // the same post from our own origin is a JSON feedback
+  EXPECT_EQ(router.Serve(text).status, 200);
+  // Host's default port may be written out; Origin leaves it out.
+  Request https = FormPost("known", "verdict=true_positive", "https://anomaly.example");
+  https.host = "anomaly.example:443";
+  EXPECT_EQ(router.Serve(https).status, 303);
+}
+
+TEST(RouterTest, FeedbackForAnotherShardIs421NamingItOr307ToItsUrlWithTheBodyUnread) {
+  FeedbackRequest seen;
+  Callbacks callbacks = KnownEpisodeCallbacks(&seen);
+  std::string owner_url;
+  callbacks.feedback_owner = [&owner_url](const std::string& id) -> std::optional<FeedbackOwner> {
+    if (id == "known") return std::nullopt;
+    return FeedbackOwner{.shard = 2, .count = 3, .this_shard = 0, .url = owner_url};
+  };
+  Router router(WebOptions{}, nullptr, nullptr, callbacks);
+  bool read = false;
+  Request r = FeedbackPost("elsewhere", R"({"verdict":"true_positive"})");
+  r.read_body = [&read](size_t) -> Result<std::string> {
+    read = true;
+    return std::string();
+  };
+  Response misdirected = router.Serve(r);
+  EXPECT_EQ(misdirected.status, 421);
+  EXPECT_EQ(misdirected.body,
+            "{\"status\":\"error\",\"errorType\":\"misdirected\",\"error\":\"the episode's series belongs to "
+            "shard 2 "
+            "of 3, not to this one (shard 0): send the feedback to shard "
+            "2\",\"data\":{\"shard\":2,\"shard_count\":3,"
+            "\"this_shard\":0,\"url\":null}}\n");
+  EXPECT_EQ(HeaderOf(misdirected, "Connection"), "close");
+  EXPECT_FALSE(read) << "the owner gets the body, not this shard";
+  EXPECT_EQ(seen.id, "");
+
+  owner_url = "http://exporter-2.headless:10650";
+  Response redirected = router.Serve(r);
+  EXPECT_EQ(redirected.status, 307);
+  EXPECT_EQ(HeaderOf(redirected, "Location"),
+            "http://exporter-2.headless:10650/api/v1/episodes/elsewhere/feedback");
+  EXPECT_THAT(redirected.body, ::testing::HasSubstr("\"url\":\"http://exporter-2.headless:10650\""));
+  // The owner's own episodes are taken here.
+  EXPECT_EQ(router.Serve(FeedbackPost("known", R"({"verdict":"true_positive"})")).status, 200);
+}
+
 }  // namespace
 }  // namespace anomaly::http

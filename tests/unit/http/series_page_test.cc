@@ -7,13 +7,13 @@
 #include <atomic>
 #include <cmath>
 #include <future>
-#include <thread>
 #include <limits>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
 
+#include "anomaly/base/html.h"
 #include "anomaly/exposition/anomaly_collector.h"
 #include "exporter/http/pages.h"
 #include "exporter/http/router.h"
@@ -150,6 +150,39 @@ TEST(SeriesPageTest, PageDrawsValueExpectedBandEpisodesAndMarkersInline) {
   ASSERT_NE(start, std::string::npos);
   const std::string d = html.substr(start, html.find('"', start + 17) - start);
   EXPECT_EQ(std::count(d.begin(), d.end(), 'M'), 2);
+}
+
+TEST(SeriesPageTest, PageShowsEachEpisodesFeedbackAndPlainFormsToGiveIt) {
+  SeriesPage page = Page();
+  page.episodes[0].id = "00000000000000aa00000000000000bb";
+  page.episodes[0].feedback =
+      EpisodeFeedback{FeedbackVerdict::kFalsePositive, "a <deploy>", 1'704'300'000'000};
+  page.episodes[1].id = "00000000000000aa00000000000000cc";
+  page.margin = 1.5;
+  const exposition::SeriesReport report = Report("cpu", MakeLabels({{"host", "a\"b"}}), true);
+  const std::string html = RenderSeriesPage(report, &page, "");
+  EXPECT_THAT(html, HasSubstr("<code>00000000000000aa00000000000000bb</code>"));
+  EXPECT_THAT(html,
+              HasSubstr("<span class=\"fb-false_positive\">false positive</span>, 2024-01-03 16:40 UTC: "
+                        "&ldquo;a &lt;deploy&gt;&rdquo;"));
+  EXPECT_THAT(html, HasSubstr("<td>none</td>"));  // the open episode has none yet
+  // The margin's effect on the decision.
+  EXPECT_THAT(html, HasSubstr("<th>feedback margin</th><td>+1.5: the score needs to reach 2.5"));
+  // One form per episode, posting to its feedback endpoint, coming back to this page; no script.
+  EXPECT_THAT(html, HasSubstr("<form class=\"feedback\" method=\"post\" "
+                              "action=\"/api/v1/episodes/00000000000000aa00000000000000cc/feedback\">"));
+  EXPECT_THAT(html, HasSubstr("<input type=\"hidden\" name=\"return\" value=\"" +
+                              EscapeHtml(SeriesPath(report)) + "\">"));
+  EXPECT_THAT(html, HasSubstr("name=\"verdict\" value=\"false_positive\">False positive</button>"));
+  EXPECT_THAT(html, HasSubstr("name=\"verdict\" value=\"true_positive\">True positive</button>"));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("a\"b")));  // the label value is escaped in the form's return path too
+}
+
+TEST(SeriesPageTest, PageWithoutAMarginSaysTheScoreNeedsToReachOne) {
+  const SeriesPage page = Page();
+  const std::string html = RenderSeriesPage(Report("cpu", MakeLabels({{"host", "a"}}), true), &page, "");
+  EXPECT_THAT(html, HasSubstr("<th>feedback margin</th><td>0: the score needs to reach 1"));
 }
 
 TEST(SeriesPageTest, PageWithoutDataShowsTheVerdictAndTheNote) {
