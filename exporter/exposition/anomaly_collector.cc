@@ -170,6 +170,7 @@ std::string_view StateLabelValue(scoring::SeriesState state) {
     case scoring::SeriesState::kGap: return "gap";
     case scoring::SeriesState::kStale: return "stale";
     case scoring::SeriesState::kMaintenance: return "maintenance";
+    case scoring::SeriesState::kInsufficientPeers: return "insufficient_peers";
   }
   return "unknown";
 }
