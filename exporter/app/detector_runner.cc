@@ -394,9 +394,9 @@ void DetectorRunner::JudgePeers(int64_t now_ms, std::vector<MemberZ>& members) {
     std::vector<std::string> names;
     for (const auto& [name, i] : list) names.push_back(MemberName(name));
     g.Retain(names);
-    for (size_t m = 0; m < list.size(); ++m) {
-      g.Add(names[m], members[list[m].second].z_scores, members[list[m].second].entry);
-    }
+    // From the members' windows, so that a member whose own series is not scored yet (a pod that just
+    // started) is judged against its peers at once.
+    for (size_t m = 0; m < list.size(); ++m) g.AddWindow(names[m], *members[list[m].second].entry);
     const series::PeerGroupVerdict& v = g.Evaluate(slot);
     exposition::GroupReport report;
     report.detector = config_.name;

@@ -37,8 +37,8 @@ Result<PeerBacktestResult> RunPeerBacktest(const WideInput& input, const Backtes
   const int64_t step_ms = params.detector.store.step.count();
   Result<std::vector<int64_t>> ts = RunWideCycles(
       input, params, pool, progress,
-      [&](size_t column, const series::SeriesEntry& entry, const series::Evaluation& ev) {
-        group->Add(input.columns[column], ev.z_scores, &entry);
+      [&](size_t column, const series::SeriesEntry& entry, const series::Evaluation&) {
+        group->AddWindow(input.columns[column], entry);  // as the daemon's runner feeds it
       },
       [&](size_t row, int64_t slot) {
         const series::PeerGroupVerdict& g = group->Evaluate(slot);

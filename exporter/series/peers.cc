@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include "anomaly/series/group.h"
+
 namespace anomaly::series {
 namespace {
 
@@ -13,13 +15,15 @@ constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
 PeerOptions PeerOptionsFor(const DetectorOptions& d, int min_members) {
+  // The same step, history, refit interval, calibration and episode settings as a multivariate group's.
+  const GroupOptions g = GroupOptionsFor(d, 2);
   PeerOptions p;
   p.min_members = min_members;
-  p.step = d.store.step;
-  p.history_points = static_cast<int>(std::min<size_t>(d.store.capacity_points, size_t{1} << 30));
-  p.refit_interval = d.evaluate.refit_interval;
-  p.calibration = d.evaluate.model.calibration;
-  p.episode = {.persistence = d.evaluate.model.persistence, .resolve_ms = d.evaluate.resolve_after.count()};
+  p.step = g.step;
+  p.history_points = g.history_points;
+  p.refit_interval = g.refit_interval;
+  p.calibration = g.calibration;
+  p.episode = g.episode;
   return p;
 }
 
@@ -39,28 +43,38 @@ Result<PeerGroupDetector> PeerGroupDetector::Create(PeerOptions options) {
   return PeerGroupDetector(std::move(options));
 }
 
+void PeerGroupDetector::Put(const std::string& name, int64_t slot, double value, bool scored) {
+  if (slot <= last_judged_slot_) return;  // too late for a slot already judged
+  Pending& p = pending_[slot];
+  p.values[name] = value;
+  p.scored = p.scored || scored;
+}
+
 void PeerGroupDetector::Add(const std::string& name, std::span<const SlotZ> scored,
                             const SeriesEntry* entry) {
   Member& m = members_[name];
-  auto put = [&](int64_t slot, double value, bool is_scored) {
-    if (slot <= last_judged_slot_) return;  // too late for a slot already judged
-    Pending& p = pending_[slot];
-    p.values[name] = value;
-    p.scored = p.scored || is_scored;
-  };
   if (!m.seen && !scored.empty()) {
     m.seen = true;
-    if (entry != nullptr) {
-      const SampleWindow& w = entry->window;
-      const int64_t first = w.first_slot();
-      for (size_t i = 0; i < w.size(); ++i) {
-        const int64_t slot = first + static_cast<int64_t>(i);
-        if (slot >= scored.front().slot) break;
-        if (w.kind(i) == PointKind::kObserved) put(slot, w.value(i), false);
-      }
-    }
+    ForEachObservedBefore(entry, scored.front().slot,
+                          [&](int64_t slot, double value) { Put(name, slot, value, false); });
   }
-  for (const SlotZ& s : scored) put(s.slot, s.value, true);
+  for (const SlotZ& s : scored) Put(name, s.slot, s.value, true);
+}
+
+void PeerGroupDetector::AddWindow(const std::string& name, const SeriesEntry& entry) {
+  Member& m = members_[name];
+  const SampleWindow& w = entry.window;
+  if (w.size() == 0) return;
+  const int64_t first = w.first_slot();
+  const int64_t newest = first + static_cast<int64_t>(w.size()) - 1;
+  // The group's first sight (nothing judged yet): the windows before their newest sample are history.
+  const bool history = !m.seen && last_judged_slot_ == INT64_MIN;
+  m.seen = true;
+  for (size_t i = w.size(); i-- > 0;) {
+    const int64_t slot = first + static_cast<int64_t>(i);
+    if (slot <= last_judged_slot_) break;
+    if (w.kind(i) == PointKind::kObserved) Put(name, slot, w.value(i), !history || slot == newest);
+  }
 }
 
 void PeerGroupDetector::Retain(std::span<const std::string> names) {
@@ -86,16 +100,18 @@ void PeerGroupDetector::Fit(Member& m, int64_t slot) {
 }
 
 // A member's first judged slot: with its own past, its past z-scores seed its calibrator as a series' first
-// fit does (evaluate.cc Replay: learned, but not inside an episode) and the group's; without one, it starts
-// from the group's calibration, so a new member is judged against its peers at once.
+// fit does (evaluate.cc Replay: learned, but not inside an episode) and the group's, its short-mean ring
+// kept (emptied, the first judged sample's short mean would be itself alone, judged against the spread of
+// means of short_window samples: a z of 3 scored 2); without one, it starts from the group's calibration,
+// so a new member is judged against its peers at once.
 void PeerGroupDetector::Calibrate(Member& m) {
   m.calibrated = true;
-  if (!m.own) {
-    m.calibrator = pooled_;
-    m.calibrator.recent_count = 0;
-    m.calibrator.recent_head = 0;
-    return;
-  }
+  const bool enough = static_cast<int>(m.past.size()) >= options_.calibration.min_history;
+  // Without a past long enough to calibrate on, the group's calibration, with its ring too (a short mean
+  // of one sample would be judged against means of short_window): the member's own past, if any, is
+  // then learned on top of it.
+  if (!enough) m.calibrator = pooled_;
+  if (!m.own) return;
   scoring::EpisodeState seeding;
   int64_t t = 0;
   for (double d : m.past) {
@@ -104,9 +120,8 @@ void PeerGroupDetector::Calibrate(Member& m) {
     const scoring::EpisodeStep step = scoring::AdvanceEpisode(seeding, j, options_.episode, t++);
     if (step.closed) scoring::LearnEpisode(m.calibrator, step.state, options_.calibration);
     seeding = step.state;
-    scoring::Judge(pooled_, z, options_.calibration);
+    if (enough) scoring::Judge(pooled_, z, options_.calibration);
   }
-  m.calibrator.recent_count = 0;
 }
 
 void PeerGroupDetector::Judge(Member& m, double deviation, int64_t slot) {
@@ -203,6 +218,17 @@ const PeerGroupVerdict& PeerGroupDetector::Evaluate(int64_t through_slot) {
     const double spread = scoring::PooledSpread(scratch_, s.center, options_.peer, work);
     deviations_.resize(values_.size());
     scoring::PeerDeviations(values_, s.center, spread, deviations_);
+    if (p.scored) {
+      // Members with a past long enough to calibrate on first: the group's pooled calibration, which
+      // the others start from, is then made of theirs.
+      size_t i = 0;
+      for (auto& [name, m] : members_) {
+        if (!std::isfinite(deviations_[i++]) || m.calibrated) continue;
+        if (static_cast<int>(m.past.size()) < options_.calibration.min_history) continue;
+        Fit(m, slot);
+        Calibrate(m);
+      }
+    }
     size_t i = 0;
     for (auto& [name, m] : members_) {
       const double d = deviations_[i++];

@@ -11,7 +11,7 @@
 // slots it was missing from. A slot with fewer than min_members present is insufficient_peers.
 //
 //   Result<PeerGroupDetector> g = PeerGroupDetector::Create(options);
-//   g->Add("pod-a", evaluation.z_scores, &entry);  // each member, after Detector::Evaluate
+//   g->AddWindow("pod-a", entry);                  // each member, after Detector::Evaluate
 //   const PeerGroupVerdict& v = g->Evaluate(newest_slot);  const PeerVerdict* a = g->member("pod-a");
 #pragma once
 
@@ -87,6 +87,11 @@ class PeerGroupDetector {
   // member reports, its stored window before them (`entry`, may be null) is taken as its past: learned,
   // never judged.
   void Add(const std::string& member, std::span<const SlotZ> scored, const SeriesEntry* entry = nullptr);
+  // The member's observed samples from its stored window, whether or not its own series is scored yet
+  // (the daemon's way: a new member is judged against its peers from its first sample, not only once its
+  // own model is fitted): every sample newer than the last slot judged is judged; on the group's first
+  // sight (nothing judged yet), only each window's newest sample, the rest being past.
+  void AddWindow(const std::string& member, const SeriesEntry& entry);
   // Drops every member not named (sorted or not): a departed member leaves no trace in later slots.
   void Retain(std::span<const std::string> members);
   // Judges, oldest first, every slot up to `through_slot` that a member reported as scored and that is newer
@@ -115,6 +120,7 @@ class PeerGroupDetector {
     std::map<std::string, double> values;
     bool scored = false;
   };
+  void Put(const std::string& member, int64_t slot, double value, bool scored);
   void Fit(Member& m, int64_t slot);
   void Calibrate(Member& m);
   void Judge(Member& m, double deviation, int64_t slot);

@@ -144,6 +144,52 @@ TEST(PeerGroupDetectorTest, HistoryFromTheMembersWindowsIsJudgedAtOnce) {
   EXPECT_EQ(v.top.front().member, Pod(3));
 }
 
+TEST(PeerGroupDetectorTest, FromTheWindowsAPodIsJudgedBeforeItsOwnSeriesIsScored) {
+  // The daemon's feed (AddWindow): the first sight takes the windows as past and judges the newest slot;
+  // two pods that start later, with three samples each (too few for any model of their own), are judged
+  // against their peers at their first sample: the one at its peers' level is not flagged, the one far off
+  // is.
+  DetectorOptions d;
+  d.store.step = std::chrono::milliseconds(kStepMs);
+  d.store.capacity_points = 2000;
+  Result<Detector> core = Detector::Create(d);
+  ASSERT_TRUE(core);
+  Fleet fleet(6);
+  Result<PeerGroupDetector> g = PeerGroupDetector::Create(Options());
+  ASSERT_TRUE(g);
+  auto labels = [](const std::string& name) { return MakeLabels({{"pod", name}}); };
+  auto cycle = [&](int64_t from, int64_t to, const std::vector<std::string>& late) {
+    core->BeginCycle();
+    std::vector<std::vector<Sample>> samples(6 + late.size());
+    for (int64_t s = from; s <= to; ++s) {
+      std::vector<double> v = fleet.At(s);
+      for (size_t m = 0; m < 6; ++m) samples[m].push_back({s * kStepMs, v[m]});
+      for (size_t l = 0; l < late.size(); ++l) {
+        if (s >= 2000) samples[6 + l].push_back({s * kStepMs, v[2] + (late[l] == "far" ? 25 : 0.3)});
+      }
+    }
+    for (size_t m = 0; m < 6; ++m) core->Ingest(labels(Pod(static_cast<int>(m))), samples[m], to * kStepMs);
+    for (size_t l = 0; l < late.size(); ++l) core->Ingest(labels(late[l]), samples[6 + l], to * kStepMs);
+    for (size_t m = 0; m < 6; ++m)
+      g->AddWindow(Pod(static_cast<int>(m)), *core->store().Find(labels(Pod(static_cast<int>(m)))));
+    for (const std::string& l : late) g->AddWindow(l, *core->store().Find(labels(l)));
+    return g->Evaluate(to);
+  };
+  EXPECT_EQ(cycle(1000, 1999, {}).state, scoring::SeriesState::kOk);
+  EXPECT_EQ(g->member(Pod(0))->state, scoring::SeriesState::kOk);
+  cycle(2000, 2002, {"near", "far"});
+  ASSERT_NE(g->member("near"), nullptr);
+  EXPECT_EQ(g->member("near")->state, scoring::SeriesState::kOk);
+  EXPECT_FALSE(g->member("near")->anomalous) << g->member("near")->zscore;
+  EXPECT_EQ(g->member("far")->state, scoring::SeriesState::kOk);
+  EXPECT_TRUE(g->member("far")->anomalous) << g->member("far")->zscore;
+  for (int m = 0; m < 6; ++m) {
+    EXPECT_FALSE(g->member(Pod(m))->anomalous)
+        << m << " z " << g->member(Pod(m))->zscore << " dev " << g->member(Pod(m))->deviation << " score "
+        << g->member(Pod(m))->score << " since " << g->member(Pod(m))->anomalous_since_ms / kStepMs;
+  }
+}
+
 TEST(PeerGroupDetectorTest, ASlotWithTooFewPeersIsInsufficientPeers) {
   Result<PeerGroupDetector> g = PeerGroupDetector::Create(Options(4));
   ASSERT_TRUE(g);
