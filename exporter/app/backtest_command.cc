@@ -25,6 +25,7 @@
 #include "anomaly/backtest/backtest.h"
 #include "anomaly/backtest/group_backtest.h"
 #include "anomaly/backtest/output.h"
+#include "anomaly/backtest/peer_backtest.h"
 #include "anomaly/backtest/report.h"
 #include "anomaly/backtest/series_input.h"
 #include "anomaly/base/duration.h"
@@ -67,8 +68,11 @@ void DefineFlags(FlagSet& flags, BacktestFlags& f) {
   flags.AddString("to", "TIME", "Prometheus: last time scored", &f.to);
   flags.AddString("output", "FILE", "where the CSV goes (default \"-\": standard output)", &f.output);
   flags.AddString("format", "F", "csv (every verdict field) or nab (timestamp,value,anomaly_score)", &f.format);
-  flags.AddString("kind", "K", "series (default: each series alone) or multivariate (--input is a wide CSV\n"
-                  "timestamp,<series>,<series>,... judged as one group)", &f.kind);
+  flags.AddString("kind", "K",
+                  "series (default: each series alone), multivariate or peers (--input is a wide\n"
+                  "CSV timestamp,<series>,<series>,... judged as one group: together, or each member\n"
+                  "against the others)",
+                  &f.kind);
   flags.AddString("report", "FILE", "also write a self-contained HTML report (chart and summary)", &f.report);
   flags.AddBool("no-progress", "no progress bar on standard error (off anyway when it is not a terminal)",
                 &f.no_progress);
@@ -194,11 +198,18 @@ int WriteOutput(const BacktestFlags& f, const std::string& text) {
   return 0;
 }
 
-// --kind multivariate: one group from a wide CSV, every column a member (group_backtest.h).
+// --kind multivariate or peers: one group from a wide CSV, every column a member (group_backtest.h,
+// peer_backtest.h).
 int RunGroup(BacktestFlags& f) {
-  if (f.input.empty()) return Fail(Bad("--kind=multivariate reads a wide CSV: give --input=FILE"));
-  if (f.format != "csv") return Fail(Bad("--kind=multivariate writes csv only (timestamp,score,flag,state,top)"));
-  if (!f.report.empty()) return Fail(Bad("--report is not available for --kind=multivariate yet"));
+  const std::string kind = "--kind=" + f.kind;
+  const bool peers = f.kind == "peers";
+  if (f.input.empty()) return Fail(Bad(kind + " reads a wide CSV: give --input=FILE"));
+  if (f.format != "csv") {
+    return Fail(Bad(kind + " writes csv only (" +
+                    (peers ? "member,timestamp,score,flag,state,top" : "timestamp,score,flag,state,top") +
+                    ")"));
+  }
+  if (!f.report.empty()) return Fail(Bad("--report is not available for " + kind + " yet"));
   if (!f.config_file.empty() && f.detector_flags.Any()) {
     return Fail(Bad("detector flags (--step, --seasonality, ...) and --config.file exclude each other: "
                     "the config's detector is used as it is"));
@@ -217,16 +228,27 @@ int RunGroup(BacktestFlags& f) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   ParallelPool pool(cores - 1);
   ProgressBar bar(!f.no_progress && isatty(STDERR_FILENO) == 1, "backtest");
-  Result<backtest::GroupBacktestResult> r = backtest::RunGroupBacktest(*wide, *params, &pool, std::ref(bar));
-  if (!r) return Fail(r.error());
   std::ostringstream out;
-  backtest::WriteGroupCsv(*r, wide->timestamp_texts, out);
+  if (peers) {
+    // The config's min_group_size when given (its detector's), else the default (3).
+    Result<backtest::PeerBacktestResult> r = backtest::RunPeerBacktest(
+        *wide, *params, std::max(3, picked->detector.min_group_size), &pool, std::ref(bar));
+    if (!r) return Fail(r.error());
+    backtest::WritePeerCsv(*r, wide->timestamp_texts, out);
+  } else {
+    Result<backtest::GroupBacktestResult> r =
+        backtest::RunGroupBacktest(*wide, *params, &pool, std::ref(bar));
+    if (!r) return Fail(r.error());
+    backtest::WriteGroupCsv(*r, wide->timestamp_texts, out);
+  }
   return WriteOutput(f, out.str());
 }
 
 int Run(BacktestFlags& f) {
-  if (f.kind == "multivariate") return RunGroup(f);
-  if (f.kind != "series") return Fail(Bad("flag --kind: \"" + f.kind + "\" is not series or multivariate"));
+  if (f.kind == "multivariate" || f.kind == "peers") return RunGroup(f);
+  if (f.kind != "series") {
+    return Fail(Bad("flag --kind: \"" + f.kind + "\" is not series, multivariate or peers"));
+  }
   if (f.format != "csv" && f.format != "nab") return Fail(Bad("flag --format: \"" + f.format + "\" is not csv or nab"));
   const bool from_prometheus = f.input.empty();
   if (from_prometheus && (f.config_file.empty() || f.from.empty() || f.to.empty())) {

@@ -89,7 +89,9 @@ struct Daemon::Slot {
   std::atomic<bool> retired{false};  // removed by a reload: its last cycle must not publish
   std::atomic<Clock::rep> next_due{0};
   std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;  // guarded by Daemon::mu_
-  std::shared_ptr<const std::vector<exposition::GroupReport>> groups;  // guarded by Daemon::mu_; multivariate only
+  // Guarded by Daemon::mu_: the groups of multivariate and peers detectors, and the members of peers ones.
+  std::shared_ptr<const std::vector<exposition::GroupReport>> groups;
+  std::shared_ptr<const std::vector<exposition::PeerReport>> peers;
   int64_t failed_cycles = 0;  // of the failure streak in progress; owned by the cycle in progress
 };
 
@@ -315,10 +317,12 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
   // and the detector runs again at its next interval, keeping its last reports meanwhile.
   std::shared_ptr<const std::vector<exposition::SeriesReport>> reports;
   std::shared_ptr<const std::vector<exposition::GroupReport>> groups;
+  std::shared_ptr<const std::vector<exposition::PeerReport>> peers;
   try {
     reports = std::make_shared<const std::vector<exposition::SeriesReport>>(
         slot->runner->RunCycle(std::chrono::system_clock::now(), fit_pool_.get()));
     groups = std::make_shared<const std::vector<exposition::GroupReport>>(slot->runner->TakeGroupReports());
+    peers = std::make_shared<const std::vector<exposition::PeerReport>>(slot->runner->TakePeerReports());
   } catch (const std::exception& e) {
     NoteCycleFailure(*slot, e.what());
     return;
@@ -336,6 +340,7 @@ void Daemon::RunSlot(const std::shared_ptr<Slot>& slot) {
     if (!slot->retired.load()) {
       slot->reports = std::move(reports);
       slot->groups = std::move(groups);
+      slot->peers = std::move(peers);
       PublishLocked();
     }
   }
@@ -363,6 +368,7 @@ void Daemon::PublishLocked() {
   for (const std::shared_ptr<Slot>& s : slots_) {
     if (s->reports) snapshot->series.insert(snapshot->series.end(), s->reports->begin(), s->reports->end());
     if (s->groups) snapshot->groups.insert(snapshot->groups.end(), s->groups->begin(), s->groups->end());
+    if (s->peers) snapshot->peers.insert(snapshot->peers.end(), s->peers->begin(), s->peers->end());
   }
   snapshot->generated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())

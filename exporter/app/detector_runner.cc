@@ -80,7 +80,7 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
     uint64_t appended = 0;
     std::vector<series::Sample> samples;
     for (const prom::SeriesSamples& s : *answer) {
-      // A multivariate detector shards by group (its group_by labels), so a group is never split.
+      // A multivariate or peers detector shards by group (its group_by labels), so a group is never split.
       if (!shard_.Owns(ShardKey(s.labels))) continue;
       samples.clear();
       samples.reserve(s.samples.size());
@@ -265,7 +265,7 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
                                                               ParallelPool* pool, bool sweep) {
   std::vector<exposition::SeriesReport> out;
   out.reserve(core_.store().size());
-  const bool groups = config_.kind == config::DetectorKind::kMultivariate;
+  const bool groups = config_.kind != config::DetectorKind::kSeries;
   std::vector<MemberZ> members;
   core_.Evaluate(now_ms, maintenance_now,
                  [&](const Labels& labels, const series::SeriesEntry& entry, const series::Evaluation& ev) {
@@ -288,7 +288,8 @@ std::vector<exposition::SeriesReport> DetectorRunner::Reports(int64_t now_ms, bo
                  pool);
   if (sweep) episodes_.Sweep();
   CacheStateLocked();
-  if (groups) JudgeGroups(now_ms, members);
+  if (config_.kind == config::DetectorKind::kMultivariate) JudgeGroups(now_ms, members);
+  if (config_.kind == config::DetectorKind::kPeers) JudgePeers(now_ms, members);
   return out;
 }
 
@@ -310,7 +311,7 @@ std::string MemberName(const Labels& member) {
 }  // namespace
 
 Labels DetectorRunner::ShardKey(const Labels& labels) const {
-  return config_.kind == config::DetectorKind::kMultivariate ? GroupKey(labels) : labels;
+  return config_.kind != config::DetectorKind::kSeries ? GroupKey(labels) : labels;
 }
 
 Labels DetectorRunner::GroupKey(const Labels& labels) const {
@@ -321,7 +322,8 @@ Labels DetectorRunner::GroupKey(const Labels& labels) const {
   return key;
 }
 
-void DetectorRunner::JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members) {
+std::map<Labels, std::vector<std::pair<Labels, size_t>>> DetectorRunner::ByGroup(
+    const std::vector<MemberZ>& members) const {
   // Each series to its group (the labels named by group_by) and its name there (the rest).
   std::map<Labels, std::vector<std::pair<Labels, size_t>>> by_group;
   for (size_t i = 0; i < members.size(); ++i) {
@@ -331,11 +333,16 @@ void DetectorRunner::JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members) 
     }
     by_group[GroupKey(members[i].labels)].emplace_back(std::move(rest), i);
   }
+  for (auto& [key, list] : by_group) std::sort(list.begin(), list.end());
+  return by_group;
+}
+
+void DetectorRunner::JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members) {
+  std::map<Labels, std::vector<std::pair<Labels, size_t>>> by_group = ByGroup(members);
   std::erase_if(groups_, [&](const auto& g) { return !by_group.contains(g.first); });
   const int64_t slot = now_ms / config_.step.count();
   group_reports_.clear();
   for (auto& [key, list] : by_group) {
-    std::sort(list.begin(), list.end());
     std::vector<Labels> names;
     for (const auto& [name, i] : list) names.push_back(name);
     Group& g = groups_[key];
@@ -373,6 +380,64 @@ void DetectorRunner::JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members) 
       report.top.emplace_back(MemberName(g.members[static_cast<size_t>(c.member)]), c.share);
     }
     group_reports_.push_back(std::move(report));
+  }
+}
+
+void DetectorRunner::JudgePeers(int64_t now_ms, std::vector<MemberZ>& members) {
+  std::map<Labels, std::vector<std::pair<Labels, size_t>>> by_group = ByGroup(members);
+  std::erase_if(peer_groups_, [&](const auto& g) { return !by_group.contains(g.first); });
+  const int64_t slot = now_ms / config_.step.count();
+  group_reports_.clear();
+  peer_reports_.clear();
+  for (auto& [key, list] : by_group) {
+    auto it = peer_groups_.find(key);
+    if (it == peer_groups_.end()) {
+      Result<series::PeerGroupDetector> d =
+          series::PeerGroupDetector::Create(series::PeerOptionsFor(core_.options(), config_.min_group_size));
+      if (!d) continue;  // the config's validation makes the options valid
+      it = peer_groups_.emplace(key, std::move(*d)).first;
+    }
+    series::PeerGroupDetector& g = it->second;
+    std::vector<std::string> names;
+    for (const auto& [name, i] : list) names.push_back(MemberName(name));
+    g.Retain(names);
+    // From the members' windows, so that a member whose own series is not scored yet (a pod that just
+    // started) is judged against its peers at once.
+    for (size_t m = 0; m < list.size(); ++m) g.AddWindow(names[m], *members[list[m].second].entry);
+    const series::PeerGroupVerdict& v = g.Evaluate(slot);
+    exposition::GroupReport report;
+    report.detector = config_.name;
+    report.labels = key;
+    report.members = static_cast<int>(list.size());
+    report.peers = true;
+    // A group smaller than min_group_size has no peer verdict, whatever its members' last slot said.
+    const bool too_few = report.members < config_.min_group_size;
+    report.state = too_few ? scoring::SeriesState::kInsufficientPeers : v.state;
+    report.timestamp_ms = v.timestamp_ms;
+    if (!too_few) {
+      for (const series::PeerOutlier& o : v.top) report.top.emplace_back(o.member, o.share);
+    }
+    group_reports_.push_back(std::move(report));
+    for (size_t m = 0; m < list.size(); ++m) {
+      exposition::PeerReport p;
+      p.detector = config_.name;
+      p.labels = members[list[m].second].labels;
+      const series::PeerVerdict* pv = g.member(names[m]);
+      if (too_few) {
+        p.state = scoring::SeriesState::kInsufficientPeers;
+      } else if (pv != nullptr) {
+        p.state = pv->state;
+        p.timestamp_ms = pv->timestamp_ms;
+        p.deviation = pv->deviation;
+        p.zscore = pv->zscore;
+        p.threshold = pv->threshold;
+        p.score = pv->score;
+        p.anomalous = pv->anomalous;
+        p.anomalous_since_ms = pv->anomalous_since_ms;
+        p.peak_score = pv->peak_score;
+      }
+      peer_reports_.push_back(std::move(p));
+    }
   }
 }
 

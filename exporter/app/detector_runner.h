@@ -9,9 +9,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +27,7 @@
 #include "anomaly/scoring/model.h"
 #include "anomaly/series/detector.h"
 #include "anomaly/series/group.h"
+#include "anomaly/series/peers.h"
 #include "exporter/app/episode_log.h"
 #include "exporter/app/series_page.h"
 #include "exporter/app/state_file.h"
@@ -59,6 +60,9 @@ class DetectorRunner {
   // kind: multivariate: the groups' reports of the last RunCycle (empty for other kinds), moved out. Called
   // by the thread that ran the cycle, after it.
   std::vector<exposition::GroupReport> TakeGroupReports() { return std::move(group_reports_); }
+  // kind: peers: the members' reports of the last RunCycle (empty for other kinds), moved out; the groups'
+  // own are in TakeGroupReports. Called as TakeGroupReports.
+  std::vector<exposition::PeerReport> TakePeerReports() { return std::move(peer_reports_); }
 
   const config::DetectorConfig& config() const { return config_; }
   void SetClient(std::shared_ptr<prom::RangeQueryClient> client) { client_.store(std::move(client)); }
@@ -110,6 +114,11 @@ class DetectorRunner {
     const series::SeriesEntry* entry = nullptr;  // the store's, valid until the next Ingest
   };
   void JudgeGroups(int64_t now_ms, std::vector<MemberZ>& members);
+  // kind: peers: each group's members judged against each other.
+  void JudgePeers(int64_t now_ms, std::vector<MemberZ>& members);
+  // The members by group (their GroupKey), each with its name in the group (its labels other than
+  // group_by) and its index in `members`, in name order.
+  std::map<Labels, std::vector<std::pair<Labels, size_t>>> ByGroup(const std::vector<MemberZ>& members) const;
   // The labels of a series' group: those named by group_by.
   Labels GroupKey(const Labels& labels) const;
   // What ShardFilter hashes for a series: its labels, or for kind multivariate its group's (a group is
@@ -148,6 +157,10 @@ class DetectorRunner {
   };
   std::map<Labels, Group> groups_;
   std::vector<exposition::GroupReport> group_reports_;
+  // kind: peers: each group by its labels. A group keeps its detector while its members come and go (a
+  // new one is judged against the others at once); it goes when no member is left.
+  std::map<Labels, series::PeerGroupDetector> peer_groups_;
+  std::vector<exposition::PeerReport> peer_reports_;
 
   // Read by other threads (landing page, readiness).
   std::atomic<bool> first_cycle_done_{false};

@@ -134,8 +134,8 @@ void EmitDetector(YAML::Emitter& out, const DetectorConfig& d) {
   out << YAML::Key << "max_series" << YAML::Value << d.max_series;
   out << YAML::Key << "max_gap" << YAML::Value << FormatDuration(d.max_gap);
   out << YAML::Key << "series_ttl" << YAML::Value << FormatDuration(d.series_ttl);
-  if (d.kind == DetectorKind::kMultivariate) {
-    out << YAML::Key << "kind" << YAML::Value << "multivariate";
+  if (d.kind != DetectorKind::kSeries) {
+    out << YAML::Key << "kind" << YAML::Value << (d.kind == DetectorKind::kPeers ? "peers" : "multivariate");
     out << YAML::Key << "group_by" << YAML::Value << YAML::Flow << d.group_by;
     out << YAML::Key << "min_group_size" << YAML::Value << d.min_group_size;
   }
@@ -156,6 +156,15 @@ void EmitDetector(YAML::Emitter& out, const DetectorConfig& d) {
   out << YAML::EndMap;
 }
 
+// ", kind peers, group_by [service], min_group_size 3"; empty for kind: series.
+std::string DescribeKind(const DetectorConfig& d) {
+  if (d.kind == DetectorKind::kSeries) return "";
+  std::string by;
+  for (const std::string& l : d.group_by) by += (by.empty() ? "" : ", ") + l;
+  return std::string(", kind ") + (d.kind == DetectorKind::kPeers ? "peers" : "multivariate") +
+         ", group_by [" + by + "], min_group_size " + std::to_string(d.min_group_size);
+}
+
 }  // namespace
 
 std::string DescribeConfig(const Config& config) {
@@ -169,7 +178,7 @@ std::string DescribeConfig(const Config& config) {
   for (const DetectorConfig& d : config.detectors) {
     out += "  " + d.name + ": step " + FormatDuration(d.step) + ", history " + FormatDuration(d.history) +
            ", interval " + FormatDuration(d.interval) + ", seasonality " +
-           DescribeSeasonality(d.seasonality) + ", query: " + OneLine(d.query) + "\n";
+           DescribeSeasonality(d.seasonality) + DescribeKind(d) + ", query: " + OneLine(d.query) + "\n";
   }
   for (const std::string& w : config.warnings) out += "WARNING: " + w + "\n";
   return out;

@@ -77,8 +77,8 @@ Result<series::DetectorOptions> DetectorOptionsFor(const DetectorConfig& c) {
   o.evaluate.resolve_after = c.resolve_after;
   o.evaluate.rebaseline_after = c.rebaseline_after;
   o.auto_seasonality = c.seasonality.mode == SeasonalityMode::kAuto;
-  // A group judges its members' z-scores together (series/group.h).
-  o.evaluate.report_z_scores = c.kind == DetectorKind::kMultivariate;
+  // A group judges its members' samples together (series/group.h, series/peers.h).
+  o.evaluate.report_z_scores = c.kind != DetectorKind::kSeries;
   for (const MaintenanceWindow& w : c.maintenance.windows) {
     o.maintenance.push_back({w.start.time_since_epoch().count(), w.end.time_since_epoch().count()});
   }

@@ -317,8 +317,10 @@ void ReadGroup(const MapView& view, DetectorConfig& d, Diagnostics& diag) {
       d.kind = DetectorKind::kSeries;
     } else if (kind == "multivariate") {
       d.kind = DetectorKind::kMultivariate;
+    } else if (kind == "peers") {
+      d.kind = DetectorKind::kPeers;
     } else if (kind) {
-      diag.AddError(v->mark, v->path, "expected series or multivariate, got \"" + *kind + "\"");
+      diag.AddError(v->mark, v->path, "expected series, multivariate or peers, got \"" + *kind + "\"");
     }
   }
   std::optional<Value> group_by = view.Find("group_by");
@@ -344,15 +346,18 @@ void ReadGroup(const MapView& view, DetectorConfig& d, Diagnostics& diag) {
   std::optional<Value> min_size = view.Find("min_group_size");
   if (min_size) {
     std::optional<int> n = ReadInt(*min_size, diag);
-    if (n && *n < 2) {
-      diag.AddError(min_size->mark, min_size->path, "must be >= 2, got " + std::to_string(*n));
+    // Peers need a median and a spread of others: two members are each other's mirror image.
+    const int least = d.kind == DetectorKind::kPeers ? 3 : 2;
+    if (n && *n < least) {
+      diag.AddError(min_size->mark, min_size->path,
+                    "must be >= " + std::to_string(least) + ", got " + std::to_string(*n));
     } else if (n) {
       d.min_group_size = *n;
     }
   }
   if (d.kind == DetectorKind::kSeries) {
-    if (group_by) diag.AddError(group_by->mark, group_by->path, "only for kind: multivariate");
-    if (min_size) diag.AddError(min_size->mark, min_size->path, "only for kind: multivariate");
+    if (group_by) diag.AddError(group_by->mark, group_by->path, "only for kind: multivariate or peers");
+    if (min_size) diag.AddError(min_size->mark, min_size->path, "only for kind: multivariate or peers");
   }
 }
 

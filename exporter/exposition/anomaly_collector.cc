@@ -51,6 +51,13 @@ enum Family : size_t {
   kGroupState,
   kGroupMembers,
   kGroupContributor,
+  kPeerDeviation,
+  kPeerZscore,
+  kPeerThreshold,
+  kPeerScore,
+  kPeerFlag,
+  kPeerAnomalousSince,
+  kPeerState,
   kFamilyCount,
 };
 
@@ -66,22 +73,43 @@ constexpr std::array<FamilySpec, kFamilyCount> kFamilies = {{
     {"anomaly_upper", "Upper edge of the normal band: expected + threshold * sigma."},
     {"anomaly_zscore", "Signed robust z-score: (value - expected) / sigma, sigma the forecast error's."},
     {"anomaly_threshold", "The |z| this sample needed to be anomalous, learned from the series' own errors."},
-    {"anomaly_score", "Calibrated score: -log10(tail probability) over the false-alarm budget's; >= 1 anomalous."},
-    {"anomaly_flag", "1 while an anomaly episode is open (from its onset until resolve_after of quiet), else 0."},
-    {"anomaly_anomalous_since_timestamp_seconds", "Unix time the current flagged episode began; only while flagged."},
-    {"anomaly_state", "1 for the series' current state (ok, warming_up, insufficient_data, gap, stale, maintenance); "
-                      "only series in state ok carry the other anomaly_* values."},
+    {"anomaly_score",
+     "Calibrated score: -log10(tail probability) over the false-alarm budget's; >= 1 anomalous."},
+    {"anomaly_flag",
+     "1 while an anomaly episode is open (from its onset until resolve_after of quiet), else 0."},
+    {"anomaly_anomalous_since_timestamp_seconds",
+     "Unix time the current flagged episode began; only while flagged."},
+    {"anomaly_state",
+     "1 for the series' current state (ok, warming_up, insufficient_data, gap, stale, maintenance); "
+     "only series in state ok carry the other anomaly_* values."},
     {"anomaly_model_info", "Always 1; the model (stl, mstl, baseline) and its seasonal periods."},
-    {"anomaly_group_score", "A multivariate group's calibrated score (as anomaly_score) of its members' joint deviation."},
+    {"anomaly_group_score",
+     "A multivariate group's calibrated score (as anomaly_score) of its members' joint deviation."},
     {"anomaly_group_flag", "1 while the group's anomaly episode is open, else 0."},
-    {"anomaly_group_zscore", "The group's robust Mahalanobis distance of its members' z-scores, as a normal quantile."},
+    {"anomaly_group_zscore",
+     "The group's robust Mahalanobis distance of its members' z-scores, as a normal quantile."},
     {"anomaly_group_threshold", "The anomaly_group_zscore this row needed to be anomalous."},
-    {"anomaly_group_anomalous_since_timestamp_seconds", "Unix time the group's flagged episode began; only while flagged."},
-    {"anomaly_group_state", "1 for the group's current state (ok, warming_up, insufficient_data); only groups in "
-                            "state ok carry the other anomaly_group_* values."},
+    {"anomaly_group_anomalous_since_timestamp_seconds",
+     "Unix time the group's flagged episode began; only while flagged."},
+    {"anomaly_group_state",
+     "1 for the group's current state (ok, warming_up, insufficient_data, insufficient_peers); "
+     "only groups in state ok carry the other anomaly_group_* values."},
     {"anomaly_group_members", "Members (series) in the group now."},
-    {"anomaly_group_contributor_share", "The members contributing most to the group's distance (rank 1 first): "
-                                        "each one's share of the squared distance."},
+    {"anomaly_group_contributor_share",
+     "The members contributing most to the group's distance (rank 1 first): "
+     "each one's share of the squared distance."},
+    {"anomaly_peer_deviation",
+     "A peers group member's deviation from the members' median, in the group's robust spread."},
+    {"anomaly_peer_zscore", "The member's peer deviation standardised by its own past deviations (signed)."},
+    {"anomaly_peer_threshold", "The |anomaly_peer_zscore| this sample needed to be anomalous."},
+    {"anomaly_peer_score", "The member's calibrated peer score (as anomaly_score); >= 1 anomalous."},
+    {"anomaly_peer_flag", "1 while the member's peer anomaly episode is open, else 0."},
+    {"anomaly_peer_anomalous_since_timestamp_seconds",
+     "Unix time the member's flagged peer episode began; only while "
+     "flagged."},
+    {"anomaly_peer_state",
+     "1 for the member's current peer state (ok, warming_up, insufficient_peers); only members in "
+     "state ok carry the other anomaly_peer_* values."},
 }};
 
 prometheus::ClientMetric Gauge(const std::vector<prometheus::ClientMetric::Label>& labels, double value) {
@@ -126,12 +154,27 @@ void AppendSeries(const SeriesReport& report, std::array<prometheus::MetricFamil
       Gauge(With(With(labels, "model", std::string(ModelLabelValue(v.model))), "periods", report.periods), 1));
 }
 
+void AppendContributors(const GroupReport& report, const std::vector<prometheus::ClientMetric::Label>& labels,
+                        std::array<prometheus::MetricFamily, kFamilyCount>& families) {
+  for (size_t i = 0; i < report.top.size(); ++i) {
+    families[kGroupContributor].metric.push_back(
+        Gauge(With(With(labels, "member", report.top[i].first), "rank", std::to_string(i + 1)),
+              report.top[i].second));
+  }
+}
+
 void AppendGroup(const GroupReport& report, std::array<prometheus::MetricFamily, kFamilyCount>& families) {
   std::vector<prometheus::ClientMetric::Label> labels;
   for (Label& l : ExportedGroupLabels(report)) labels.push_back({std::move(l.name), std::move(l.value)});
   families[kGroupMembers].metric.push_back(Gauge(labels, report.members));
   families[kGroupState].metric.push_back(Gauge(With(labels, "state", std::string(StateLabelValue(report.state))), 1));
   if (report.state != scoring::SeriesState::kOk) return;
+  if (report.peers) {
+    // A peers group is no judged unit (its members are): its outliers only, no score or flag to alert on
+    // twice.
+    AppendContributors(report, labels, families);
+    return;
+  }
   families[kGroupScore].metric.push_back(Gauge(labels, report.score));
   families[kGroupFlag].metric.push_back(Gauge(labels, report.anomalous ? 1 : 0));
   families[kGroupZscore].metric.push_back(Gauge(labels, report.zscore));
@@ -140,9 +183,26 @@ void AppendGroup(const GroupReport& report, std::array<prometheus::MetricFamily,
     families[kGroupAnomalousSince].metric.push_back(
         Gauge(labels, static_cast<double>(report.anomalous_since_ms) / 1000.0));
   }
-  for (size_t i = 0; i < report.top.size(); ++i) {
-    families[kGroupContributor].metric.push_back(
-        Gauge(With(With(labels, "member", report.top[i].first), "rank", std::to_string(i + 1)), report.top[i].second));
+  AppendContributors(report, labels, families);
+}
+
+void AppendPeer(const PeerReport& report, std::array<prometheus::MetricFamily, kFamilyCount>& families) {
+  SeriesReport as_series;
+  as_series.detector = report.detector;
+  as_series.labels = report.labels;
+  std::vector<prometheus::ClientMetric::Label> labels;
+  for (Label& l : ExportedLabels(as_series)) labels.push_back({std::move(l.name), std::move(l.value)});
+  families[kPeerState].metric.push_back(
+      Gauge(With(labels, "state", std::string(StateLabelValue(report.state))), 1));
+  if (report.state != scoring::SeriesState::kOk) return;
+  families[kPeerDeviation].metric.push_back(Gauge(labels, report.deviation));
+  families[kPeerZscore].metric.push_back(Gauge(labels, report.zscore));
+  families[kPeerThreshold].metric.push_back(Gauge(labels, report.threshold));
+  families[kPeerScore].metric.push_back(Gauge(labels, report.score));
+  families[kPeerFlag].metric.push_back(Gauge(labels, report.anomalous ? 1 : 0));
+  if (report.anomalous && report.anomalous_since_ms > 0) {
+    families[kPeerAnomalousSince].metric.push_back(
+        Gauge(labels, static_cast<double>(report.anomalous_since_ms) / 1000.0));
   }
 }
 
@@ -170,6 +230,7 @@ std::string_view StateLabelValue(scoring::SeriesState state) {
     case scoring::SeriesState::kGap: return "gap";
     case scoring::SeriesState::kStale: return "stale";
     case scoring::SeriesState::kMaintenance: return "maintenance";
+    case scoring::SeriesState::kInsufficientPeers: return "insufficient_peers";
   }
   return "unknown";
 }
@@ -231,6 +292,7 @@ std::vector<prometheus::MetricFamily> AnomalyCollector::CollectFrom(const Snapsh
     }
     for (const SeriesReport& report : snapshot->series) AppendSeries(report, families);
     for (const GroupReport& report : snapshot->groups) AppendGroup(report, families);
+    for (const PeerReport& report : snapshot->peers) AppendPeer(report, families);
     std::vector<prometheus::MetricFamily> out;
     for (auto& family : families) {
       if (!family.metric.empty()) out.push_back(std::move(family));

@@ -59,7 +59,19 @@ std::string FormatTime(int64_t unix_ms) {
 }
 
 bool GroupListed(const exposition::GroupReport& g, bool all) {
-  return g.state == scoring::SeriesState::kOk && (all || g.anomalous);
+  // A peers group is not judged itself: its members are listed as peer outliers.
+  return !g.peers && g.state == scoring::SeriesState::kOk && (all || g.anomalous);
+}
+
+// Flagged members of peers groups (every one in state ok with all), highest score first.
+std::vector<const exposition::PeerReport*> PeersListed(const exposition::Snapshot* snapshot, bool all) {
+  std::vector<const exposition::PeerReport*> out;
+  if (snapshot == nullptr) return out;
+  for (const exposition::PeerReport& p : snapshot->peers) {
+    if (p.state == scoring::SeriesState::kOk && (all || p.anomalous)) out.push_back(&p);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) { return a->score > b->score; });
+  return out;
 }
 
 // "mem{...} 62%, cpu 20%": a group's leading contributors and their shares of its distance.
@@ -122,6 +134,19 @@ std::string RenderLandingPage(const LandingInfo& info, const exposition::Snapsho
       html += "<tr><td>" + EscapeHtml(g->detector) + "</td><td>" + EscapeHtml(LabelsToString(g->labels)) +
               "</td><td>" + std::to_string(g->members) + "</td><td>" + FormatNumber(g->score) + "</td><td>" +
               FormatTime(g->anomalous_since_ms) + "</td><td>" + EscapeHtml(TopText(*g)) + "</td></tr>\n";
+    }
+    html += "</table>\n";
+  }
+  if (snapshot != nullptr && !snapshot->peers.empty()) {
+    const std::vector<const exposition::PeerReport*> outliers = PeersListed(snapshot, false);
+    html += "<h2>Peer outliers (" + std::to_string(outliers.size()) + " of " +
+            std::to_string(snapshot->peers.size()) +
+            ")</h2>\n<table>\n<tr><th>detector</th><th>series</th><th>deviation</th><th>zscore</th>"
+            "<th>score</th><th>since</th></tr>\n";
+    for (const exposition::PeerReport* p : outliers) {
+      html += "<tr><td>" + EscapeHtml(p->detector) + "</td><td>" + EscapeHtml(LabelsToString(p->labels)) +
+              "</td><td>" + FormatNumber(p->deviation) + "</td><td>" + FormatNumber(p->zscore) + "</td><td>" +
+              FormatNumber(p->score) + "</td><td>" + FormatTime(p->anomalous_since_ms) + "</td></tr>\n";
     }
     html += "</table>\n";
   }
@@ -195,6 +220,28 @@ std::string RenderAnomaliesJson(const exposition::Snapshot* snapshot, bool all, 
           {"top", std::move(top)},
       });
     }
+  }
+  // Members of peers detectors' groups, after the groups: "kind": "peer", the series' labels and its
+  // deviation from its peers.
+  for (const exposition::PeerReport* p : PeersListed(snapshot, all)) {
+    nlohmann::json labels = nlohmann::json::object();
+    for (const Label& l : p->labels) labels[l.name] = l.value;
+    data.push_back({
+        {"kind", "peer"},
+        {"detector", p->detector},
+        {"labels", std::move(labels)},
+        {"state", std::string(exposition::StateLabelValue(p->state))},
+        {"timestamp", static_cast<double>(p->timestamp_ms) / 1000.0},
+        {"deviation", Number(p->deviation)},
+        {"zscore", Number(p->zscore)},
+        {"threshold", Number(p->threshold)},
+        {"score", Number(p->score)},
+        {"anomalous", p->anomalous},
+        {"peak_score", p->anomalous ? Number(p->peak_score) : nlohmann::json(nullptr)},
+        {"anomalous_since", p->anomalous && p->anomalous_since_ms > 0
+                                ? nlohmann::json(static_cast<double>(p->anomalous_since_ms) / 1000.0)
+                                : nlohmann::json(nullptr)},
+    });
   }
   nlohmann::json body = {{"status", "success"}, {"data", std::move(data)}};
   // Label values are arbitrary bytes: replace invalid UTF-8 rather than throw.

@@ -16,6 +16,8 @@ std::string_view SeriesStateName(SeriesState state) {
       return "stale";
     case SeriesState::kMaintenance:
       return "maintenance";
+    case SeriesState::kInsufficientPeers:
+      return "insufficient_peers";
   }
   return "unknown";
 }

@@ -28,6 +28,18 @@ GroupOptions GroupOptionsFor(const DetectorOptions& d, int members) {
   return g;
 }
 
+void ForEachObservedBefore(const SeriesEntry* entry, int64_t before_slot,
+                           const std::function<void(int64_t slot, double value)>& take) {
+  if (entry == nullptr) return;
+  const SampleWindow& w = entry->window;
+  const int64_t first = w.first_slot();
+  for (size_t i = 0; i < w.size(); ++i) {
+    const int64_t slot = first + static_cast<int64_t>(i);
+    if (slot >= before_slot) break;
+    if (w.kind(i) == PointKind::kObserved) take(slot, w.value(i));
+  }
+}
+
 Result<GroupDetector> GroupDetector::Create(GroupOptions options) {
   if (options.members < 2) return MakeError(ErrorCode::kInvalidInput, "members: a group needs at least 2");
   if (options.step.count() <= 0) return MakeError(ErrorCode::kInvalidInput, "step: must be > 0");
@@ -52,15 +64,8 @@ void GroupDetector::Add(int member, std::span<const SlotZ> scored, const SeriesE
   };
   if (!seen_[m] && !scored.empty()) {
     seen_[m] = true;
-    if (entry != nullptr) {
-      const SampleWindow& w = entry->window;
-      const int64_t first = w.first_slot();
-      for (size_t i = 0; i < w.size(); ++i) {
-        const int64_t slot = first + static_cast<int64_t>(i);
-        if (slot >= scored.front().slot) break;
-        if (w.kind(i) == PointKind::kObserved) put(slot, w.value(i), false);
-      }
-    }
+    ForEachObservedBefore(entry, scored.front().slot,
+                          [&](int64_t slot, double value) { put(slot, value, false); });
   }
   for (const SlotZ& s : scored) put(s.slot, s.value, true);
 }

@@ -128,6 +128,7 @@ enum class Direction { kBoth, kUp, kDown };
 enum class DetectorKind {
   kSeries,        // `series` (default): every series of the query alone
   kMultivariate,  // `multivariate`: the series of one group (group_by) judged together (docs/detection.md)
+  kPeers,         // `peers`: each series of one group (group_by) judged against the other members
 };
 
 // One fixed maintenance range [start, end).
@@ -188,11 +189,12 @@ struct DetectorConfig {
   Duration series_ttl = Duration(0);
   MaintenanceConfig maintenance;
   DetectorKind kind = DetectorKind::kSeries;
-  // multivariate: the series whose values of these labels are equal form one group (each a member, named by
-  // its other labels); empty = every series of the query is one group. Valid label names, distinct.
+  // multivariate, peers: the series whose values of these labels are equal form one group (each a member,
+  // named by its other labels); empty = every series of the query is one group. Valid label names, distinct.
   std::vector<std::string> group_by;
-  // multivariate: the fewest members a group is judged with (>= 2). Default 3. A smaller group is in
-  // state insufficient_data and carries no score.
+  // multivariate (>= 2), peers (>= 3): the fewest members a group is judged with. Default 3. A smaller
+  // multivariate group is in state insufficient_data, a smaller peers group's members in
+  // insufficient_peers; neither carries a score.
   int min_group_size = 3;
   friend bool operator==(const DetectorConfig&, const DetectorConfig&) = default;
 };

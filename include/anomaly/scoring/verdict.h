@@ -16,9 +16,12 @@ enum class SeriesState {
   kGap,               // the newest samples are missing for longer than the gap tolerance
   kStale,             // the upstream stopped answering; the last good verdict is kept, marked stale
   kMaintenance,       // inside a maintenance window: neither fitted nor scored
+  // kind: peers: fewer members of its group than min_group_size present; never a peer score.
+  kInsufficientPeers,
 };
 
-std::string_view SeriesStateName(SeriesState state);  // ok, warming_up, insufficient_data, gap, stale, maintenance
+std::string_view SeriesStateName(SeriesState state);  // ok, warming_up, insufficient_data, gap, stale,
+                                                      // maintenance, insufficient_peers
 
 enum class ModelKind {
   kStl,       // one seasonal period

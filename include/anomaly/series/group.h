@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -54,6 +55,11 @@ struct GroupOptions {
 // The group's options a detector's imply (one mapping for the daemon and the backtest): its step, history,
 // refit interval, calibration and episode settings.
 GroupOptions GroupOptionsFor(const DetectorOptions& detector, int members);
+
+// A member's stored window as a group's history on first sight (group.h, peers.h): calls `take(slot, value)`
+// for each observed sample of `entry` (may be null: none) before `before_slot`, oldest first.
+void ForEachObservedBefore(const SeriesEntry* entry, int64_t before_slot,
+                           const std::function<void(int64_t slot, double value)>& take);
 
 struct Contributor {
   int member = 0;

@@ -279,6 +279,62 @@ TEST_F(DetectorRunnerTest, MultivariateShardsKeepEachGroupWhole) {
   for (const auto& [instance, n] : groups_seen) EXPECT_EQ(n, 1) << instance;
 }
 
+// kind: peers (issue 17): the pods of a service follow one daily-like curve, each at its own offset; over the
+// last 20 minutes pod-3 of checkout drifts 12 above its usual place (the group spreads about 1); search has
+// two pods, under min_group_size.
+prom::SeriesSamples Pod(const std::string& service, int pod, double drift) {
+  prom::SeriesSamples s{
+      MakeLabels({{"__name__", "latency"}, {"pod", "pod-" + std::to_string(pod)}, {"service", service}}), {}};
+  std::mt19937 rng(static_cast<uint32_t>(pod * 7 + service[0]));
+  std::normal_distribution<double> noise(0, 1);
+  for (int64_t t = kNowMs - 24 * 60 * kStepMs; t <= kNowMs; t += kStepMs) {
+    const double curve = 100 + 40 * std::sin(2 * M_PI * static_cast<double>(t / kStepMs % 360) / 360);
+    double v = curve + 0.5 * pod + noise(rng);
+    const int64_t into = (t - (kNowMs - 20 * kStepMs)) / kStepMs;
+    if (into >= 0) v += drift * static_cast<double>(into) / 20;
+    s.samples.push_back({t, v});
+  }
+  return s;
+}
+
+TEST_F(DetectorRunnerTest, PeersFlagTheDriftingPodAloneAndASmallGroupHasInsufficientPeers) {
+  std::vector<prom::SeriesSamples> all;
+  for (int pod = 0; pod < 8; ++pod) all.push_back(Pod("checkout", pod, pod == 3 ? 12 : 0));
+  all.push_back(Pod("search", 0, 0));
+  all.push_back(Pod("search", 1, 0));
+  client_->answers["pods"] = all;
+  config::DetectorConfig c = Detector();
+  c.name = "pods";
+  c.query = "pods";
+  c.kind = config::DetectorKind::kPeers;
+  c.group_by = {"service"};
+  auto runner = Runner(c);
+  std::vector<exposition::SeriesReport> series = runner->RunCycle(Now());
+  EXPECT_EQ(series.size(), 10u);
+  std::vector<exposition::PeerReport> peers = runner->TakePeerReports();
+  ASSERT_EQ(peers.size(), 10u);
+  for (const exposition::PeerReport& p : peers) {
+    const std::string who =
+        std::string(LabelValue(p.labels, "service")) + "/" + std::string(LabelValue(p.labels, "pod"));
+    if (LabelValue(p.labels, "service") == "search") {
+      EXPECT_EQ(p.state, scoring::SeriesState::kInsufficientPeers) << who;
+      continue;
+    }
+    EXPECT_EQ(p.state, scoring::SeriesState::kOk) << who;
+    EXPECT_EQ(p.anomalous, who == "checkout/pod-3") << who << " score " << p.score << " z " << p.zscore;
+  }
+  std::vector<exposition::GroupReport> groups = runner->TakeGroupReports();
+  ASSERT_EQ(groups.size(), 2u);
+  std::map<std::string, exposition::GroupReport> by;
+  for (auto& g : groups) by[std::string(LabelValue(g.labels, "service"))] = g;
+  EXPECT_TRUE(by["checkout"].peers);
+  EXPECT_EQ(by["checkout"].members, 8);
+  ASSERT_FALSE(by["checkout"].top.empty());
+  EXPECT_EQ(by["checkout"].top.front().first, "latency{pod=\"pod-3\"}");
+  EXPECT_EQ(by["search"].state, scoring::SeriesState::kInsufficientPeers);
+  EXPECT_TRUE(runner->TakePeerReports().empty());  // moved out
+}
+
 TEST_F(DetectorRunnerTest, CopySeriesGivesTheSeriesPageItsWindowModelAndEpisode) {
   auto runner = Runner(Detector());
   (void)runner->RunCycle(Now());

@@ -1,19 +1,20 @@
 // The real anomaly_exporter binary (ANOMALY_EXPORTER_BINARY, set by CMake to $<TARGET_FILE:...>):
 // the dispatcher in main, exit statuses, and that stdout/stderr carry what the contract says.
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace anomaly::app {
 namespace {
@@ -268,7 +269,65 @@ TEST(BacktestBinaryTest, MultivariateKindFlagsTheMemberThatLeftItsPeersAndNamesI
   EXPECT_THAT(narrow.err, HasSubstr("input line 1: a group needs a header"));
   Outcome bad_kind = RunBinary({"backtest", "--input=-", "--kind=peer"}, "timestamp,cpu\n1,2\n");
   EXPECT_EQ(bad_kind.code, 2);
-  EXPECT_THAT(bad_kind.err, HasSubstr("--kind: \"peer\" is not series or multivariate"));
+  EXPECT_THAT(bad_kind.err, HasSubstr("--kind: \"peer\" is not series, multivariate or peers"));
+}
+
+// --kind peers (issue 17): a wide CSV of pods on one curve; one block of
+// member,timestamp,score,flag,state,top per pod. pod-c drifts away from its peers over the last 40 rows and
+// is the only pod flagged.
+TEST(BacktestBinaryTest, PeersKindFlagsTheDriftingPodAloneInItsOwnBlock) {
+  std::mt19937 rng(13);
+  std::normal_distribution<double> noise(0, 1);
+  const std::vector<std::string> pods = {"pod-a", "pod-b", "pod-c", "pod-d", "pod-e", "pod-f"};
+  std::string csv = "timestamp";
+  for (const std::string& p : pods) csv += "," + p;
+  csv += "\n";
+  const int rows = 1200, drift_from = 1160;
+  for (int i = 0; i < rows; ++i) {
+    const double curve = 200 + 80 * std::sin(2 * M_PI * i / 288.0);
+    csv += std::to_string(1700000000 + 60 * i);
+    for (size_t p = 0; p < pods.size(); ++p) {
+      double v = curve + 2.0 * static_cast<double>(p) + noise(rng);
+      if (p == 2 && i >= drift_from) v += 0.4 * (i - drift_from);  // up to 16 above its usual place
+      csv += "," + std::to_string(v);
+    }
+    csv += "\n";
+  }
+  Outcome r = RunBinary({"backtest", "--input=-", "--kind=peers", "--no-progress", "--history=1d",
+                         "--from=" + std::to_string(1700000000 + 60 * 600)},
+                        csv);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "member,timestamp,score,flag,state,top");
+  std::map<std::string, int> rows_of, onsets_of;
+  std::map<std::string, bool> was_flagged;
+  std::string top_at_end;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    while (f.size() < 6) f.emplace_back();
+    const int index = rows_of[f[0]]++;
+    const bool flagged = f[3] == "1";
+    if (flagged && !was_flagged[f[0]]) ++onsets_of[f[0]];
+    was_flagged[f[0]] = flagged;
+    if (index >= 601) {
+      EXPECT_EQ(f[4], "ok") << f[0] << " row " << index;
+    }
+    if (f[0] == "pod-c" && index == rows - 1) top_at_end = f[5];
+  }
+  ASSERT_EQ(rows_of.size(), pods.size());
+  for (const std::string& p : pods) {
+    EXPECT_EQ(rows_of[p], rows) << p;
+    EXPECT_EQ(onsets_of[p], p == "pod-c" ? 1 : 0) << p;
+  }
+  EXPECT_THAT(top_at_end, StartsWith("pod-c;"));
+
+  Outcome narrow = RunBinary({"backtest", "--input=-", "--kind=peers"}, "timestamp,a,b\n1,2,3\n");
+  EXPECT_EQ(narrow.code, 2);
+  EXPECT_THAT(narrow.err, HasSubstr("peers need at least three series"));
 }
 
 }  // namespace

@@ -517,9 +517,10 @@ detectors:
         "prometheus: {url: \"http://p:9090\"}\ndetectors:\n  - name: a\n    query: q\n    step: 1m\n" + keys, "c.yml");
     return c ? std::string() : c.error().message;
   };
-  EXPECT_THAT(error_of("    kind: peers\n"),
-              HasSubstr("c.yml:6: detectors[0].kind: expected series or multivariate, got \"peers\""));
-  EXPECT_THAT(error_of("    group_by: [instance]\n"), HasSubstr("c.yml:6: detectors[0].group_by: only for kind: multivariate"));
+  EXPECT_THAT(error_of("    kind: pods\n"),
+              HasSubstr("c.yml:6: detectors[0].kind: expected series, multivariate or peers, got \"pods\""));
+  EXPECT_THAT(error_of("    group_by: [instance]\n"),
+              HasSubstr("c.yml:6: detectors[0].group_by: only for kind: multivariate or peers"));
   EXPECT_THAT(error_of("    kind: multivariate\n    group_by: [instance, instance]\n"),
               HasSubstr("detectors[0].group_by[1]: label \"instance\" is named twice"));
   EXPECT_THAT(error_of("    kind: multivariate\n    group_by: [\"9x\"]\n"),
@@ -528,6 +529,42 @@ detectors:
               HasSubstr("c.yml:7: detectors[0].min_group_size: must be >= 2, got 1"));
   EXPECT_THAT(error_of("    kind: multivariate\n    group_by: instance\n"),
               HasSubstr("detectors[0].group_by: expected a list of label names"));
+}
+
+TEST(ConfigLoaderTest, PeersKindReadsItsGroupKeysWithAtLeastThreeMembers) {
+  Result<Config> config = LoadConfigFromString(R"(prometheus: {url: "http://p:9090"}
+detectors:
+  - name: pods
+    query: 'rate(http_request_duration_seconds_sum[5m])'
+    step: 1m
+    kind: peers
+    group_by: [service]
+  - name: sized
+    query: q
+    step: 1m
+    min_group_size: 10
+    kind: peers
+)",
+                                               "c.yml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->detectors[0].kind, DetectorKind::kPeers);
+  EXPECT_EQ(config->detectors[0].group_by, std::vector<std::string>{"service"});
+  EXPECT_EQ(config->detectors[0].min_group_size, 3);
+  EXPECT_EQ(config->detectors[1].min_group_size, 10);
+  EXPECT_THAT(DescribeConfig(*config),
+              HasSubstr("  pods: step 1m, history 1w, interval 1m, seasonality auto, kind peers, "
+                        "group_by [service], min_group_size 3, query:"));
+  Result<Config> again = LoadConfigFromString(RenderConfig(*config), "rendered.yml");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->detectors[0].kind, DetectorKind::kPeers);
+  EXPECT_EQ(again->detectors[1].min_group_size, 10);
+
+  Result<Config> two = LoadConfigFromString(
+      "prometheus: {url: \"http://p:9090\"}\ndetectors:\n  - name: a\n    query: q\n    step: 1m\n"
+      "    kind: peers\n    min_group_size: 2\n",
+      "c.yml");
+  EXPECT_THAT(two, ErrorIs(ErrorCode::kInvalidConfig,
+                           HasSubstr("c.yml:7: detectors[0].min_group_size: must be >= 3, got 2")));
 }
 
 }  // namespace

@@ -230,6 +230,19 @@ std::vector<prometheus::MetricFamily> PerSeriesFamilies() {
   g.members = 4;
   g.top = {{"cpu", 0.7}, {"memory", 0.2}};
   s.groups.push_back(g);
+  // And a flagged member of a peers group: every anomaly_peer_* family has a sample.
+  PeerReport p;
+  p.detector = "pods";
+  p.labels = MakeLabels({{"job", "j"}});
+  p.state = scoring::SeriesState::kOk;
+  p.timestamp_ms = r.verdict.timestamp_ms;
+  p.deviation = 6;
+  p.zscore = 5;
+  p.threshold = 4;
+  p.score = 2;
+  p.anomalous = true;
+  p.anomalous_since_ms = r.verdict.anomalous_since_ms;
+  s.peers.push_back(p);
   return AnomalyCollector::CollectFrom(&s);
 }
 

@@ -72,5 +72,50 @@ TEST(PagesTest, GroupsAreListedWithTheirContributorsInTheJsonAndOnTheLandingPage
   EXPECT_THAT(html, Not(HasSubstr("db-2")));
 }
 
+TEST(PagesTest, PeerOutliersAreListedAndTheirGroupIsNot) {
+  exposition::Snapshot s;
+  exposition::PeerReport slow;
+  slow.detector = "pods";
+  slow.labels = MakeLabels({{"pod", "checkout-7"}, {"service", "checkout"}});
+  slow.state = scoring::SeriesState::kOk;
+  slow.deviation = 6.5;
+  slow.zscore = 5.25;
+  slow.score = 3;
+  slow.anomalous = true;
+  slow.anomalous_since_ms = 1767225600000;
+  exposition::PeerReport fine = slow;
+  fine.labels = MakeLabels({{"pod", "checkout-1"}, {"service", "checkout"}});
+  fine.anomalous = false;
+  fine.score = 0.2;
+  exposition::PeerReport lonely = fine;
+  lonely.labels = MakeLabels({{"pod", "search-1"}, {"service", "search"}});
+  lonely.state = scoring::SeriesState::kInsufficientPeers;
+  s.peers = {fine, slow, lonely};
+  exposition::GroupReport group;
+  group.detector = "pods";
+  group.labels = MakeLabels({{"service", "checkout"}});
+  group.state = scoring::SeriesState::kOk;
+  group.peers = true;
+  group.members = 2;
+  group.top = {{"{pod=\"checkout-7\"}", 0.9}};
+  s.groups = {group};
+  nlohmann::json body = nlohmann::json::parse(RenderAnomaliesJson(&s, false));
+  ASSERT_EQ(body["data"].size(), 1u);
+  const nlohmann::json& p = body["data"][0];
+  EXPECT_EQ(p["kind"], "peer");
+  EXPECT_EQ(p["labels"]["pod"], "checkout-7");
+  EXPECT_EQ(p["deviation"], 6.5);
+  EXPECT_EQ(p["zscore"], 5.25);
+  EXPECT_EQ(p["anomalous_since"], 1767225600.0);
+  nlohmann::json every = nlohmann::json::parse(RenderAnomaliesJson(&s, true))["data"];
+  ASSERT_EQ(every.size(), 2u);  // both checkout pods in state ok; not the group, not search's pod
+  EXPECT_EQ(every[0]["labels"]["pod"], "checkout-7");  // highest score first
+  const std::string html = RenderLandingPage(LandingInfo{}, &s, "/metrics");
+  EXPECT_THAT(html, HasSubstr("Peer outliers (1 of 3)"));
+  EXPECT_THAT(html, HasSubstr("checkout-7"));
+  EXPECT_THAT(html, Not(HasSubstr("checkout-1")));
+  EXPECT_THAT(html, HasSubstr("Groups in anomaly (0 of 1)"));
+}
+
 }  // namespace
 }  // namespace anomaly::http
