@@ -74,6 +74,16 @@ double TailQuantile(double target) {
   return 0.5 * (lo + hi);
 }
 
+// The x with -log10 Q(x) = target, cached: it depends on the target only (a bisection).
+double NormalQuantile(double target) {
+  thread_local double cached_target = -1, cached_quantile = 0;
+  if (target != cached_target) {
+    cached_quantile = TailQuantile(target);
+    cached_target = target;
+  }
+  return cached_quantile;
+}
+
 // The long-window model of the short means: a gamma distribution with their mean and variance (shape
 // k = mean^2 / variance, scale theta = variance / mean). A short mean of r = log(1 + |z|) >= 0 is a
 // non-negative average, and its distribution is as skewed as the raw scores are: nearly normal for
@@ -93,22 +103,24 @@ struct ShortMeanTail {
   }
   // The short mean whose tail reaches `target` (-log10).
   double Quantile(double target) const {
-    if (!gamma) {
-      // Depends on the target only: computed once per thread and target (a bisection).
-      thread_local double cached_target = -1, cached_quantile = 0;
-      if (target != cached_target) {
-        cached_quantile = TailQuantile(target);
-        cached_target = target;
-      }
-      return mean + spread * cached_quantile;
+    if (!gamma) return mean + spread * NormalQuantile(target);
+    // Newton's method on -log10 Q(k, y) from the Wilson-Hilferty approximation (within a few per cent
+    // for k >= 1): a handful of tail evaluations instead of a bisection's hundred, on every sample.
+    const double zq = NormalQuantile(target);
+    const double c = 1 - 1 / (9 * k) + zq * std::sqrt(1 / (9 * k));
+    double y = c > 0 ? std::max(k * c * c * c, k) : k + zq * std::sqrt(k);
+    const double log_gamma_k = std::lgamma(k);
+    for (int i = 0; i < 20; ++i) {
+      const double tail = NegLog10GammaQ(k, y);
+      const double f = tail - target;
+      if (std::abs(f) < 1e-6 || tail >= kMaxLogTail) break;
+      // d/dy -log10 Q = density / (Q ln 10).
+      const double slope =
+          std::exp((k - 1) * std::log(y) - y - log_gamma_k + tail * std::numbers::ln10) / std::numbers::ln10;
+      if (!(slope > 0) || !std::isfinite(slope)) break;
+      y = std::max(y - f / slope, 0.5 * y);
     }
-    double lo = k, hi = k + 10 * std::sqrt(k) + 10;
-    for (int i = 0; i < 60 && NegLog10GammaQ(k, hi) < target; ++i) hi *= 2;
-    for (int i = 0; i < 50; ++i) {
-      const double mid = 0.5 * (lo + hi);
-      (NegLog10GammaQ(k, mid) < target ? lo : hi) = mid;
-    }
-    return theta * 0.5 * (lo + hi);
+    return theta * y;
   }
 };
 
