@@ -8,7 +8,8 @@
 // `long_window`): a gamma distribution with that mean and variance, where HTM takes a normal one. A short
 // mean of non-negative scores is as skewed as they are; for a series whose errors are mostly 0 with a few
 // far out (an error ratio of small counts), two such events in one short window are routine, and the
-// normal tail called them one in a million. The tail probability of the newest m under that model is what
+// normal tail called them one in a million (one-sided judgements, where half the raw scores are 0 by
+// construction, keep the normal: likelihood.cc). The tail probability of the newest m under that model is what
 // a sample is judged by: one noisy point moves m little, a burst or a lasting shift moves it far, and a
 // series whose errors are heavy-tailed (counts, latencies) has a wide long-window spread and so does not
 // flag on its usual spikes. A single sample far out (a spike) moves m by only r / short_window, so |z| itself is judged too,

@@ -225,7 +225,7 @@ TEST(BacktestBinaryTest, MultivariateKindFlagsTheMemberThatLeftItsPeersAndNamesI
     double cpu = 50 + 5 * (0.9 * load + 0.44 * noise(rng));
     const double memory = 1000 + 40 * (0.9 * load + 0.44 * noise(rng));
     const double latency = 0.2 + 0.01 * (0.9 * load + 0.44 * noise(rng));
-    if (i >= broken_from && i < broken_from + 10) cpu += 20;  // cpu alone, 4 of its sigmas: within its band
+    if (i >= broken_from && i < broken_from + 10) cpu += 15;  // cpu alone, 3 of its sigmas: within its band
     csv += std::to_string(1700000000 + 60 * i) + "," + std::to_string(cpu) + "," + std::to_string(memory) + "," +
            std::to_string(latency) + "\n";
   }
