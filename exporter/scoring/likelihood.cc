@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "incomplete_gamma.h"
+
 namespace anomaly::scoring {
 
 namespace {
@@ -37,12 +39,7 @@ double NegLog10GammaQ(double k, double y) {
   double ln_q;
   if (y < k + 1) {
     // Q = 1 - P, P by its series.
-    double term = 1.0 / k, sum = term;
-    for (int n = 1; n < 1000 && term > 1e-16 * sum; ++n) {
-      term *= y / (k + n);
-      sum += term;
-    }
-    const double p = std::exp(k * std::log(y) - y - std::lgamma(k)) * sum;
+    const double p = std::exp(k * std::log(y) - y - std::lgamma(k + 1) + LogLowerGammaSeries(k, y));
     ln_q = std::log(std::max(1.0 - p, 1e-300));
   } else {
     // Lentz's continued fraction for Gamma(k, y) (Numerical Recipes' gcf).

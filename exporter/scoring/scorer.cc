@@ -5,6 +5,8 @@
 #include <limits>
 #include <numbers>
 
+#include "incomplete_gamma.h"
+
 namespace anomaly::scoring {
 
 namespace {
@@ -31,12 +33,7 @@ double NegLog10GammaP(double a, double x) {
     // Q(t) ~ phi(t) / t far out, t = -w.
     return (0.5 * w * w + std::log(-w * std::sqrt(2 * std::numbers::pi))) / std::numbers::ln10;
   }
-  double term = 1, sum = 1;
-  for (int n = 1; n < 2000 && term > 1e-15 * sum; ++n) {
-    term *= x / (a + n);
-    sum += term;
-  }
-  const double ln_p = a * std::log(x) - x - std::lgamma(a + 1) + std::log(sum);
+  const double ln_p = a * std::log(x) - x - std::lgamma(a + 1) + LogLowerGammaSeries(a, x);
   return std::max(0.0, -ln_p / std::numbers::ln10);
 }
 

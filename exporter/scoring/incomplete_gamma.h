@@ -1,0 +1,21 @@
+// Private to the scoring stage: the series of the regularised lower incomplete gamma function, shared by
+// the Poisson tail of counts (scorer.cc) and the gamma tail of the short means (likelihood.cc).
+#pragma once
+
+#include <cmath>
+
+namespace anomaly::scoring {
+
+// ln S(a, x), S = sum_{n >= 0} x^n / ((a + 1) (a + 2) ... (a + n)), so that the regularised lower
+// incomplete gamma is P(a, x) = x^a e^-x / Gamma(a + 1) * S. The terms shrink once n > x - a, fast for
+// x < a + 1, where callers use it. REQUIRES a > 0, x >= 0.
+inline double LogLowerGammaSeries(double a, double x) {
+  double term = 1, sum = 1;
+  for (int n = 1; n < 2000 && term > 1e-15 * sum; ++n) {
+    term *= x / (a + n);
+    sum += term;
+  }
+  return std::log(sum);
+}
+
+}  // namespace anomaly::scoring
