@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string_view>
 #include <thread>
 
@@ -147,6 +148,28 @@ Result<std::string> ReadBody(mg_connection* conn, size_t limit) {
   }
 }
 
+// Debian's civetweb runs its workers on 100 KiB stacks (built with USE_STACK_SIZE=102400; there is no
+// run-time option). A scrape of the telemetry path only copies a prerendered text and fits in that, but
+// other endpoints do real work there: the series page fits the series' window (a robust STL), a reload
+// parses YAML, the APIs build JSON. Under AddressSanitizer the series page overflowed it. Those requests
+// therefore run on a thread of their own with the process's default stack (8 MiB), while the civetweb
+// worker waits: they are rare (a person, a probe every few seconds), and a thread costs tens of
+// microseconds. A thread that cannot be started throws, which BeginRequest answers with 500.
+Response ServeOnOwnStack(const Router& router, const Request& request) {
+  Response response;
+  std::exception_ptr failure;
+  std::thread worker([&] {
+    try {
+      response = router.Serve(request);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  worker.join();
+  if (failure) std::rethrow_exception(failure);
+  return response;
+}
+
 void Send(mg_connection* conn, const Request& request, const Response& response) {
   mg_response_header_start(conn, response.status);
   mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
@@ -164,7 +187,8 @@ void Send(mg_connection* conn, const Request& request, const Response& response)
 struct WebServer::Impl {
   Impl(WebOptions options, std::shared_ptr<prometheus::Collectable> self_metrics,
        std::shared_ptr<exposition::AnomalyCollector> anomalies, Callbacks callbacks)
-      : router(std::move(options), std::move(self_metrics), std::move(anomalies), std::move(callbacks)) {}
+      : telemetry_path(options.telemetry_path),
+        router(std::move(options), std::move(self_metrics), std::move(anomalies), std::move(callbacks)) {}
 
   // mg_stop joins civetweb's threads, so no handler runs after it. Its master thread notices the stop
   // only when its poll() on the listening sockets returns, which takes up to 2 s when idle; connecting
@@ -206,7 +230,8 @@ struct WebServer::Impl {
       request.host = Header(conn, "Host");
       if (info->content_length >= 0) request.content_length = static_cast<uint64_t>(info->content_length);
       request.read_body = [conn](size_t limit) { return ReadBody(conn, limit); };
-      const Response response = self->router.Serve(request);
+      const Response response =
+          request.path == self->telemetry_path ? self->router.Serve(request) : ServeOnOwnStack(self->router, request);
       Send(conn, request, response);
       return response.status;
     } catch (...) {
@@ -230,6 +255,7 @@ struct WebServer::Impl {
     return 1;  // logged by us; civetweb prints nothing
   }
 
+  const std::string telemetry_path;  // served on civetweb's worker; every other path on its own thread
   Router router;                   // thread-safe (router.h)
   std::unique_ptr<TlsServer> tls;  // set once by Create when the web config has TLS; null: plain HTTP
   std::vector<std::string> hosts;  // loopback-reachable host of each listener, in order; set by Create

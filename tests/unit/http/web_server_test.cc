@@ -1,5 +1,7 @@
 #include "anomaly/http/web_server.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -245,6 +247,31 @@ TEST(WebServerCreateTest, ThrowingCallbackBecomes500) {
   EXPECT_EQ(Fetch(base + "/-/ready").status, 500);
   EXPECT_EQ(Fetch(base + "/-/healthy").status, 200);  // the server survives it
   EXPECT_EQ(Fetch(base + "/-/reload", "POST").status, 500);  // no reload callback
+}
+
+// civetweb's workers have 100 KiB stacks; the series page's fit overflowed one under AddressSanitizer.
+// Every endpoint but the telemetry path must run where a deep call (STL, YAML, JSON) has room.
+TEST(WebServerCreateTest, HandlersOtherThanMetricsRunOnAFullSizedStack) {
+  std::atomic<size_t> stack_size = 0;
+  Callbacks callbacks;
+  callbacks.ready = [&stack_size] {
+    pthread_attr_t attr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstacksize(&attr, &size);
+      pthread_attr_destroy(&attr);
+    }
+    stack_size = size;
+    return true;
+  };
+  WebOptions options;
+  options.listen_addresses = {"127.0.0.1:0"};
+  auto server = WebServer::Create(options, nullptr, std::make_shared<exposition::AnomalyCollector>(), callbacks);
+  ASSERT_THAT(server, testing::IsOk());
+  const std::string base = "http://127.0.0.1:" + std::to_string((*server)->GetListeningPorts().at(0));
+  EXPECT_EQ(Fetch(base + "/-/ready").status, 200);
+  EXPECT_GE(stack_size.load(), size_t{1} << 20);
+  EXPECT_EQ(Fetch(base + "/metrics").status, 200);
 }
 
 TEST(WebServerCreateTest, CustomTelemetryPathAndTwoAddresses) {
