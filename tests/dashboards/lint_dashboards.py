@@ -41,6 +41,8 @@ SAMPLE_VALUES = {
     "__range_s": "3600",
     # The series picker holds a whole label set, e.g. detector="x",service="y", used as {${series:raw}}.
     "series": 'detector=~".+"',
+    # The overview's peer group picker: a peers group's label set, used as {${peer_group:raw}} too.
+    "peer_group": 'detector=~".+"',
 }
 
 PROMQL_FUNCTIONS = set("""
