@@ -11,7 +11,11 @@ dashboard-linter itself cannot be built here (go 1.26 vs Debian's 1.19). Rules, 
   panel-units-rule, panel-no-targets-rule, target-promql-rule, target-rate-interval-rule,
   target-counter-agg-rule, target-job-rule, target-instance-rule, uneditable-dashboard;
 and the project's: uid/title/tags/schemaVersion 39, no ${DS_*} (__inputs) references, matchers on a
-variable use =~, every metric name exists in ARCHITECTURE.md's contract or a recording rule.
+variable use =~, every metric name exists in ARCHITECTURE.md's contract or a recording rule, and a matcher
+on a label the exporter adds (state, member, rank, model, periods) selects a contract metric that has it,
+with a state the contract lists for that metric; else the query silently returns nothing (e.g.
+anomaly_peer_score{state="ok"}, or anomaly_state{state="insufficient_peers"}, a state only groups and
+peers members take).
 Exclusions live in dashboards/.lint (dashboard-linter's format, written as JSON, which is YAML too).
 
 target-promql-rule: after substituting the variables (SAMPLE_VALUES), each query gets a structural check
@@ -41,6 +45,8 @@ SAMPLE_VALUES = {
     "__range_s": "3600",
     # The series picker holds a whole label set, e.g. detector="x",service="y", used as {${series:raw}}.
     "series": 'detector=~".+"',
+    # The overview's peer group picker: a peers group's label set, used as {${peer_group:raw}} too.
+    "peer_group": 'detector=~".+"',
 }
 
 PROMQL_FUNCTIONS = set("""
@@ -62,6 +68,9 @@ KNOWN_UNITS = {"none", "short", "percent", "percentunit", "s", "ms", "us", "ns",
                "reqps", "rps", "ops", "wps", "iops", "cps", "hertz", "bool", "bool_yes_no", "bool_on_off"}
 METRIC_ROW = re.compile(r"^\|([^|]*`anomaly_[^|]*)\|([^|]*)\|")
 METRIC_NAME = re.compile(r"`(anomaly_[a-z0-9_]+)(?:\{[^`]*\})?`")
+METRIC_WITH_LABELS = re.compile(r"`(anomaly_[a-z0-9_]+)(?:\{([^`]*)\})?`")
+SELECTOR = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*\{([^{}]*)\}")
+MATCHER = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
 RECORD_LINE = re.compile(r"^\s*-?\s*record:\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*$")
 VAR_REF = re.compile(r"\$\{(\w+)(?::(\w+))?\}|\$(\w+)|\[\[(\w+)\]\]")
 
@@ -82,6 +91,47 @@ def known_metrics(root):
             with open(os.path.join(rules_dir, name), encoding="utf-8") as f:
                 names.update(m.group(1) for m in map(RECORD_LINE.match, f) if m)
     return names
+
+
+def contract_labels(root):
+    """{metric: (its own labels, its states or None)} from ARCHITECTURE.md's contract tables: the labels in
+    braces after a name (`anomaly_state{state}`), and for a metric with a `state` label the values its
+    meaning lists after the first colon ("1 for the current state: ok, warming_up, ...")."""
+    out = {}
+    with open(os.path.join(root, "ARCHITECTURE.md"), encoding="utf-8") as f:
+        for line in f:
+            m = METRIC_ROW.match(line)
+            for name, labels in METRIC_WITH_LABELS.findall(m.group(1)) if m else []:
+                own = {l.strip() for l in labels.split(",") if l.strip()}
+                states = None
+                if "state" in own and ":" in m.group(2):
+                    items = m.group(2).split(":", 1)[1].split(",")
+                    states = {w.group(1) for w in (re.match(r"\s*([a-z_]+)", i) for i in items) if w} or None
+                out[name] = (own, states)
+    return out
+
+
+def check_labels(expr, contract):
+    """Matchers on the labels the exporter adds to its per-series families (state, member, rank, model,
+    periods; not detector, which every series has) against the contract metric selected. A matcher on a
+    series' own label of one of those names would be flagged too; no shipped dashboard has one."""
+    own_labels = set().union(*(own for name, (own, _) in contract.items()
+                               if not name.startswith("anomaly_exporter_"))) - {"detector"}
+    problems = []
+    for metric, body in SELECTOR.findall(expr):
+        if metric not in contract:
+            continue
+        own, states = contract[metric]
+        for label, op, value in MATCHER.findall(body):
+            if label in own_labels and label not in own:
+                problems.append(f"metric {metric} has no label {label} (ARCHITECTURE.md): "
+                                f"{label}{op}\"{value}\" matches nothing")
+            elif label == "state" and states and re.fullmatch(r"[a-z_]+(\|[a-z_]+)*", value):
+                for v in value.split("|"):
+                    if v not in states:
+                        problems.append(f"state \"{v}\" is not a state of {metric} "
+                                        f"(ARCHITECTURE.md: {', '.join(sorted(states))})")
+    return problems
 
 
 def substitute(expr, variables):
@@ -246,7 +296,7 @@ def queries(dash):
                 yield "target", f"panel {p.get('title')!r} {t.get('refId')}", t["expr"]
 
 
-def lint(path, dash, metrics, exclusions, uids):
+def lint(path, dash, metrics, exclusions, uids, contract=None):
     errs = []
     title = dash.get("title") or ""
     excluded = lambda rule: title in exclusions.get(rule, set())
@@ -335,7 +385,7 @@ def lint(path, dash, metrics, exclusions, uids):
         expr = substitute(raw, variables)
         if "$" in expr:
             add(f"target-promql-rule: {where}: unknown variable left in {expr!r}")
-        for problem in check_promql(expr, metrics):
+        for problem in check_promql(expr, metrics) + check_labels(expr, contract or {}):
             add(f"target-promql-rule: {where}: {problem}: {expr}")
     return errs
 
@@ -392,8 +442,9 @@ def main(argv):
         print()
         return 0
     metrics, exclusions, uids, errs, parse_items = known_metrics(args.root), load_exclusions(args.root), {}, [], []
+    contract = contract_labels(args.root)
     for path, dash in dashboards:
-        errs += lint(path, dash, metrics, exclusions, uids)
+        errs += lint(path, dash, metrics, exclusions, uids, contract)
         variables = {v.get("name") for v in dash.get("templating", {}).get("list", [])}
         parse_items += [(f"{path}: {where}", substitute(raw, variables)) for _, where, raw in queries(dash)]
     try:

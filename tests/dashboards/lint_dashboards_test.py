@@ -66,6 +66,26 @@ CASES = [
          lambda d: d["panels"][0]["targets"][0].update(expr='anomaly_flag{detector=~"$detector"} ==')),
     case("anomaly-overview.json", "use =~",
          lambda d: d["panels"][0]["targets"][0].update(expr='sum(anomaly_flag{detector="$detector"})')),
+    # The peers panels: a metric the exporter does not serve, a label the metric does not have, a state
+    # the metric never takes; each would leave the panel empty rather than fail.
+    case("anomaly-overview.json", "unknown metric anomaly_peer_outlier",
+         lambda d: first_target(d, "Peer outliers now (peers detectors)").update(
+             expr='anomaly_peer_outlier{detector=~"$detector"} == 1')),
+    case("anomaly-overview.json", "metric anomaly_peer_score has no label state",
+         lambda d: first_target(d, "Peer outliers now (peers detectors)").update(
+             expr='anomaly_peer_score{detector=~"$detector", state="ok"}')),
+    case("anomaly-overview.json", "metric anomaly_peer_flag has no label member",
+         lambda d: first_target(d, "Peer outliers now (peers detectors)").update(
+             expr='anomaly_peer_flag{detector=~"$detector", member=~".+"} == 1')),
+    case("anomaly-overview.json", 'state "insufficient_peer" is not a state of anomaly_group_state',
+         lambda d: first_target(d, "Peer groups in insufficient_peers").update(
+             expr=first_target(d, "Peer groups in insufficient_peers")["expr"].replace(
+                 '"insufficient_peers"', '"insufficient_peer"'))),
+    case("anomaly-overview.json", 'state "insufficient_peers" is not a state of anomaly_state',
+         lambda d: first_target(d, "Peer groups in insufficient_peers").update(
+             expr='anomaly_state{detector=~"$detector", state="insufficient_peers"} == 1')),
+    case("anomaly-series.json", "unknown metric anomaly_peer_scores",
+         lambda d: first_target(d, "Peer score").update(expr="anomaly_peer_scores{${series:raw}}")),
     case("anomaly-overview.json", "schemaVersion", lambda d: d.update(schemaVersion=40)),
     case("anomaly-overview.json", "uneditable-dashboard", lambda d: d.update(editable=True)),
     case("anomaly-overview.json", "no tags", lambda d: d.update(tags=[])),
