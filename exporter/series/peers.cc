@@ -24,6 +24,7 @@ PeerOptions PeerOptionsFor(const DetectorOptions& d, int min_members) {
   p.refit_interval = g.refit_interval;
   p.calibration = g.calibration;
   p.episode = g.episode;
+  p.max_gap_points = d.store.max_gap_points;
   return p;
 }
 
@@ -34,6 +35,7 @@ Result<PeerGroupDetector> PeerGroupDetector::Create(PeerOptions options) {
   if (options.history_points < 1)
     return MakeError(ErrorCode::kInvalidInput, "history: must hold at least one step");
   if (options.top < 0) return MakeError(ErrorCode::kInvalidInput, "top: must be >= 0");
+  if (options.max_gap_points < 0) return MakeError(ErrorCode::kInvalidInput, "max_gap_points: must be >= 0");
   if (const char* bad = scoring::CheckCalibrationParams(options.calibration); *bad != '\0') {
     return MakeError(ErrorCode::kInvalidInput, std::string("calibration.") + bad);
   }
@@ -160,6 +162,21 @@ void PeerGroupDetector::Judge(Member& m, double deviation, int64_t slot) {
   if (refit) Fit(m, slot);
 }
 
+void PeerGroupDetector::EndGaps(int64_t slot) {
+  const int64_t ts = slot * options_.step.count();
+  const int64_t max_age_ms = (static_cast<int64_t>(options_.max_gap_points) + 1) * options_.step.count();
+  for (auto& [name, m] : members_) {
+    PeerVerdict& v = m.verdict;
+    if (v.timestamp_ms == 0 || v.timestamp_ms == ts || v.state == scoring::SeriesState::kGap) continue;
+    if (ts - v.timestamp_ms <= max_age_ms) continue;
+    // Closed without being learned: what the member did before it went quiet is not news about its peers.
+    m.episode = {};
+    v = PeerVerdict{};
+    v.state = scoring::SeriesState::kGap;
+    v.timestamp_ms = ts;
+  }
+}
+
 void PeerGroupDetector::Summarise(int64_t slot, int present) {
   PeerGroupVerdict& g = verdict_;
   g.timestamp_ms = slot * options_.step.count();
@@ -234,6 +251,7 @@ const PeerGroupVerdict& PeerGroupDetector::Evaluate(int64_t through_slot) {
       const double d = deviations_[i++];
       if (p.scored && std::isfinite(d)) Judge(m, d, slot);
     }
+    if (p.scored) EndGaps(slot);
     if (!p.scored) {
       i = 0;
       for (auto& [name, m] : members_) {

@@ -42,6 +42,9 @@ struct PeerOptions {
   scoring::EpisodeParams episode;
   scoring::PeerParams peer;
   int top = 3;  // outliers named in the group's verdict
+  // A member with no sample at the judged slots for longer than (max_gap_points + 1) steps is in a gap: the
+  // series store's tolerance, so that a member and its own series agree on when it is gone (>= 0).
+  int max_gap_points = 5;
 };
 
 // The options a detector's imply (one mapping for the daemon and the backtest).
@@ -52,7 +55,9 @@ inline constexpr int kMinOwnPast = 30;
 
 struct PeerVerdict {
   // ok when judged; warming_up until its calibrator has calibration.min_history short means;
-  // insufficient_peers when fewer than min_members had a sample at the slot.
+  // insufficient_peers when fewer than min_members had a sample at the slot; gap when the member has had no
+  // sample at the judged slots for longer than (max_gap_points + 1) steps: no score, no flag, its episode
+  // ended (a pod that stopped reporting is not an outlier, nor left flagged by its last sample).
   scoring::SeriesState state = scoring::SeriesState::kWarmingUp;
   int64_t timestamp_ms = 0;  // the slot judged
   double deviation = 0;      // from the group's median, in group spreads
@@ -124,6 +129,8 @@ class PeerGroupDetector {
   void Fit(Member& m, int64_t slot);
   void Calibrate(Member& m);
   void Judge(Member& m, double deviation, int64_t slot);
+  // Members with no sample at the judged slots for longer than max_gap_points + 1 steps: state gap.
+  void EndGaps(int64_t slot);
   void Summarise(int64_t slot, int present);
 
   PeerOptions options_;

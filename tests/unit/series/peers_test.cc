@@ -239,6 +239,57 @@ TEST(PeerGroupDetectorTest, ANewPodIsJudgedAtOnceAndADepartedOneDisturbsNoOne) {
   EXPECT_EQ(g->verdict().members_present, 7);
 }
 
+// A flagged pod that stops reporting but stays in the answer (its older samples are still in the window)
+// must not stay flagged on its last sample: after the store's gap tolerance it is in a gap, unflagged, and
+// it is judged again, with no episode left open, when it comes back.
+TEST(PeerGroupDetectorTest, APodMissingLongerThanTheGapToleranceIsAGapNotAFlag) {
+  PeerOptions o = Options();
+  o.max_gap_points = 5;
+  Result<PeerGroupDetector> g = PeerGroupDetector::Create(o);
+  ASSERT_TRUE(g);
+  Fleet fleet(8);
+  int64_t slot = 0;
+  for (; slot < 800; ++slot) {
+    Feed(*g, slot, fleet.At(slot));
+    g->Evaluate(slot);
+  }
+  // pod-3 jumps far from its peers and is flagged.
+  for (int i = 0; i < 5; ++i, ++slot) {
+    std::vector<double> v = fleet.At(slot);
+    v[3] += 40;
+    Feed(*g, slot, v);
+    g->Evaluate(slot);
+  }
+  ASSERT_TRUE(g->member(Pod(3))->anomalous);
+  // Then it reports nothing: within the tolerance it keeps its verdict, past it the state is gap.
+  for (int i = 1; i <= 10; ++i, ++slot) {
+    std::vector<double> v = fleet.At(slot);
+    v[3] = std::nan("");
+    Feed(*g, slot, v);
+    g->Evaluate(slot);
+    const PeerVerdict* p3 = g->member(Pod(3));
+    if (i <= 6) {
+      EXPECT_EQ(p3->state, scoring::SeriesState::kOk) << i;
+    } else {
+      EXPECT_EQ(p3->state, scoring::SeriesState::kGap) << i;
+      EXPECT_FALSE(p3->anomalous) << i;
+      EXPECT_EQ(p3->score, 0) << i;
+    }
+    for (int m = 0; m < 8; ++m) {
+      if (m != 3) {
+        EXPECT_EQ(g->member(Pod(m))->state, scoring::SeriesState::kOk) << m;
+      }
+    }
+  }
+  // Back in line with its peers: judged again, not flagged.
+  for (int i = 0; i < 5; ++i, ++slot) {
+    Feed(*g, slot, fleet.At(slot));
+    g->Evaluate(slot);
+  }
+  EXPECT_EQ(g->member(Pod(3))->state, scoring::SeriesState::kOk);
+  EXPECT_FALSE(g->member(Pod(3))->anomalous);
+}
+
 TEST(PeerGroupDetectorTest, IdenticalPodsAreNeverOutliers) {
   Result<PeerGroupDetector> g = PeerGroupDetector::Create(Options());
   ASSERT_TRUE(g);
@@ -260,6 +311,9 @@ TEST(PeerGroupDetectorTest, RejectsBadOptions) {
   EXPECT_FALSE(PeerGroupDetector::Create(o));
   o = Options();
   o.peer.min_own_scale = 0;
+  EXPECT_FALSE(PeerGroupDetector::Create(o));
+  o = Options();
+  o.max_gap_points = -1;
   EXPECT_FALSE(PeerGroupDetector::Create(o));
 }
 
