@@ -151,9 +151,20 @@ ShortMeanTail ShortMeanTailOf(double mean, double spread, Direction direction) {
 // (normal 1-minute request counts with a slightly noisy daily shape: 33 false onsets per 1,000 series-days,
 // each scored at the cap at |z| ~ 5.5). Counts (`lattice`) keep the exponential: the likelihood of a
 // continuous density on a handful of distinct peak values is no guide to the tail between them.
+//
+// The exponential is the generalised Pareto distribution (GPD) of shape 0, and the GPD is what the excesses
+// over a high level tend to whatever the distribution (Pickands-Balkema-de Haan; SPOT fits it). Where the
+// excesses are more dispersed than an exponential's (variance above the squared mean: peaks of two kinds,
+// an error ratio's small daytime steps and its rare large ones at night, when traffic is low), the
+// exponential's tail is too light: it called a |z| of 26 a one-in-100-days event on a series whose week
+// of history held a 26.8. The exponential branch is therefore the GPD with the method-of-moments shape
+// xi = (1 - mean^2 / variance) / 2 and scale mean (1 + mean^2 / variance) / 2, held to xi >= 0 (a negative
+// shape has a finite upper end: see above); xi = 0, the exponential itself, when the excesses are no more
+// dispersed than that. Counts keep the plain exponential, as they keep it against the power law.
 struct PeakTail {
   bool power = false;
-  double beta = 1;
+  double beta = 1;  // power law: mean log excess; exponential: the scale (the GPD's sigma)
+  double xi = 0;    // the GPD shape of the exponential branch, in [0, 0.5)
 };
 
 PeakTail FitPeakTail(const CalibratorState& s, double u, bool lattice) {
@@ -162,19 +173,25 @@ PeakTail FitPeakTail(const CalibratorState& s, double u, bool lattice) {
   // Log-likelihood per peak: exponential -(log beta + 1); power law -(log beta + 1 + beta + log(1 + u)),
   // the last two the Jacobian of x -> log(1 + x) at the peaks' mean log (1 + x) = log(1 + u) + beta.
   const bool power = !lattice && std::log(pow_beta) + pow_beta + std::log1p(u) < std::log(exp_beta);
-  return power ? PeakTail{true, pow_beta} : PeakTail{false, exp_beta};
+  if (power) return PeakTail{true, pow_beta, 0};
+  const double variance = s.excess_square_mean - s.excess_mean * s.excess_mean;
+  if (lattice || !(variance > exp_beta * exp_beta)) return PeakTail{false, exp_beta, 0};
+  const double ratio = exp_beta * exp_beta / variance;  // in (0, 1)
+  return PeakTail{false, std::max(0.5 * exp_beta * (1 + ratio), kMinSpread), 0.5 * (1 - ratio)};
 }
 
 // -log10 P(|z| > x | |z| > u), x >= u, capped.
 double PeakNegLog10Tail(const PeakTail& t, double u, double x) {
   const double y = t.power ? std::log1p(x) - std::log1p(u) : x - u;
-  return std::min(kMaxLogTail, y / t.beta / std::numbers::ln10);
+  const double nats = t.xi > 0 ? std::log1p(t.xi * y / t.beta) / t.xi : y / t.beta;
+  return std::min(kMaxLogTail, nats / std::numbers::ln10);
 }
 
 // The x >= u with -log10 P(|z| > x | |z| > u) = target (>= 0).
 double PeakQuantile(const PeakTail& t, double u, double target) {
-  const double y = target * std::numbers::ln10 * t.beta;
-  return t.power ? (1 + u) * std::exp(std::min(y, 700.0)) - 1 : u + y;
+  const double nats = target * std::numbers::ln10;
+  if (t.power) return (1 + u) * std::exp(std::min(nats * t.beta, 700.0)) - 1;
+  return u + (t.xi > 0 ? t.beta / t.xi * std::expm1(std::min(nats * t.xi, 700.0)) : nats * t.beta);
 }
 
 // |z| in the configured direction (0 against it).
@@ -289,6 +306,7 @@ void LearnSample(CalibratorState& s, double x, double m, const CalibrationParams
     const double w = std::min(1.0, a / std::max(s.exceed_share, a));
     s.excess_mean += w * ((x - u) - s.excess_mean);
     s.excess_log_mean += w * ((std::log1p(x) - std::log1p(u)) - s.excess_log_mean);
+    s.excess_square_mean += w * ((x - u) * (x - u) - s.excess_square_mean);
   }
   const double dp = x - s.point_mean;
   s.point_mean += a * dp;

@@ -14,9 +14,11 @@
 // series whose errors are heavy-tailed (counts, latencies) has a wide long-window spread and so does not
 // flag on its usual spikes. A single sample far out (a spike) moves m by only r / short_window, so |z| itself is judged too,
 // by peaks over threshold (Siffer et al., KDD 2017): the share of |z| above u = mean + 2 sd of |z|, and a
-// one-parameter tail for the excesses over u, exponential in |z| (the Gumbel domain: Gaussian, log-normal,
-// Poisson) or a power law (Student t, Pareto: spiky latencies), whichever gives the peaks seen the higher
-// likelihood. Neither has a finite upper end. The sample's tail is the smaller
+// tail for the excesses over u, exponential in |z| (the Gumbel domain: Gaussian, log-normal, Poisson) or a
+// power law (Student t, Pareto: spiky latencies), whichever gives the peaks seen the higher likelihood; the
+// exponential widened to a generalised Pareto of shape >= 0 (method of moments) where the excesses are more
+// dispersed than an exponential's (peaks of two kinds: an error ratio's). Neither has a finite upper end.
+// The sample's tail is the smaller
 // of the two (times 2, for the two looks). The decision is -log10(tail probability) >= `log_threshold`, the per-sample
 // false-alarm probability a user sets as a time (ThresholdFor).
 //
@@ -71,6 +73,7 @@ struct CalibratorState {
   double exceed_share = 0;         // share of |z| above point_mean + 2 sd (the peaks)
   double excess_mean = 0;          // mean excess of those peaks over that level u (exponential tail)
   double excess_log_mean = 0;      // mean of log((1 + peak) / (1 + u)) (power-law tail)
+  double excess_square_mean = 0;   // mean squared excess of the peaks (with excess_mean: the GPD's shape)
   int64_t seen = 0;                // short means folded into mean/variance
   friend bool operator==(const CalibratorState&, const CalibratorState&) = default;
 };
