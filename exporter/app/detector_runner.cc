@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <limits>
+#include <set>
 #include <utility>
 
 #include "anomaly/base/duration.h"
@@ -20,6 +24,12 @@ double SecondsSince(Clock::time_point start) {
 
 int64_t ToMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+void ToSeriesSamples(const prom::SeriesSamples& s, std::vector<series::Sample>* out) {
+  out->clear();
+  out->reserve(s.samples.size());
+  for (const prom::Sample& p : s.samples) out->push_back(series::Sample{p.timestamp_ms, p.value});
 }
 
 }  // namespace
@@ -55,43 +65,78 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
   const int64_t start = fetched_until_ms_ > 0 ? std::max(fetched_until_ms_ - 2 * step, history_start)
                                               : history_start;
   std::shared_ptr<prom::RangeQueryClient> client = client_.load();
-  const Clock::time_point query_start = Clock::now();
-  Result<std::vector<prom::SeriesSamples>> answer =
-      client->QueryRange(prom::RangeQuery{config_.query, start, end, config_.step});
-  metrics_->ObserveQuery(config_.name, SecondsSince(query_start),
-                         answer ? std::nullopt : std::optional<ErrorCode>(answer.error().code));
+  const prom::RangeQuery query{config_.query, start, end, config_.step};
 
+  // The maintenance condition's times mask the samples as they are ingested. The whole-answer path asks
+  // for them after the query succeeded (so a failed query reports its own cause); the streamed one before
+  // it, and takes the whole-answer path when they fail, so that the cause reported is the same.
   std::vector<int64_t> condition_times;
-  if (answer && !config_.maintenance.condition.empty()) {
+  std::optional<Error> condition_error;
+  bool condition_fetched = false;
+  auto fetch_condition = [&] {
+    if (config_.maintenance.condition.empty() || std::exchange(condition_fetched, true)) return;
     Result<std::vector<int64_t>> times = MaintenanceTimes(start, end);
     if (times) {
       condition_times = std::move(*times);
     } else {
-      answer = tl::unexpected(times.error().WithContext("maintenance condition"));
+      condition_error = times.error().WithContext("maintenance condition");
+    }
+  };
+
+  Status outcome;
+  uint64_t appended = 0;
+  std::unique_lock<std::timed_mutex> core_lock(core_mu_, std::defer_lock);
+  bool streamed = false;
+  // The first cycle (the whole history) streams its answer into the core: each series is stored and
+  // fitted while the rest downloads, and neither the answer's text nor its decoded whole is ever held
+  // (issue 16). It holds the core through the download: a series page waits (2 s, then 503) only then,
+  // when there is nothing to show yet. Later cycles fetch a few steps and take the whole-answer path,
+  // without the core.
+  if (fetched_until_ms_ == 0) {
+    fetch_condition();
+    if (!condition_error) {
+      core_lock.lock();
+      if (core_.store().size() == 0) {  // always, unless a bug left series behind: no rollback needed
+        streamed = true;
+        core_.BeginCycle();
+        outcome = StreamAnswer(*client, query, now_ms, end, condition_times, pool, &appended);
+      } else {
+        core_lock.unlock();
+      }
     }
   }
-
-  // The core from here on: the queries above ran without it, so a series page waits at most for the
-  // ingest and the scoring, not for an upstream.
-  std::unique_lock<std::timed_mutex> core_lock(core_mu_);
-  core_.BeginCycle();
-  if (answer) {
-    NoteQuerySuccess();
-    uint64_t appended = 0;
-    std::vector<series::Sample> samples;
-    for (const prom::SeriesSamples& s : *answer) {
-      // A multivariate or peers detector shards by group (its group_by labels), so a group is never split.
-      if (!shard_.Owns(ShardKey(s.labels))) continue;
-      samples.clear();
-      samples.reserve(s.samples.size());
-      for (const prom::Sample& p : s.samples) samples.push_back(series::Sample{p.timestamp_ms, p.value});
-      // Maintenance samples are neither fitted nor scored: the core stores them as missing.
-      appended += core_.Ingest(s.labels, samples, now_ms, condition_times).appended;
+  if (!streamed) {
+    const Clock::time_point query_start = Clock::now();
+    Result<std::vector<prom::SeriesSamples>> answer = client->QueryRange(query);
+    metrics_->ObserveQuery(config_.name, SecondsSince(query_start),
+                           answer ? std::nullopt : std::optional<ErrorCode>(answer.error().code));
+    if (answer) {
+      fetch_condition();
+      if (condition_error) answer = tl::unexpected(*condition_error);
     }
+    // The core from here on: the queries above ran without it, so a series page waits at most for the
+    // ingest and the scoring, not for an upstream.
+    core_lock.lock();
+    core_.BeginCycle();
+    if (answer) {
+      std::vector<series::Sample> samples;
+      for (const prom::SeriesSamples& s : *answer) {
+        // A multivariate or peers detector shards by group (its group_by labels), so a group is never split.
+        if (!shard_.Owns(ShardKey(s.labels))) continue;
+        ToSeriesSamples(s, &samples);
+        // Maintenance samples are neither fitted nor scored: the core stores them as missing.
+        appended += core_.Ingest(s.labels, samples, now_ms, condition_times).appended;
+      }
+    } else {
+      outcome = tl::unexpected(answer.error());
+    }
+  }
+  if (outcome) {
+    NoteQuerySuccess();
     fetched_until_ms_ = end;
     metrics_->AddSamples(config_.name, appended);
   } else {
-    NoteQueryFailure(answer.error());
+    NoteQueryFailure(outcome.error());
     core_.MarkAllStale();
   }
 
@@ -101,17 +146,142 @@ std::vector<exposition::SeriesReport> DetectorRunner::RunCycle(std::chrono::syst
 
   // Only an answer can show that a series vanished: a failed query marks series stale but never ages them
   // out, so an upstream outage longer than series_ttl keeps every series' state (docs/reliability.md).
-  if (answer) core_.Expire(now_ms);
-  std::vector<exposition::SeriesReport> reports = Reports(now_ms, core_.InMaintenance(end, condition_times), pool, answer.has_value());
+  if (outcome) core_.Expire(now_ms);
+  std::vector<exposition::SeriesReport> reports =
+      Reports(now_ms, core_.InMaintenance(end, condition_times), pool, outcome.has_value());
 
   const series::SeriesStore& store = core_.store();
   series_count_.store(static_cast<int64_t>(store.size()));
   metrics_->SetSeries(config_.name, static_cast<int64_t>(store.size()),
                       static_cast<int64_t>(store.refused_in_cycle()));
-  metrics_->ObserveCycle(config_.name, SecondsSince(cycle_start), answer.has_value(), now);
-  if (answer) last_success_ms_.store(now_ms);
+  metrics_->ObserveCycle(config_.name, SecondsSince(cycle_start), outcome.has_value(), now);
+  if (outcome) last_success_ms_.store(now_ms);
   if (!first_cycle_done_.exchange(true)) metrics_->SetReady(config_.name);
   return reports;
+}
+
+Status DetectorRunner::StreamAnswer(prom::RangeQueryClient& client, const prom::RangeQuery& query,
+                                    int64_t now_ms, int64_t end_ms,
+                                    const std::vector<int64_t>& condition_times, ParallelPool* pool,
+                                    uint64_t* appended) {
+  // The download runs on one thread (the producer: curl's write callback decodes, and the sink below
+  // ingests); the other workers of the loop fit and score the series it hands them. The first item of the
+  // loop to start produces, so a loop that gets no helper (all busy with another detector) still makes
+  // progress: its caller produces, then evaluates everything itself. A worker waits for the producer only
+  // while it runs. The core is the producer's (Ingest, PrepareEvaluation) except for the entries handed
+  // over, each one the worker's that took it (series/detector.h).
+  const bool maintenance_now = core_.InMaintenance(end_ms, condition_times);
+  std::mutex mu;
+  std::condition_variable ready_cv;
+  std::deque<series::Detector::PreparedEvaluation*> ready;  // guarded by mu
+  bool producer_claimed = false;                            // guarded by mu
+  bool produced = false;                                    // guarded by mu
+  bool abandon = false;                                     // guarded by mu: the answer failed
+
+  // The producer's own.
+  std::vector<Labels> created;  // series this answer created: forgotten if it fails
+  std::set<Labels> seen;
+  std::vector<prom::SeriesSamples> again;  // a label set the answer holds twice: ingested after it
+  std::vector<series::Sample> samples;
+  uint64_t added = 0;
+  auto sink = [&](prom::SeriesSamples&& s) {
+    if (!shard_.Owns(ShardKey(s.labels))) return;
+    if (!seen.insert(s.labels).second) {
+      again.push_back(std::move(s));
+      return;
+    }
+    ToSeriesSamples(s, &samples);
+    const series::IngestResult r = core_.Ingest(s.labels, samples, now_ms, condition_times);
+    added += r.appended;
+    if (r.refused) return;
+    created.push_back(s.labels);
+    // A restored margin counts from the series' first scoring on; it stays pending until the answer is
+    // whole (RunCycle), so a failed answer keeps it.
+    if (auto it = pending_margins_.find(s.labels); it != pending_margins_.end()) {
+      core_.SetFeedbackMargin(s.labels, it->second.margin, it->second.at_ms);
+    }
+    if (maintenance_now) return;  // nothing is scored: Evaluate reports each series' last verdict
+    series::Detector::PreparedEvaluation* task = core_.PrepareEvaluation(s.labels, now_ms);
+    if (task == nullptr) return;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ready.push_back(task);
+    }
+    ready_cv.notify_one();
+  };
+
+  Status outcome;
+  auto produce = [&] {
+    const Clock::time_point query_start = Clock::now();
+    // Whatever happens, the workers stop waiting.
+    struct Done {
+      std::mutex& mu;
+      std::condition_variable& cv;
+      bool& produced;
+      bool& abandon;
+      const Status& outcome;
+      ~Done() {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          produced = true;
+          abandon = !outcome.has_value() || std::uncaught_exceptions() > 0;
+        }
+        cv.notify_all();
+      }
+    } done{mu, ready_cv, produced, abandon, outcome};
+    outcome = client.QueryRangeStreamed(query, sink);
+    metrics_->ObserveQuery(config_.name, SecondsSince(query_start),
+                           outcome ? std::nullopt : std::optional<ErrorCode>(outcome.error().code));
+  };
+  auto evaluate = [&](size_t worker) {
+    for (;;) {
+      series::Detector::PreparedEvaluation* task = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        ready_cv.wait(lock, [&] { return !ready.empty() || produced; });
+        if (ready.empty() || abandon) return;
+        task = ready.front();
+        ready.pop_front();
+      }
+      core_.RunPrepared(*task, worker);
+    }
+  };
+  // No half answer: every series it created goes, with what was fitted on it.
+  auto roll_back = [&] {
+    core_.DropPrepared();
+    for (const Labels& labels : created) core_.Forget(labels);
+    core_.BeginCycle();  // its refusals (max_series) were of no answer either
+  };
+  core_.ReserveWorkers(pool != nullptr ? pool->max_workers() : 1);
+  try {
+    if (pool != nullptr) {
+      pool->For(pool->max_workers(), [&](size_t, size_t worker) {
+        bool producer = false;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          producer = !std::exchange(producer_claimed, true);
+        }
+        if (producer) produce();
+        evaluate(worker);
+      });
+    } else {
+      produce();
+      evaluate(0);
+    }
+  } catch (...) {
+    roll_back();  // the daemon counts the cycle as failed and runs it again
+    throw;
+  }
+  if (!outcome) {
+    roll_back();
+    return outcome;
+  }
+  for (const prom::SeriesSamples& s : again) {
+    ToSeriesSamples(s, &samples);
+    added += core_.Ingest(s.labels, samples, now_ms, condition_times).appended;
+  }
+  *appended = added;
+  return outcome;
 }
 
 Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, int64_t now_ms,

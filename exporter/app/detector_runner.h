@@ -97,6 +97,14 @@ class DetectorRunner {
   DetectorRunner(const config::DetectorConfig& config, std::shared_ptr<prom::RangeQueryClient> client,
                  exposition::SelfMetrics* metrics, ShardFilter shard, series::Detector core);
 
+  // The first cycle's query, streamed (RangeQueryClient::QueryRangeStreamed): each series handed over is
+  // ingested at once and evaluated on `pool` while the download goes on (Detector::PrepareEvaluation).
+  // On an error, every series the answer created is forgotten, so the core is as before the call (it
+  // held no series: a first cycle). Adds the samples placed to *appended. REQUIRES: core_mu_ held.
+  [[nodiscard]] Status StreamAnswer(prom::RangeQueryClient& client, const prom::RangeQuery& query,
+                                    int64_t now_ms, int64_t end_ms,
+                                    const std::vector<int64_t>& condition_times, ParallelPool* pool,
+                                    uint64_t* appended);
   // Timestamps (ms) where the maintenance condition holds, sorted.
   Result<std::vector<int64_t>> MaintenanceTimes(int64_t start_ms, int64_t end_ms);
   // `sweep`: forget the episodes of series no longer held (only an answer shows which series exist, and a

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <string_view>
 #include <utility>
@@ -25,12 +26,36 @@ void GlobalInitOnce() {
 struct Received {
   std::string body;
   std::optional<Duration> retry_after;
+  BodyConsumer* consumer = nullptr;  // set: the body goes there, not to `body`
+  CURL* curl = nullptr;              // for the status, read at the body's first byte
+  bool begun = false;                // consumer->Begin was called
+  std::exception_ptr thrown;         // by the consumer: rethrown once libcurl has returned
 };
+
+void BeginConsumer(Received& received) {
+  if (received.begun) return;
+  received.begun = true;
+  long status = 0;
+  curl_easy_getinfo(received.curl, CURLINFO_RESPONSE_CODE, &status);
+  received.consumer->Begin(status);
+}
 
 // Grows the body geometrically, always keeping kBodyPadding spare bytes, so
 // that the decoder parses it where it lies instead of copying it.
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
-  std::string& body = static_cast<Received*>(user)->body;
+  Received& received = *static_cast<Received*>(user);
+  if (received.consumer != nullptr) {
+    // No exception may cross libcurl's C frames: it aborts the transfer and is rethrown after it.
+    try {
+      BeginConsumer(received);
+      received.consumer->Write(std::string_view(data, size * count));
+    } catch (...) {
+      received.thrown = std::current_exception();
+      return 0;
+    }
+    return size * count;
+  }
+  std::string& body = received.body;
   const size_t want = body.size() + size * count + kBodyPadding;
   if (body.capacity() < want) body.reserve(std::max(want, 2 * body.capacity()));
   body.append(data, size * count);
@@ -98,7 +123,13 @@ void CurlTransport::Release(Handle handle) {
   if (idle_.size() < options_.max_idle_handles) idle_.push_back(std::move(handle));
 }
 
-Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
+Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) { return Perform(request, nullptr); }
+
+Result<HttpResponse> CurlTransport::PostStreaming(const HttpRequest& request, BodyConsumer& consumer) {
+  return Perform(request, &consumer);
+}
+
+Result<HttpResponse> CurlTransport::Perform(const HttpRequest& request, BodyConsumer* consumer) {
   Handle handle = Acquire();
   if (!handle) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
   CURL* curl = static_cast<CURL*>(handle.get());
@@ -116,6 +147,8 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
   for (const std::string& h : request.headers) add_header(h);
 
   Received received;
+  received.consumer = consumer;
+  received.curl = curl;
   char error_buffer[CURL_ERROR_SIZE] = {};
   const long timeout_ms = static_cast<long>(options_.timeout.count());
   const long connect_ms = static_cast<long>(std::min(options_.connect_timeout, options_.timeout).count());
@@ -151,6 +184,13 @@ Result<HttpResponse> CurlTransport::Post(const HttpRequest& request) {
   CURLcode code = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (received.thrown) {
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+    Release(std::move(handle));
+    std::rethrow_exception(received.thrown);
+  }
+  if (code == CURLE_OK && consumer != nullptr) BeginConsumer(received);  // an empty body
   // Forget the per-request pointers before the handle goes back to the pool.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);

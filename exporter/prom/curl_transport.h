@@ -34,6 +34,9 @@ class CurlTransport final : public HttpTransport {
   CurlTransport& operator=(const CurlTransport&) = delete;
 
   [[nodiscard]] Result<HttpResponse> Post(const HttpRequest& request) override;
+  // The body goes to `consumer` from libcurl's write callback, piece by piece, as it arrives.
+  [[nodiscard]] Result<HttpResponse> PostStreaming(const HttpRequest& request,
+                                                   BodyConsumer& consumer) override;
 
  private:
   struct HandleDeleter {
@@ -41,6 +44,8 @@ class CurlTransport final : public HttpTransport {
   };
   using Handle = std::unique_ptr<void, HandleDeleter>;  // a CURL*; curl.h stays in the .cc
 
+  // Post and PostStreaming: the body to `consumer` when set, else to HttpResponse::body.
+  [[nodiscard]] Result<HttpResponse> Perform(const HttpRequest& request, BodyConsumer* consumer);
   Handle Acquire();
   void Release(Handle handle);
 

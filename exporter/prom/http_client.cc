@@ -218,8 +218,27 @@ Result<std::vector<std::string>> HttpRangeQueryClient::AuthHeaders() const {
   return headers;
 }
 
+// The body of one query_range request, decoded as it arrives; a fresh decoder for each response (each
+// retry), with the response's status.
+class HttpRangeQueryClient::StreamingBody final : public BodyConsumer {
+ public:
+  explicit StreamingBody(const std::function<void(SeriesSamples&&)>& sink) : sink_(sink) {}
+  void Begin(long http_status) override { decoder_.emplace(http_status, sink_); }
+  void Write(std::string_view piece) override { decoder_->Feed(piece); }
+  // A series went to the sink: the request must not be sent again.
+  bool handed_over() const { return decoder_ && decoder_->series_emitted() > 0; }
+  Result<std::vector<std::string>> Finish() {
+    if (!decoder_) return MakeError(ErrorCode::kInternal, "no response to decode");
+    return decoder_->Finish();
+  }
+
+ private:
+  const std::function<void(SeriesSamples&&)>& sink_;
+  std::optional<QueryRangeStreamDecoder> decoder_;
+};
+
 Result<HttpResponse> HttpRangeQueryClient::Send(std::string_view path, const std::string& form,
-                                                CallStats* stats) {
+                                                CallStats* stats, StreamingBody* streaming) {
   // Secrets are read once per request sequence, so a rotated token is used from
   // the next call on.
   Result<std::vector<std::string>> headers = AuthHeaders();
@@ -240,7 +259,8 @@ Result<HttpResponse> HttpRangeQueryClient::Send(std::string_view path, const std
     }
     ++stats->requests;
     if (attempt > 0) ++stats->retries;
-    Result<HttpResponse> response = transport_->Post(request);
+    Result<HttpResponse> response =
+        streaming != nullptr ? transport_->PostStreaming(request, *streaming) : transport_->Post(request);
     bool retryable = response ? IsRetryableStatus(response->status) : IsRetryableError(response.error().code);
     if (retryable) {
       breaker_.RecordFailure(env_.now());
@@ -249,6 +269,7 @@ Result<HttpResponse> HttpRangeQueryClient::Send(std::string_view path, const std
       breaker_.RecordSuccess();
     }
     if (!retryable || attempt >= options_.max_retries) return response;
+    if (streaming != nullptr && streaming->handed_over()) return response;
     std::optional<Duration> retry_after = response ? response->retry_after : std::nullopt;
     last = std::move(response);
     env_.sleep(RetryDelay(attempt, backoff_, retry_after, env_.unit_random()));
@@ -301,8 +322,7 @@ Result<std::vector<SeriesSamples>> HttpRangeQueryClient::QueryRange(const RangeQ
 
   const std::vector<PageRange> pages =
       SplitRange(query.start_ms, query.end_ms, step_ms, options_.max_points_per_request);
-  const std::string common = "query=" + FormEncode(query.query) + "&step=" + FormatSeconds(step_ms) +
-                             "&timeout=" + FormatDuration(options_.timeout);
+  const std::string common = QueryForm(query);
   SeriesMerger merger;
   for (size_t i = 0; i < pages.size(); ++i) {
     const PageRange& page = pages[i];
@@ -325,6 +345,43 @@ Result<std::vector<SeriesSamples>> HttpRangeQueryClient::QueryRange(const RangeQ
   LogWarningsOnce(query.query, warnings);
   Notify(query.query, std::nullopt, stats, started, warnings);
   return std::move(merger).Finish();
+}
+
+std::string HttpRangeQueryClient::QueryForm(const RangeQuery& query) const {
+  return "query=" + FormEncode(query.query) + "&step=" + FormatSeconds(query.step.count()) +
+         "&timeout=" + FormatDuration(options_.timeout);
+}
+
+Status HttpRangeQueryClient::QueryRangeStreamed(const RangeQuery& query,
+                                                const std::function<void(SeriesSamples&&)>& sink) {
+  const int64_t step_ms = query.step.count();
+  // Bad ranges (QueryRange refuses them) and ranges of several pages (merged before anything is handed
+  // over: a series' pages arrive in separate answers) take the whole-answer path.
+  if (step_ms <= 0 || query.end_ms < query.start_ms ||
+      SplitRange(query.start_ms, query.end_ms, step_ms, options_.max_points_per_request).size() != 1) {
+    return RangeQueryClient::QueryRangeStreamed(query, sink);
+  }
+  const auto started = env_.now();
+  CallStats stats;
+  std::vector<std::string> warnings;
+  auto fail = [&](const Error& error) {
+    Error out = error.WithContext(QueryContext(query.query, stats.requests));
+    Notify(query.query, out.code, stats, started, warnings);
+    return tl::unexpected(std::move(out));
+  };
+  const std::string form =
+      QueryForm(query) + "&start=" + FormatSeconds(query.start_ms) + "&end=" + FormatSeconds(query.end_ms);
+  StreamingBody body(sink);
+  Result<HttpResponse> response = Send(kQueryRangePath, form, &stats, &body);
+  if (!response) return fail(response.error());
+  Result<std::vector<std::string>> decoded = body.Finish();
+  if (!decoded) return fail(decoded.error());
+  for (std::string& w : *decoded) {
+    if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
+  }
+  LogWarningsOnce(query.query, warnings);
+  Notify(query.query, std::nullopt, stats, started, warnings);
+  return {};
 }
 
 Status HttpRangeQueryClient::CheckQuery(std::string_view promql) {

@@ -43,6 +43,9 @@ class HttpRangeQueryClient final : public RangeQueryClient {
   HttpRangeQueryClient& operator=(const HttpRangeQueryClient&) = delete;
 
   [[nodiscard]] Result<std::vector<SeriesSamples>> QueryRange(const RangeQuery& query) override;
+  // One page: decoded from the transport's PostStreaming as it arrives (QueryRangeStreamDecoder).
+  [[nodiscard]] Status QueryRangeStreamed(const RangeQuery& query,
+                                          const std::function<void(SeriesSamples&&)>& sink) override;
   [[nodiscard]] Status CheckQuery(std::string_view promql) override;
 
  private:
@@ -51,10 +54,17 @@ class HttpRangeQueryClient final : public RangeQueryClient {
     int retries = 0;
   };
 
+  class StreamingBody;
+
   // POSTs `form` to base URL + `path`, retrying timeouts, transport failures,
   // 5xx and 429 with backoff, through the breaker. Returns the last response
-  // (whatever its status) or transport error.
-  [[nodiscard]] Result<HttpResponse> Send(std::string_view path, const std::string& form, CallStats* stats);
+  // (whatever its status) or transport error. With `streaming`, the body goes
+  // there as it arrives, and a request that failed after a series was handed
+  // over is not retried.
+  [[nodiscard]] Result<HttpResponse> Send(std::string_view path, const std::string& form, CallStats* stats,
+                                          StreamingBody* streaming = nullptr);
+  // The form of one query_range request, without start and end.
+  std::string QueryForm(const RangeQuery& query) const;
   [[nodiscard]] Result<std::vector<std::string>> AuthHeaders() const;
   void LogWarningsOnce(std::string_view query, const std::vector<std::string>& warnings);
   void Notify(std::string_view query, const std::optional<ErrorCode>& error, const CallStats& stats,

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "anomaly/base/duration.h"
@@ -32,6 +33,16 @@ struct HttpResponse {
   std::optional<Duration> retry_after;  // from a Retry-After header in delta-seconds
 };
 
+// Takes a response's body as it arrives, instead of HttpResponse::body.
+class BodyConsumer {
+ public:
+  virtual ~BodyConsumer() = default;
+  // Once per response, before its first Write, with its HTTP status (also for an empty body).
+  virtual void Begin(long http_status) = 0;
+  // The body's next bytes, in order; pieces of any size.
+  virtual void Write(std::string_view piece) = 0;
+};
+
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
@@ -40,6 +51,19 @@ class HttpTransport {
   // of its Content-Length), kInvalidConfig (bad URL, unreadable or rejected TLS
   // files, server certificate not trusted).
   [[nodiscard]] virtual Result<HttpResponse> Post(const HttpRequest& request) = 0;
+
+  // Post, with the body handed to `consumer` as it arrives (the returned body is empty). On an error the
+  // consumer may have seen part of a body. This default runs Post and hands over its body in one piece;
+  // CurlTransport streams it from libcurl's write callback.
+  [[nodiscard]] virtual Result<HttpResponse> PostStreaming(const HttpRequest& request,
+                                                           BodyConsumer& consumer) {
+    Result<HttpResponse> response = Post(request);
+    if (!response) return response;
+    consumer.Begin(response->status);
+    consumer.Write(response->body);
+    response->body = std::string();
+    return response;
+  }
 };
 
 }  // namespace anomaly::prom

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -179,9 +180,7 @@ bool FastReadSample(od::value value, Sample* sample) {
   return index == 2;
 }
 
-bool FastReadSeries(od::value value, SeriesSamples* series) {
-  od::object item;
-  if (value.get_object().get(item)) return false;
+bool FastReadSeriesObject(od::object item, SeriesSamples* series) {
   bool seen_metric = false;
   bool seen_values = false;
   for (auto result : item) {
@@ -210,6 +209,12 @@ bool FastReadSeries(od::value value, SeriesSamples* series) {
   }
   SortAndDedupe(&series->samples);
   return true;
+}
+
+bool FastReadSeries(od::value value, SeriesSamples* series) {
+  od::object item;
+  if (value.get_object().get(item)) return false;
+  return FastReadSeriesObject(item, series);
 }
 
 bool FastReadData(od::value value, std::vector<SeriesSamples>* out) {
@@ -379,6 +384,320 @@ Result<QueryRangeResponse> Decode(simdjson::padded_string_view padded, long http
 }
 
 }  // namespace
+
+// ---- The stream decoder: a scanner of the JSON's structure that cuts data.result into its elements, each
+// decoded alone by the functions above; the envelope around them is kept as text (the "skeleton", with
+// data.result left as []) and decoded by DecodeQueryRange at the end, so that status, errorType,
+// resultType, warnings and the syntax of everything outside the elements are judged by the same code.
+
+struct QueryRangeStreamDecoder::State {
+  // What the envelope's scanner expects next, outside strings and bare scalars.
+  enum class Expect : uint8_t { kValue, kKeyOrEnd, kKey, kColon, kCommaOrEnd, kValueOrEnd, kDone };
+  struct Frame {
+    bool object = false;
+    bool streamed = false;  // data.result: its elements go to the sink, not to the skeleton
+    std::string key;        // the current key, at depths 1 and 2 only (root, data)
+  };
+
+  State(long status, Sink s)
+      : http_status(status), sink(std::move(s)), buffered(status < 200 || status >= 300) {}
+
+  static bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+  static bool IsDelimiter(char c) {
+    return IsSpace(c) || c == ',' || c == ':' || c == '[' || c == ']' || c == '{' || c == '}' || c == '"';
+  }
+
+  void Fail(uint64_t at, const std::string& what) {
+    if (syntax_error) return;
+    syntax_error =
+        Malformed(http_status, "body is not valid JSON at byte offset " + std::to_string(at) + ": " + what)
+            .value();
+  }
+
+  void AfterValue() { expect = stack.empty() ? Expect::kDone : Expect::kCommaOrEnd; }
+
+  // One byte outside elements. True when an element of data.result starts at it: the byte is not consumed
+  // and goes to ElementRun.
+  bool EnvelopeByte(char c, uint64_t at) {
+    if (in_string) {
+      skeleton.push_back(c);
+      if (escape) {
+        escape = false;
+      } else if (c == '\\') {
+        escape = true;
+      } else if (c == '"') {
+        in_string = false;
+        if (string_is_key) {
+          stack.back().key = std::move(key);
+          key.clear();
+          expect = Expect::kColon;
+        } else {
+          AfterValue();
+        }
+        return false;
+      }
+      if (string_is_key && stack.size() <= 2 && key.size() < 16) key.push_back(c);
+      return false;
+    }
+    if (in_scalar) {
+      if (!IsDelimiter(c)) {
+        skeleton.push_back(c);
+        return false;
+      }
+      in_scalar = false;
+      AfterValue();
+    }
+    if (IsSpace(c)) {
+      skeleton.push_back(c);
+      return false;
+    }
+    switch (expect) {
+      case Expect::kDone:
+        Fail(at, "content after the answer's JSON");
+        return false;
+      case Expect::kKeyOrEnd:
+        if (c == '}') return Close(c), false;
+        [[fallthrough]];
+      case Expect::kKey:
+        if (c != '"') return Fail(at, "want a key"), false;
+        skeleton.push_back(c);
+        in_string = true;
+        string_is_key = true;
+        key.clear();
+        return false;
+      case Expect::kColon:
+        if (c != ':') return Fail(at, "want ':'"), false;
+        skeleton.push_back(c);
+        expect = Expect::kValue;
+        return false;
+      case Expect::kCommaOrEnd:
+        if (c == ',') {
+          if (!stack.back().streamed) skeleton.push_back(c);
+          expect = stack.back().object ? Expect::kKey : Expect::kValue;
+          return false;
+        }
+        if (c != (stack.back().object ? '}' : ']')) return Fail(at, "want ',' or the container's end"), false;
+        Close(c);
+        return false;
+      case Expect::kValueOrEnd:
+        if (c == ']') return Close(c), false;
+        [[fallthrough]];
+      case Expect::kValue:
+        return StartValue(c, at);
+    }
+    return false;
+  }
+
+  void Close(char c) {
+    skeleton.push_back(c);
+    stack.pop_back();
+    AfterValue();
+  }
+
+  bool StartValue(char c, uint64_t at) {
+    if (c == '}' || c == ']' || c == ':' || c == ',') {
+      Fail(at, std::string("unexpected '") + c + "'");
+      return false;
+    }
+    if (!stack.empty() && stack.back().streamed) {
+      in_element = true;
+      element_depth = 0;
+      element_scalar = c != '{' && c != '[' && c != '"';
+      element.clear();
+      return true;
+    }
+    skeleton.push_back(c);
+    if (c == '{' || c == '[') {
+      const bool result = c == '[' && stack.size() == 2 && stack[0].object && stack[0].key == "data" &&
+                          stack[1].object && stack[1].key == "result";
+      if (result && std::exchange(streamed_once, true)) {
+        Fail(at, "data.result appears twice");
+        return false;
+      }
+      stack.push_back(Frame{.object = c == '{', .streamed = result, .key = {}});
+      expect = c == '{' ? Expect::kKeyOrEnd : Expect::kValueOrEnd;
+    } else if (c == '"') {
+      in_string = true;
+      string_is_key = false;
+    } else {
+      in_scalar = true;
+    }
+    return false;
+  }
+
+  // Bytes of the element in progress from piece[i] on; returns the index after the last one it took.
+  size_t ElementRun(std::string_view piece, size_t i) {
+    const size_t n = piece.size();
+    const size_t start = i;
+    auto end_at = [&](size_t end) {
+      element.append(piece.data() + start, end - start);
+      in_element = false;
+      expect = Expect::kCommaOrEnd;
+      DecodeElement();
+      return end;
+    };
+    while (i < n) {
+      const char c = piece[i];
+      if (element_in_string) {
+        if (element_escape) {
+          element_escape = false;
+          ++i;
+          continue;
+        }
+        while (i < n && piece[i] != '"' && piece[i] != '\\') ++i;
+        if (i == n) break;
+        if (piece[i] == '\\') {
+          element_escape = true;
+          ++i;
+          continue;
+        }
+        element_in_string = false;
+        ++i;
+        if (element_depth == 0) return end_at(i);
+        continue;
+      }
+      if (element_scalar) {
+        if (IsDelimiter(c)) return end_at(i);  // the delimiter is the envelope's
+        ++i;
+        continue;
+      }
+      if (c == '"') {
+        element_in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++element_depth;
+      } else if (c == '}' || c == ']') {
+        if (--element_depth == 0) return end_at(i + 1);
+      }
+      ++i;
+    }
+    element.append(piece.data() + start, n - start);
+    return n;
+  }
+
+  void DecodeElement() {
+    const size_t index = element_index++;
+    if (element_syntax_error || element_shape_error) return;  // no series after the first bad one
+    SeriesSamples series;
+    if (element.capacity() - element.size() < simdjson::SIMDJSON_PADDING) {
+      element.reserve(element.size() + simdjson::SIMDJSON_PADDING);
+    }
+    od::document doc;
+    od::object item;
+    bool fast = !parser.iterate(simdjson::padded_string_view(element)).get(doc) &&
+                !doc.get_object().get(item) && FastReadSeriesObject(item, &series) &&
+                doc.current_location().error();
+    if (!fast) {
+      series = SeriesSamples{};
+      const json parsed = json::parse(element, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_discarded()) {
+        element_syntax_error =
+            Malformed(http_status, "data.result[" + std::to_string(index) + "] is not valid JSON").value();
+        return;
+      }
+      Result<SeriesSamples> dom = DomDecodeSeries(parsed, index, http_status);
+      if (!dom) {
+        element_shape_error = dom.error();
+        return;
+      }
+      series = std::move(*dom);
+    }
+    // A series far larger than the rest (a long range) does not keep its buffer for the rest.
+    if (element.capacity() > (size_t{1} << 22)) element = std::string();
+    ++emitted;
+    sink(std::move(series));
+  }
+
+  void Feed(std::string_view piece) {
+    if (buffered) {
+      buffer.append(piece);
+      return;
+    }
+    size_t i = 0;
+    const size_t n = piece.size();
+    while (i < n && !syntax_error) {
+      if (in_element) {
+        i = ElementRun(piece, i);
+        continue;
+      }
+      if (EnvelopeByte(piece[i], offset + i)) continue;
+      ++i;
+    }
+    offset += n;
+  }
+
+  Result<std::vector<std::string>> Finish() {
+    if (buffered) {
+      Result<QueryRangeResponse> whole = DecodeQueryRange(buffer, http_status);
+      if (!whole) return tl::unexpected(whole.error());
+      for (SeriesSamples& s : whole->series) {
+        ++emitted;
+        sink(std::move(s));
+      }
+      return std::move(whole->warnings);
+    }
+    if (syntax_error) return tl::unexpected(*syntax_error);
+    if (in_scalar && !in_element) {
+      in_scalar = false;
+      AfterValue();
+    }
+    if (in_element || in_string || expect != Expect::kDone) {
+      return Malformed(http_status, "body is not valid JSON at byte offset " + std::to_string(offset) +
+                                        " of " + std::to_string(offset) + ": the answer is cut short");
+    }
+    if (element_syntax_error) return tl::unexpected(*element_syntax_error);
+    Result<QueryRangeResponse> envelope = DecodeQueryRange(skeleton, http_status);
+    if (!envelope) return tl::unexpected(envelope.error());
+    if (element_shape_error) return tl::unexpected(*element_shape_error);
+    // Series the scanner did not see as data.result's (its key written with escapes) were in the skeleton.
+    for (SeriesSamples& s : envelope->series) {
+      ++emitted;
+      sink(std::move(s));
+    }
+    return std::move(envelope->warnings);
+  }
+
+  const long http_status;
+  const Sink sink;
+  const bool buffered;  // a non-2xx answer: kept whole in `buffer`, decoded at Finish
+  std::string buffer;
+
+  // The envelope's scanner.
+  std::vector<Frame> stack;
+  Expect expect = Expect::kValue;
+  bool in_string = false;
+  bool escape = false;
+  bool string_is_key = false;
+  bool in_scalar = false;
+  std::string key;
+  std::string skeleton;
+  bool streamed_once = false;
+  uint64_t offset = 0;  // bytes fed before the current piece
+  std::optional<Error> syntax_error;
+
+  // The element of data.result in progress.
+  bool in_element = false;
+  bool element_scalar = false;
+  bool element_in_string = false;
+  bool element_escape = false;
+  int element_depth = 0;
+  std::string element;
+  size_t element_index = 0;
+  std::optional<Error> element_syntax_error;
+  std::optional<Error> element_shape_error;
+  od::parser parser;  // reused: its buffers fit one element
+  size_t emitted = 0;
+};
+
+QueryRangeStreamDecoder::QueryRangeStreamDecoder(long http_status, Sink sink)
+    : state_(std::make_unique<State>(http_status, std::move(sink))) {}
+
+QueryRangeStreamDecoder::~QueryRangeStreamDecoder() = default;
+
+void QueryRangeStreamDecoder::Feed(std::string_view piece) { state_->Feed(piece); }
+
+Result<std::vector<std::string>> QueryRangeStreamDecoder::Finish() { return state_->Finish(); }
+
+size_t QueryRangeStreamDecoder::series_emitted() const { return state_->emitted; }
 
 Result<QueryRangeResponse> DecodeQueryRange(std::string_view body, long http_status) {
   const simdjson::padded_string padded(body);

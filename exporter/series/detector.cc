@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 namespace anomaly::series {
@@ -66,50 +67,45 @@ void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn
       EndEpisode(entry);
       fn(labels, entry, ev);
     });
+    prepared_.clear();
     return;
   }
   // One task per series, in label order. Everything a task touches is its own: the entry, its period
   // choice (created here, before any task runs, so the map does not change under them) and the worker's
-  // workspace.
+  // workspace. A task PrepareEvaluation made for this now_ms is taken as it is (its result, when
+  // RunPrepared ran it).
+  std::unordered_map<const SeriesEntry*, PreparedEvaluation*> ran;
+  for (const auto& p : prepared_) {
+    if (p->now_ms == now_ms) ran.emplace(p->entry, p.get());
+  }
   struct Task {
     const Labels* labels = nullptr;
-    SeriesEntry* entry = nullptr;
-    PeriodChoice* choice = nullptr;  // seasonality auto only
-    bool detected_before = false;
-    bool periods_changed = false;
-    Evaluation ev;
+    PreparedEvaluation* run = nullptr;  // ran ahead, or own_
+    PreparedEvaluation own;
   };
-  std::vector<Task> tasks;
-  tasks.reserve(store_.size());
+  std::vector<Task> tasks(store_.size());
+  size_t n = 0;
   store_.ForEach([&](const Labels& labels, SeriesEntry& entry) {
-    Task& t = tasks.emplace_back();
+    Task& t = tasks[n++];
     t.labels = &labels;
-    t.entry = &entry;
+    if (auto it = ran.find(&entry); it != ran.end()) {
+      t.run = it->second;
+      return;
+    }
+    t.run = &t.own;
+    t.own.entry = &entry;
+    t.own.now_ms = now_ms;
     if (options_.auto_seasonality) {
       auto [it, inserted] = detected_periods_.try_emplace(labels);
-      t.choice = &it->second;
-      t.detected_before = !inserted;
+      t.own.choice = &it->second;
+      t.own.detected_before = !inserted;
     }
   });
   const size_t workers = pool != nullptr ? pool->max_workers() : 1;
-  if (workspaces_.size() < workers) workspaces_.resize(workers);
+  ReserveWorkers(workers);
 
   auto run = [&](size_t i, size_t worker) {
-    Task& t = tasks[i];
-    EvaluateOptions options = options_.evaluate;
-    if (t.choice != nullptr) {
-      if (SeasonalityDetectionDue(*t.entry, t.detected_before, now_ms, options.refit_interval)) {
-        std::vector<int> periods = DetectPeriodsOnWindow(*t.entry, options_.store.step);
-        t.periods_changed =
-            UpdatePeriodChoice(*t.choice, std::move(periods), !t.detected_before, now_ms, options_.store.step);
-      }
-      options.model.periods = t.choice->current;
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    t.ev = series::Evaluate(*t.entry, options_.store, options, now_ms, workspaces_[worker]);
-    if (t.ev.fitted) {
-      t.ev.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
+    if (!tasks[i].run->done) RunPrepared(*tasks[i].run, worker);
   };
   if (pool != nullptr) {
     pool->For(tasks.size(), run);
@@ -117,9 +113,53 @@ void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn
     for (size_t i = 0; i < tasks.size(); ++i) run(i, 0);
   }
   for (const Task& t : tasks) {
-    if (t.periods_changed && on_periods_) on_periods_(*t.labels, t.choice->current);
-    fn(*t.labels, *t.entry, t.ev);
+    if (t.run->periods_changed && on_periods_) on_periods_(*t.labels, t.run->choice->current);
+    fn(*t.labels, *t.run->entry, t.run->ev);
   }
+  prepared_.clear();
+}
+
+void Detector::ReserveWorkers(size_t workers) {
+  if (workspaces_.size() < workers) workspaces_.resize(workers);
+}
+
+Detector::PreparedEvaluation* Detector::PrepareEvaluation(const Labels& labels, int64_t now_ms) {
+  SeriesEntry* entry = store_.Find(labels);
+  if (entry == nullptr) return nullptr;
+  auto task = std::make_unique<PreparedEvaluation>();
+  task->entry = entry;
+  task->now_ms = now_ms;
+  if (options_.auto_seasonality) {
+    auto [it, inserted] = detected_periods_.try_emplace(labels);
+    task->choice = &it->second;
+    task->detected_before = !inserted;
+  }
+  prepared_.push_back(std::move(task));
+  return prepared_.back().get();
+}
+
+void Detector::RunPrepared(PreparedEvaluation& t, size_t worker) {
+  const int64_t now_ms = t.now_ms;
+  EvaluateOptions options = options_.evaluate;
+  if (t.choice != nullptr) {
+    if (SeasonalityDetectionDue(*t.entry, t.detected_before, now_ms, options.refit_interval)) {
+      std::vector<int> periods = DetectPeriodsOnWindow(*t.entry, options_.store.step);
+      t.periods_changed =
+          UpdatePeriodChoice(*t.choice, std::move(periods), !t.detected_before, now_ms, options_.store.step);
+    }
+    options.model.periods = t.choice->current;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  t.ev = series::Evaluate(*t.entry, options_.store, options, now_ms, workspaces_[worker]);
+  if (t.ev.fitted) {
+    t.ev.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  t.done = true;
+}
+
+bool Detector::Forget(const Labels& labels) {
+  detected_periods_.erase(labels);
+  return store_.Erase(labels);
 }
 
 }  // namespace anomaly::series

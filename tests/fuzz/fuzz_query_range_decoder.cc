@@ -8,16 +8,17 @@
 //
 // It also checks the decoded answer's contract (range_query.h): series sorted by labels, label names
 // sorted and unique, samples in strictly ascending time; errors carry one of the upstream codes; and the
-// in-place entry point agrees with the copying one. Every body is also decoded as a non-2xx answer,
+// in-place entry point agrees with the copying one, and the stream decoder with both, whatever the
+// sizes of the pieces it is fed. Every body is also decoded as a non-2xx answer,
 // the path of Prometheus' error envelopes and of proxies' HTML pages.
-#include "exporter/prom/query_range_decoder.cc"  // NOLINT(bugprone-suspicious-include): see above
-
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include "exporter/prom/query_range_decoder.cc"  // NOLINT(bugprone-suspicious-include): see above
 #include "fuzz_check.h"
 
 namespace anomaly::prom {
@@ -68,6 +69,24 @@ void CheckContract(const Result<QueryRangeResponse>& r) {
   }
 }
 
+// The body through QueryRangeStreamDecoder: whole (`split` 0), or in pieces of 1 to 64 bytes, each size
+// taken from the body's next byte. Series sorted as DecodeQueryRange's.
+Result<QueryRangeResponse> StreamDecode(std::string_view body, long status, int split) {
+  QueryRangeResponse out;
+  QueryRangeStreamDecoder decoder(status, [&](SeriesSamples&& s) { out.series.push_back(std::move(s)); });
+  size_t at = 0;
+  while (at < body.size()) {
+    const size_t n = split == 0 ? body.size() : 1 + static_cast<unsigned char>(body[at]) % 64;
+    decoder.Feed(body.substr(at, std::min(n, body.size() - at)));
+    at += n;
+  }
+  Result<std::vector<std::string>> warnings = decoder.Finish();
+  if (!warnings) return tl::unexpected(warnings.error());
+  out.warnings = std::move(*warnings);
+  SortSeries(&out.series);
+  return out;
+}
+
 // Statuses a body is also decoded with, picked by the input's size: errors, throttling, a proxy's 502.
 constexpr std::array<long, 8> kOtherStatuses{400, 404, 408, 422, 429, 500, 502, 503};
 
@@ -90,6 +109,26 @@ void DecodeEveryWay(std::string_view body) {
   owned.reserve(size + simdjson::SIMDJSON_PADDING);
   owned.assign(body);
   FUZZ_CHECK(SameResult(DecodeQueryRangeInPlace(owned, 200), decoded), "in-place decoding differs");
+
+  // The stream decoder (QueryRangeStreamDecoder) fed in pieces whose sizes the body's own bytes pick:
+  // the same result as fed whole, byte for byte, and the same as DecodeQueryRange's (series and
+  // warnings; on an error its code) but for data or data.result twice, which only it refuses.
+  const Result<QueryRangeResponse> streamed_whole = StreamDecode(body, 200, 0);
+  const Result<QueryRangeResponse> streamed_split = StreamDecode(body, 200, 1);
+  FUZZ_CHECK(SameResult(streamed_whole, streamed_split), "the stream decoder depends on the pieces' sizes");
+  const bool refused_twice =
+      !streamed_whole && streamed_whole.error().message.find("appears twice") != std::string::npos;
+  if (!refused_twice) {
+    FUZZ_CHECK(streamed_whole.has_value() == decoded.has_value(),
+               "the stream decoder and DecodeQueryRange disagree on success: " +
+                   (decoded ? streamed_whole.error().message : decoded.error().message));
+    if (decoded) {
+      FUZZ_CHECK(SameAnswer(*decoded, *streamed_whole), "the stream decoder decodes the body differently");
+    } else {
+      FUZZ_CHECK(decoded.error().code == streamed_whole.error().code,
+                 "error codes differ: " + decoded.error().message + " | " + streamed_whole.error().message);
+    }
+  }
 
   const long other = kOtherStatuses[size % kOtherStatuses.size()];
   const Result<QueryRangeResponse> error = DecodeQueryRange(body, other);

@@ -51,6 +51,23 @@ class RangeQueryClient {
   // page.
   [[nodiscard]] virtual Result<std::vector<SeriesSamples>> QueryRange(const RangeQuery& query) = 0;
 
+  // QueryRange that hands each series to `sink` as soon as it is decoded (on the calling thread, before
+  // this returns), so that the caller can store and fit it while the rest of the answer downloads, and
+  // no copy of the whole answer, text or decoded, is ever held. The series come in the answer's order
+  // (Prometheus': by labels; not guaranteed), each label set once, each one's samples as QueryRange's.
+  // A range of several pages is fetched and merged first, then handed over in label order.
+  // Same errors as QueryRange. On an error, the series already handed over belong to no answer: the
+  // caller must drop them (an answer cut short, or refused by its last byte, is still an error). A request
+  // that fails after a series was handed over is not retried: the next call asks again.
+  // This default calls QueryRange and hands its series over; the HTTP client streams.
+  [[nodiscard]] virtual Status QueryRangeStreamed(const RangeQuery& query,
+                                                  const std::function<void(SeriesSamples&&)>& sink) {
+    Result<std::vector<SeriesSamples>> answer = QueryRange(query);
+    if (!answer) return tl::unexpected(answer.error());
+    for (SeriesSamples& s : *answer) sink(std::move(s));
+    return {};
+  }
+
   // Asks the server to parse `promql` without evaluating it: POST
   // /api/v1/format_query (Prometheus >= 2.38), or, where the store has no such
   // path (404, 405, 501, or a 400/422 whose plain body says "unsupported path"

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -69,6 +70,39 @@ class Detector {
   // last verdict in state maintenance, unflagged, and its episode ends.
   void Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn, ParallelPool* pool = nullptr);
 
+  // The streamed first cycle (the daemon's DetectorRunner): a series is evaluated on another thread as soon
+  // as it is ingested, while the thread that owns the detector ingests the next ones from a download still
+  // running; Evaluate then takes each one's result instead of evaluating it again, so the verdicts are the
+  // same as without. The calls:
+  //   ReserveWorkers(n)         the owner, before any RunPrepared: workers numbered [0, n);
+  //   PrepareEvaluation(l, t)   the owner, after Ingest(l, ...): the series' task for Evaluate(t, ...), or
+  //                             nullptr when the detector holds no such series (refused: max_series). At
+  //                             most once per series per cycle: it must not be ingested again before
+  //                             Evaluate;
+  //   RunPrepared(task, w)      any thread, once per task, on worker w's scratch (no two at once on one w).
+  //                             It touches the task's entry only, so Ingest of other series (a new node in
+  //                             the store's map; no entry moves) may run at the same time;
+  //   DropPrepared()            the owner, when no RunPrepared is running: forget them all (the answer
+  //                             failed), e.g. before Forget.
+  // Evaluate (no RunPrepared running) uses and then forgets the tasks run for its now_ms and maintenance_now
+  // false; it evaluates every other series itself.
+  struct PreparedEvaluation {
+    SeriesEntry* entry = nullptr;
+    PeriodChoice* choice = nullptr;  // seasonality auto only
+    bool detected_before = false;
+    bool periods_changed = false;
+    int64_t now_ms = 0;
+    bool done = false;  // RunPrepared ran
+    Evaluation ev;
+  };
+  void ReserveWorkers(size_t workers);
+  PreparedEvaluation* PrepareEvaluation(const Labels& labels, int64_t now_ms);
+  void RunPrepared(PreparedEvaluation& task, size_t worker);
+  void DropPrepared() { prepared_.clear(); }
+  // Removes the series and all it holds (the rollback of a series a failed answer created). False when the
+  // detector holds no such series. REQUIRES: no prepared evaluation of it.
+  bool Forget(const Labels& labels);
+
   const SeriesStore& store() const { return store_; }
   // A false positive on an episode of `labels` that peaked at `peak_score` (evaluate.h AddFalsePositive):
   // the series' new margin, or nullopt when the detector holds no such series.
@@ -86,6 +120,8 @@ class Detector {
   DetectorOptions options_;  // constant after construction
   SeriesStore store_;
   std::vector<scoring::ModelWorkspace> workspaces_;  // one per worker of the pool in use (at least one)
+  // PrepareEvaluation's tasks, until Evaluate or DropPrepared; each one's address is stable.
+  std::vector<std::unique_ptr<PreparedEvaluation>> prepared_;
   // seasonality: auto, per series: the periods in use, and a different answer detection has been giving
   // (UpdatePeriodChoice: a change needs the new answer for one cycle of the longest period).
   std::map<Labels, PeriodChoice> detected_periods_;

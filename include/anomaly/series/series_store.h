@@ -113,6 +113,9 @@ class SeriesStore {
   SeriesEntry* Find(const Labels& labels);
   const SeriesEntry* Find(const Labels& labels) const;
 
+  // Removes the series; false when absent.
+  bool Erase(const Labels& labels) { return series_.erase(labels) > 0; }
+
   // In label order (deterministic output).
   void ForEach(const std::function<void(const Labels&, SeriesEntry&)>& fn);
   void ForEach(const std::function<void(const Labels&, const SeriesEntry&)>& fn) const;

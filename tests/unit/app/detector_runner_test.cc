@@ -1,15 +1,18 @@
 #include "exporter/app/detector_runner.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <thread>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "anomaly/config/detector_params.h"
 
 namespace anomaly::app {
 namespace {
@@ -37,9 +40,22 @@ class FakeRangeQueryClient : public prom::RangeQueryClient {
     return out;
   }
   Status CheckQuery(std::string_view) override { return {}; }
+  // With fail_after_series >= 0: hands over that many series of the answer, then fails as an answer
+  // broken mid-way does.
+  Status QueryRangeStreamed(const prom::RangeQuery& q,
+                            const std::function<void(prom::SeriesSamples&&)>& sink) override {
+    if (fail_after_series < 0) return RangeQueryClient::QueryRangeStreamed(q, sink);
+    Result<std::vector<prom::SeriesSamples>> answer = QueryRange(q);
+    if (!answer) return tl::unexpected(answer.error());
+    for (int i = 0; i < fail_after_series && i < static_cast<int>(answer->size()); ++i) {
+      sink(std::move((*answer)[static_cast<size_t>(i)]));
+    }
+    return MakeError(ErrorCode::kUpstreamMalformed, "prometheus answered 200: the answer is cut short");
+  }
 
   std::map<std::string, std::vector<prom::SeriesSamples>> answers;
   bool fail = false;
+  int fail_after_series = -1;
   int calls = 0;
 };
 
@@ -479,6 +495,65 @@ TEST_F(DetectorRunnerTest, CopySeriesWhileCyclesRunIsSafe) {
   }
   cycles.join();
   EXPECT_GT(copies, 0);
+}
+
+// Issue 16: the first cycle fits each series on the pool as soon as the answer hands it over, while the
+// rest downloads. The verdicts are those of the detector core fed the whole answer, then evaluated.
+TEST_F(DetectorRunnerTest, Issue16StreamedFirstCycleOnAPoolScoresAsTheWholeAnswer) {
+  client_->answers["load"].clear();
+  for (const char* host : {"a", "b", "c", "d", "e", "f", "g", "h"}) {
+    client_->answers["load"].push_back(Series(host, host[0] == 'c' ? 80 : 0));
+  }
+  config::DetectorConfig c = Detector();
+  c.seasonality.mode = config::SeasonalityMode::kAuto;  // the period choice is made ahead too
+  ParallelPool pool(3);
+  auto streamed = ByHost(Runner(c)->RunCycle(Now(), &pool));
+
+  Result<series::DetectorOptions> options = config::DetectorOptionsFor(c);
+  ASSERT_TRUE(options.has_value());
+  Result<series::Detector> core = series::Detector::Create(*options);
+  ASSERT_TRUE(core.has_value());
+  const int64_t now_ms = kNowMs + 5000;
+  for (const prom::SeriesSamples& s : client_->answers["load"]) {
+    std::vector<series::Sample> samples;
+    for (const prom::Sample& p : s.samples) samples.push_back({p.timestamp_ms, p.value});
+    (void)core->Ingest(s.labels, samples, now_ms);
+  }
+  std::map<std::string, scoring::Verdict> whole;
+  core->Evaluate(now_ms, false,
+                 [&](const Labels& l, const series::SeriesEntry&, const series::Evaluation& ev) {
+                   whole[std::string(LabelValue(l, "host"))] = ev.verdict;
+                 });
+  ASSERT_EQ(streamed.size(), whole.size());
+  for (const auto& [host, v] : whole) {
+    EXPECT_EQ(streamed[host].state, v.state) << host;
+    EXPECT_EQ(streamed[host].score, v.score) << host;
+    EXPECT_EQ(streamed[host].zscore, v.zscore) << host;
+    EXPECT_EQ(streamed[host].anomalous, v.anomalous) << host;
+  }
+  EXPECT_TRUE(streamed["c"].anomalous);
+}
+
+// Issue 16: an answer that fails after some series were handed over (and ingested, and fitted) leaves
+// nothing of them: no series is reported, and the next good answer scores as a first answer would.
+TEST_F(DetectorRunnerTest, Issue16AnswerFailingMidWayLeavesNoHalfUpdate) {
+  ParallelPool pool(2);
+  auto runner = Runner(Detector());
+  client_->fail_after_series = 1;
+  EXPECT_TRUE(runner->RunCycle(Now(), &pool).empty());
+  EXPECT_EQ(runner->series_count(), 0);
+  EXPECT_FALSE(
+      runner->CopySeries(MakeLabels({{"__name__", "load"}, {"host", "a"}}), kNowMs, std::chrono::seconds(1))
+          .has_value());
+  client_->fail_after_series = -1;
+  auto after = ByHost(runner->RunCycle(Now() + minutes(1), &pool));
+  auto fresh = ByHost(Runner(Detector())->RunCycle(Now() + minutes(1)));
+  ASSERT_EQ(after.size(), 2u);
+  for (const auto& [host, v] : fresh) {
+    EXPECT_EQ(after[host].state, v.state) << host;
+    EXPECT_EQ(after[host].score, v.score) << host;
+    EXPECT_EQ(after[host].anomalous, v.anomalous) << host;
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -41,6 +42,28 @@ class ScriptedTransport final : public HttpTransport {
     Result<HttpResponse> next = std::move(script.front());
     script.pop_front();
     return next;
+  }
+
+  // Bodies streamed in pieces of `piece` bytes; a failing request (by its index) may first stream a
+  // 200's body part, as a connection cut mid-answer does.
+  size_t piece = 7;
+  std::map<size_t, std::string> partial_before_error;
+
+  Result<HttpResponse> PostStreaming(const HttpRequest& request, BodyConsumer& consumer) override {
+    const size_t index = requests.size();
+    Result<HttpResponse> response = Post(request);
+    std::string body;
+    if (response) {
+      consumer.Begin(response->status);
+      body = std::move(response->body);
+      response->body.clear();
+    } else if (auto it = partial_before_error.find(index); it != partial_before_error.end()) {
+      consumer.Begin(200);
+      body = it->second;
+    }
+    for (size_t at = 0; at < body.size(); at += piece)
+      consumer.Write(std::string_view(body).substr(at, piece));
+    return response;
   }
 };
 
@@ -423,6 +446,85 @@ TEST(ValidateClientOptionsTest, NamesTheBadOption) {
   EXPECT_THAT(ValidateClientOptions(o), ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("headers")));
   EXPECT_THAT(NewHttpClient(ClientOptions{}),
               ErrorIs(ErrorCode::kInvalidConfig, HasSubstr("query client: url")));
+}
+
+std::string TwoSeries() {
+  return R"({"status":"success","warnings":["w"],"data":{"resultType":"matrix","result":[)"
+         R"({"metric":{"job":"b"},"values":[[60,"2"],[0,"1"]]},{"metric":{"job":"a"},"values":[[0,"3"]]}]}})";
+}
+
+TEST_F(HttpClientTest, StreamsSeriesInTheAnswersOrder) {
+  Build(Options());
+  transport_->script.push_back(Answer(200, TwoSeries()));
+  std::vector<SeriesSamples> got;
+  ASSERT_THAT(client_->QueryRangeStreamed({"x", 0, 60'000, Duration(60'000)},
+                                          [&](SeriesSamples&& s) { got.push_back(std::move(s)); }),
+              IsOk());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(LabelValue(got[0].labels, "job"), "b");
+  EXPECT_THAT(got[0].samples, ElementsAre(Sample{0, 1}, Sample{60'000, 2}));
+  EXPECT_EQ(LabelValue(got[1].labels, "job"), "a");
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].error, std::nullopt);
+}
+
+TEST_F(HttpClientTest, StreamedQueryOfSeveralPagesMergesThemFirst) {
+  ClientOptions o = Options();
+  o.max_points_per_request = 3;
+  Build(o);
+  transport_->script.push_back(Answer(200, Matrix(R"([0,"0"],[60,"1"],[120,"2"])")));
+  transport_->script.push_back(Answer(200, Matrix(R"([180,"3"],[240,"4"])")));
+  std::vector<SeriesSamples> got;
+  ASSERT_THAT(client_->QueryRangeStreamed({"x", 0, 240'000, Duration(60'000)},
+                                          [&](SeriesSamples&& s) { got.push_back(std::move(s)); }),
+              IsOk());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].samples.size(), 5u);
+}
+
+TEST_F(HttpClientTest, StreamedQueryRetriesAFailureBeforeAnySeriesWasHandedOver) {
+  Build(Options());
+  transport_->script.push_back(MakeError(ErrorCode::kUpstreamUnavailable, "connection reset"));
+  transport_->partial_before_error[0] =
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"metr)";
+  transport_->script.push_back(Answer(503, kUnavailable));
+  transport_->script.push_back(Answer(200, TwoSeries()));
+  size_t got = 0;
+  ASSERT_THAT(
+      client_->QueryRangeStreamed({"x", 0, 60'000, Duration(60'000)}, [&](SeriesSamples&&) { ++got; }),
+      IsOk());
+  EXPECT_EQ(got, 2u);
+  EXPECT_EQ(transport_->requests.size(), 3u);
+}
+
+// The caller has stored (and is fitting) what it was handed: the request is not sent again, and the error
+// tells it to drop them.
+TEST_F(HttpClientTest, StreamedQueryDoesNotRetryAFailureAfterASeriesWasHandedOver) {
+  Build(Options());
+  transport_->script.push_back(MakeError(ErrorCode::kUpstreamUnavailable, "connection reset"));
+  transport_->partial_before_error[0] = TwoSeries().substr(0, TwoSeries().find(R"({"metric":{"job":"a")"));
+  transport_->script.push_back(Answer(200, TwoSeries()));
+  size_t got = 0;
+  EXPECT_THAT(
+      client_->QueryRangeStreamed({"x", 0, 60'000, Duration(60'000)}, [&](SeriesSamples&&) { ++got; }),
+      ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("connection reset")));
+  EXPECT_EQ(got, 1u);
+  EXPECT_EQ(transport_->requests.size(), 1u);
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].error, ErrorCode::kUpstreamUnavailable);
+}
+
+TEST_F(HttpClientTest, StreamedQueryReportsAnAnswerBrokenMidWay) {
+  Build(Options());
+  std::string body = TwoSeries();
+  body.replace(body.find(R"("3")"), 3, R"("x")");
+  transport_->script.push_back(Answer(200, body));
+  size_t got = 0;
+  EXPECT_THAT(
+      client_->QueryRangeStreamed({"x", 0, 60'000, Duration(60'000)}, [&](SeriesSamples&&) { ++got; }),
+      ErrorIs(ErrorCode::kUpstreamMalformed,
+              AllOf(StartsWith("query \"x\": "), HasSubstr("data.result[1].values[0]: value \"x\""))));
+  EXPECT_EQ(got, 1u);
 }
 
 }  // namespace

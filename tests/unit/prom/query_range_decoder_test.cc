@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +22,7 @@ namespace {
 
 using ::anomaly::testing::ErrorIs;
 using ::anomaly::testing::IsOk;
+using ::anomaly::testing::IsOkAndHolds;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -301,6 +305,237 @@ TEST(DecodeQueryRangeInPlaceTest, SameAnswerWithAndWithoutSpareCapacity) {
   }
   EXPECT_THAT(DecodeQueryRangeInPlace(ReadTestdata("truncated.json"), 200),
               ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("byte offset 250 of 250")));
+}
+
+// ---- QueryRangeStreamDecoder: the same answers, fed piece by piece.
+
+// What a stream decoder made of a body: the series (sorted, as DecodeQueryRange returns them) and
+// warnings, or the error.
+struct Streamed {
+  Result<QueryRangeResponse> result;
+  size_t handed_before_finish = 0;
+};
+
+// Feeds `body` in pieces of the sizes `split` returns, in turn.
+Streamed StreamDecode(std::string_view body, long status, const std::function<size_t()>& split) {
+  QueryRangeResponse out;
+  QueryRangeStreamDecoder decoder(status, [&](SeriesSamples&& s) { out.series.push_back(std::move(s)); });
+  size_t at = 0;
+  while (at < body.size()) {
+    const size_t n = std::min(std::max<size_t>(split(), 1), body.size() - at);
+    decoder.Feed(body.substr(at, n));
+    at += n;
+  }
+  Streamed streamed{QueryRangeResponse{}, out.series.size()};
+  Result<std::vector<std::string>> warnings = decoder.Finish();
+  if (!warnings) {
+    streamed.result = tl::unexpected(warnings.error());
+    return streamed;
+  }
+  out.warnings = std::move(*warnings);
+  std::stable_sort(out.series.begin(), out.series.end(),
+                   [](const SeriesSamples& a, const SeriesSamples& b) { return a.labels < b.labels; });
+  streamed.result = std::move(out);
+  return streamed;
+}
+
+bool SameValue(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+// "" when equal, else what differs.
+std::string Difference(const Result<QueryRangeResponse>& a, const Result<QueryRangeResponse>& b,
+                       bool messages) {
+  if (a.has_value() != b.has_value()) {
+    return a ? "ok vs error: " + b.error().message : "error vs ok: " + a.error().message;
+  }
+  if (!a) {
+    if (a.error().code != b.error().code)
+      return "codes differ: " + a.error().message + " | " + b.error().message;
+    if (messages && a.error().message != b.error().message) {
+      return "messages differ: " + a.error().message + " | " + b.error().message;
+    }
+    return "";
+  }
+  if (a->warnings != b->warnings) return "warnings differ";
+  if (a->series.size() != b->series.size()) {
+    return "series counts differ: " + std::to_string(a->series.size()) + " vs " +
+           std::to_string(b->series.size());
+  }
+  for (size_t i = 0; i < a->series.size(); ++i) {
+    const SeriesSamples& x = a->series[i];
+    const SeriesSamples& y = b->series[i];
+    if (x.labels != y.labels || x.samples.size() != y.samples.size())
+      return "series " + std::to_string(i) + " differs";
+    for (size_t j = 0; j < x.samples.size(); ++j) {
+      if (x.samples[j].timestamp_ms != y.samples[j].timestamp_ms ||
+          !SameValue(x.samples[j].value, y.samples[j].value)) {
+        return "series " + std::to_string(i) + " sample " + std::to_string(j) + " differs";
+      }
+    }
+  }
+  return "";
+}
+
+// A body in the shapes servers send: field orders, whitespace, unknown fields, escapes, NaN and the
+// infinities, warnings, an empty result, a series without values.
+std::string RandomBody(std::mt19937_64& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  const std::string ws = pick(3) == 0 ? " \n\t " : "";
+  std::string result = "[" + ws;
+  const int series = pick(6);
+  for (int i = 0; i < series; ++i) {
+    if (i > 0) result += "," + ws;
+    std::string metric = "{\"job\":\"j" + std::to_string(pick(4)) + "\",\"i\":\"" + std::to_string(i) + "\"";
+    if (pick(4) == 0) metric += ",\"esc\":\"a\\\"b\\u00e9\\\\\"";
+    metric += "}";
+    std::string values = "[";
+    const int n = pick(8);
+    for (int k = 0; k < n; ++k) {
+      if (k > 0) values += ",";
+      static const char* kValues[] = {"1", "-2.5e3", "NaN", "+Inf", "-Inf", "0.001", "+4", "1\\u0030"};
+      values += "[" + std::to_string(1700000000 + 60 * (pick(3) == 0 ? n - k : k)) +
+                (pick(3) == 0 ? ".5" : "") + "," + ws + "\"" + kValues[pick(8)] + "\"]";
+    }
+    values += "]";
+    std::string item = "{" + ws;
+    const int order = pick(3);
+    if (order == 0) item += "\"metric\":" + metric + ",\"values\":" + values;
+    if (order == 1)
+      item += "\"values\":" + values + "," + ws + "\"metric\":" + metric +
+              ",\"histograms\":[[1,{\"count\":\"1\"}]]";
+    if (order == 2) item += "\"metric\":" + metric;  // native histograms only
+    result += item + ws + "}";
+  }
+  result += ws + "]";
+  std::string data = pick(2) == 0
+                         ? "{\"resultType\":\"matrix\",\"result\":" + result + "}"
+                         : "{" + ws + "\"result\"" + ws + ":" + ws + result + ",\"resultType\":\"matrix\"}";
+  std::string body = "{";
+  if (pick(2) == 0) {
+    body += "\"status\":\"success\"," + ws + "\"data\":" + data;
+  } else {
+    body += "\"data\":" + data + ",\"status\":\"success\"";
+  }
+  if (pick(3) == 0) body += ",\"warnings\":[\"w1\",2,\"w2\"]";
+  if (pick(3) == 0) body += ",\"stats\":{\"x\":[true,false,null,-1.5e-3,{}]}";
+  return ws + body + "}" + ws;
+}
+
+std::vector<std::pair<std::string, long>> StreamCorpus() {
+  std::vector<std::pair<std::string, long>> corpus;
+  for (const char* file : {"bad_data_parse_error.json", "bad_data_resolution.json", "bad_value.json",
+                           "empty_result.json", "execution_too_many_samples.json", "internal.json",
+                           "matrix_nan_inf.json", "matrix_several_series.json", "not_json_200.txt",
+                           "not_json_502.html", "timeout.json", "truncated.json", "vector_result.json"}) {
+    const std::string body = ReadTestdata(file);
+    for (long status : {200L, 400L, 503L}) corpus.emplace_back(body, status);
+  }
+  for (const char* body :
+       {"", "{}", "[]", "5", "\"x\"", "{\"status\":\"success\"}", "{\"status\":\"success\",\"data\":5}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[1,{}]}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{},]}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{}{}]}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{}]}} x",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"res\\u0075lt\":[{}]}}",
+        "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":\"slow\",\"data\":{\"resultType\":"
+        "\"matrix\",\"result\":[{\"values\":5}]}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"values\":[[1,\"x\"]]}]}"
+        "}"}) {
+    corpus.emplace_back(body, 200);
+  }
+  std::mt19937_64 rng(20261207);
+  for (int i = 0; i < 300; ++i) {
+    std::string body = RandomBody(rng);
+    corpus.emplace_back(body, 200);
+    // Broken copies: cut short, a byte changed.
+    corpus.emplace_back(body.substr(0, rng() % (body.size() + 1)), 200);
+    std::string flipped = body;
+    flipped[rng() % flipped.size()] = "{}[]\",:x0\\ "[rng() % 12];
+    corpus.emplace_back(flipped, 200);
+  }
+  return corpus;
+}
+
+// The seed of the random splits is printed with a failure (STYLE.md B8).
+TEST(QueryRangeStreamDecoderTest, AnySplitGivesTheWholeAnswersResult) {
+  const uint64_t seed = 42;
+  std::mt19937_64 rng(seed);
+  const auto corpus = StreamCorpus();
+  for (const auto& [body, status] : corpus) {
+    const Result<QueryRangeResponse> whole = DecodeQueryRange(body, status);
+    const Streamed one = StreamDecode(body, status, [] { return size_t{1} << 30; });
+    EXPECT_EQ(Difference(whole, one.result, /*messages=*/false), "")
+        << "status " << status << ", body: " << body;
+    for (size_t piece : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{64}}) {
+      const Streamed split = StreamDecode(body, status, [piece] { return piece; });
+      EXPECT_EQ(Difference(one.result, split.result, /*messages=*/true), "")
+          << "pieces of " << piece << ", status " << status << ", body: " << body;
+    }
+    const Streamed random = StreamDecode(body, status, [&rng] { return static_cast<size_t>(rng() % 40); });
+    EXPECT_EQ(Difference(one.result, random.result, /*messages=*/true), "")
+        << "random pieces, seed " << seed << ", status " << status << ", body: " << body;
+  }
+}
+
+TEST(QueryRangeStreamDecoderTest, HandsEachSeriesOverAsItsLastByteArrives) {
+  const std::string body = ReadTestdata("matrix_several_series.json");
+  std::vector<std::string> seen;
+  QueryRangeStreamDecoder decoder(200, [&](SeriesSamples&& s) { seen.push_back(LabelsToString(s.labels)); });
+  const size_t second_end = body.find("]]},", body.find("b:8080")) + 3;
+  decoder.Feed(body.substr(0, second_end - 1));
+  EXPECT_EQ(seen.size(), 1u);  // the first series; the second lacks its closing brace
+  decoder.Feed(body.substr(second_end - 1, 1));
+  EXPECT_EQ(seen.size(), 2u);
+  decoder.Feed(body.substr(second_end));
+  ASSERT_THAT(decoder.Finish(),
+              IsOkAndHolds(ElementsAre("partial response: store 10.0.0.7:10901 unreachable")));
+  // The answer's order, not sorted.
+  EXPECT_THAT(seen, ElementsAre(R"({__name__="up", instance="z:9187", job="db"})",
+                                R"({__name__="up", instance="b:8080", job="api"})",
+                                R"({__name__="up", instance="a:8080", job="api"})"));
+  EXPECT_EQ(decoder.series_emitted(), 3u);
+}
+
+TEST(QueryRangeStreamDecoderTest, AnErrorMidStreamStopsTheSeriesAndNamesItsCause) {
+  const std::string body =
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"i":"0"},"values":[[1,"1"]]},)"
+      R"({"metric":{"i":"1"},"values":[[1,"1"]]},{"metric":{"i":"2"},"values":[[1,"abc"]]},)"
+      R"({"metric":{"i":"3"},"values":[[1,"1"]]}]}})";
+  const Streamed s = StreamDecode(body, 200, [] { return size_t{5}; });
+  EXPECT_EQ(s.handed_before_finish, 2u);  // none after the bad one
+  EXPECT_THAT(s.result,
+              ErrorIs(ErrorCode::kUpstreamMalformed,
+                      "prometheus answered 200: data.result[2].values[0]: value \"abc\" is not a number"));
+}
+
+TEST(QueryRangeStreamDecoderTest, AnAnswerCutShortIsAnErrorAfterItsWholeSeries) {
+  const std::string body = ReadTestdata("matrix_several_series.json");
+  const std::string cut = body.substr(0, body.find("a:8080"));
+  const Streamed s = StreamDecode(cut, 200, [] { return size_t{100}; });
+  EXPECT_EQ(s.handed_before_finish, 2u);
+  EXPECT_THAT(s.result,
+              ErrorIs(ErrorCode::kUpstreamMalformed,
+                      AllOf(HasSubstr("body is not valid JSON at byte offset"), HasSubstr("cut short"))));
+}
+
+TEST(QueryRangeStreamDecoderTest, BuffersAnErrorStatusAndDecodesItWhole) {
+  const std::string body = ReadTestdata("timeout.json");
+  const Streamed s = StreamDecode(body, 503, [] { return size_t{3}; });
+  EXPECT_EQ(Difference(DecodeQueryRange(body, 503), s.result, /*messages=*/true), "");
+  // A success envelope with an error status hands nothing over.
+  const Streamed ok_body =
+      StreamDecode(ReadTestdata("matrix_several_series.json"), 502, [] { return size_t{3}; });
+  EXPECT_EQ(ok_body.handed_before_finish, 0u);
+  EXPECT_THAT(ok_body.result, ErrorIs(ErrorCode::kUpstreamUnavailable, HasSubstr("prometheus answered 502")));
+}
+
+// The one deliberate difference from DecodeQueryRange (which keeps the last): the first's series may have
+// been handed over already.
+TEST(QueryRangeStreamDecoderTest, RefusesDataResultTwice) {
+  const std::string body =
+      R"({"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"1"]]}]},)"
+      R"("data":{"resultType":"matrix","result":[]}})";
+  EXPECT_THAT(StreamDecode(body, 200, [] { return size_t{4}; }).result,
+              ErrorIs(ErrorCode::kUpstreamMalformed, HasSubstr("data.result appears twice")));
 }
 
 }  // namespace

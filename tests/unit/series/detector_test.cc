@@ -1,13 +1,17 @@
 #include "anomaly/series/detector.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "anomaly/base/parallel.h"
 
@@ -44,7 +48,9 @@ struct Seen {
 
 // Runs a detector over kSeries series for six days of history and half a day of cycles, one per step, with
 // or without a pool, and records everything it reports.
-Seen RunDetector(ParallelPool* pool) {
+// With `ahead`, the first cycle runs as the daemon's streamed one: each series is evaluated on another
+// thread (PrepareEvaluation, RunPrepared) as soon as it is ingested, while the next ones are ingested.
+Seen RunDetector(ParallelPool* pool, bool ahead = false) {
   Result<Detector> d = Detector::Create(Options());
   EXPECT_TRUE(d.has_value());
   Seen seen;
@@ -70,7 +76,48 @@ Seen RunDetector(ParallelPool* pool) {
                 },
                 pool);
   };
-  ingest(0, 6 * 288);
+  if (ahead) {
+    const int64_t now_ms = t0 + (6 * 288 - 1) * kStepMs;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Detector::PreparedEvaluation*> ready;
+    bool ingested = false;
+    d->ReserveWorkers(1);
+    std::thread worker([&] {
+      for (;;) {
+        Detector::PreparedEvaluation* task = nullptr;
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          cv.wait(lock, [&] { return !ready.empty() || ingested; });
+          if (ready.empty()) return;
+          task = ready.front();
+          ready.pop_front();
+        }
+        d->RunPrepared(*task, 0);
+      }
+    });
+    for (size_t i = 0; i < kSeries; ++i) {
+      std::vector<Sample> samples;
+      for (int64_t k = 0; k < 6 * 288; ++k) samples.push_back({t0 + k * kStepMs, Value(i, k, rngs[i])});
+      const Labels labels = MakeLabels({{"series", std::to_string(i)}});
+      d->Ingest(labels, samples, now_ms);
+      Detector::PreparedEvaluation* task = d->PrepareEvaluation(labels, now_ms);
+      EXPECT_NE(task, nullptr);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ready.push_back(task);
+      }
+      cv.notify_one();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ingested = true;
+    }
+    cv.notify_one();
+    worker.join();
+  } else {
+    ingest(0, 6 * 288);
+  }
   evaluate(6 * 288 - 1);
   for (int64_t k = 6 * 288; k < 6 * 288 + 144; ++k) {
     ingest(k, k + 1);
@@ -101,6 +148,48 @@ TEST(DetectorTest, APoolGivesTheSameVerdictsInTheSameOrder) {
   EXPECT_GT(flagged, 0) << "the injected spikes should be flagged somewhere, or the comparison says little";
   EXPECT_EQ(alone.periods, pooled.periods);
   EXPECT_GE(alone.periods.size(), kSeries) << "every series' first choice is reported";
+}
+
+// Issue 16: the daemon's first cycle evaluates each series while it ingests the next ones; the verdicts,
+// the period choices and their order are those of ingesting everything, then evaluating.
+TEST(DetectorTest, EvaluationsRunAheadGiveTheSameVerdicts) {
+  const Seen whole = RunDetector(nullptr);
+  ParallelPool pool(1);
+  const Seen ahead = RunDetector(&pool, /*ahead=*/true);
+  ASSERT_EQ(whole.verdicts.size(), ahead.verdicts.size());
+  for (size_t i = 0; i < whole.verdicts.size(); ++i) {
+    const auto& [label_a, a] = whole.verdicts[i];
+    const auto& [label_b, b] = ahead.verdicts[i];
+    ASSERT_EQ(label_a, label_b) << "report " << i;
+    ASSERT_EQ(a.state, b.state) << label_a << " report " << i;
+    ASSERT_EQ(a.expected, b.expected) << label_a << " report " << i;
+    ASSERT_EQ(a.score, b.score) << label_a << " report " << i;
+    ASSERT_EQ(a.anomalous, b.anomalous) << label_a << " report " << i;
+  }
+  EXPECT_EQ(whole.periods, ahead.periods);
+}
+
+TEST(DetectorTest, ForgetDropsTheSeriesAndWhatWasPreparedForIt) {
+  Result<Detector> d = Detector::Create(Options());
+  ASSERT_TRUE(d.has_value());
+  const Labels labels = MakeLabels({{"series", "x"}});
+  const int64_t t0 = 1'700'000'000'000 / kStepMs * kStepMs;
+  std::vector<Sample> samples;
+  for (int64_t k = 0; k < 600; ++k) samples.push_back({t0 + k * kStepMs, 1.0 + static_cast<double>(k % 7)});
+  d->Ingest(labels, samples, t0 + 599 * kStepMs);
+  Detector::PreparedEvaluation* task = d->PrepareEvaluation(labels, t0 + 599 * kStepMs);
+  ASSERT_NE(task, nullptr);
+  EXPECT_EQ(d->PrepareEvaluation(MakeLabels({{"series", "absent"}}), t0), nullptr);
+  d->ReserveWorkers(1);
+  d->RunPrepared(*task, 0);
+  d->DropPrepared();
+  EXPECT_TRUE(d->Forget(labels));
+  EXPECT_EQ(d->store().size(), 0u);
+  EXPECT_FALSE(d->Forget(labels));
+  int reported = 0;
+  d->Evaluate(t0 + 599 * kStepMs, false,
+              [&](const Labels&, const SeriesEntry&, const Evaluation&) { ++reported; });
+  EXPECT_EQ(reported, 0);
 }
 
 }  // namespace
