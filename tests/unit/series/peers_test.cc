@@ -52,6 +52,14 @@ void Feed(PeerGroupDetector& g, int64_t slot, const std::vector<double>& values)
   }
 }
 
+// The fleet's normal behaviour over slots [from, to), each fed and judged.
+void RunNormal(PeerGroupDetector& g, Fleet& fleet, int64_t from, int64_t to) {
+  for (int64_t slot = from; slot < to; ++slot) {
+    Feed(g, slot, fleet.At(slot));
+    g.Evaluate(slot);
+  }
+}
+
 TEST(PeerGroupDetectorTest, FlagsTheDriftingPodOnlyAndNamesIt) {
   Result<PeerGroupDetector> g = PeerGroupDetector::Create(Options());
   ASSERT_TRUE(g) << g.error().message;
@@ -98,11 +106,8 @@ TEST(PeerGroupDetectorTest, AShiftOfTheWholeFleetFlagsNoPod) {
   Result<PeerGroupDetector> g = PeerGroupDetector::Create(Options());
   ASSERT_TRUE(g);
   Fleet fleet(8);
-  int64_t slot = 0;
-  for (; slot < 800; ++slot) {
-    Feed(*g, slot, fleet.At(slot));
-    g->Evaluate(slot);
-  }
+  RunNormal(*g, fleet, 0, 800);
+  int64_t slot = 800;
   for (int i = 0; i < 100; ++i, ++slot) {
     std::vector<double> v = fleet.At(slot);
     for (double& x : v) x = 3 * x + 200;  // a surge every pod takes
@@ -248,11 +253,8 @@ TEST(PeerGroupDetectorTest, APodMissingLongerThanTheGapToleranceIsAGapNotAFlag) 
   Result<PeerGroupDetector> g = PeerGroupDetector::Create(o);
   ASSERT_TRUE(g);
   Fleet fleet(8);
-  int64_t slot = 0;
-  for (; slot < 800; ++slot) {
-    Feed(*g, slot, fleet.At(slot));
-    g->Evaluate(slot);
-  }
+  RunNormal(*g, fleet, 0, 800);
+  int64_t slot = 800;
   // pod-3 jumps far from its peers and is flagged.
   for (int i = 0; i < 5; ++i, ++slot) {
     std::vector<double> v = fleet.At(slot);
