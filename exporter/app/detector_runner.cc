@@ -7,6 +7,7 @@
 #include <exception>
 #include <limits>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "anomaly/base/duration.h"
@@ -17,6 +18,20 @@ namespace anomaly::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// lock.try_lock_for(wait), by polling try_lock every millisecond. libstdc++ 12 implements try_lock_for
+// with pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not intercept (it intercepts
+// pthread_mutex_timedlock only), so it did not see those locks and reported every unlock after one as
+// the unlock of an unlocked mutex. A series page or an API call waits at most `wait`, a millisecond more
+// than it asked at worst; a cycle holds the lock for seconds at most.
+bool LockWithin(std::unique_lock<std::timed_mutex>& lock, std::chrono::milliseconds wait) {
+  const Clock::time_point deadline = Clock::now() + wait;
+  while (!lock.try_lock()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -287,7 +302,7 @@ Status DetectorRunner::StreamAnswer(prom::RangeQueryClient& client, const prom::
 Result<SeriesCopy> DetectorRunner::CopySeries(const Labels& labels, int64_t now_ms,
                                               std::chrono::milliseconds wait) const {
   std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
-  if (!lock.try_lock_for(wait)) {
+  if (!LockWithin(lock, wait)) {
     return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
                                               "\" is scoring its series right now; retry in a few seconds");
   }
@@ -327,7 +342,7 @@ http::EpisodeInfo DetectorRunner::EpisodeInfoOf(const Labels& labels, const Epis
 
 Result<std::vector<http::EpisodeInfo>> DetectorRunner::Episodes(int64_t now_ms, std::chrono::milliseconds wait) const {
   std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
-  if (!lock.try_lock_for(wait)) {
+  if (!LockWithin(lock, wait)) {
     return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
                                               "\" is scoring its series right now; retry in a few seconds");
   }
@@ -339,7 +354,7 @@ Result<std::vector<http::EpisodeInfo>> DetectorRunner::Episodes(int64_t now_ms, 
 Result<http::EpisodeInfo> DetectorRunner::GiveFeedback(const http::FeedbackRequest& request, int64_t now_ms,
                                                        std::chrono::milliseconds wait) {
   std::unique_lock<std::timed_mutex> lock(core_mu_, std::defer_lock);
-  if (!lock.try_lock_for(wait)) {
+  if (!LockWithin(lock, wait)) {
     return MakeError(ErrorCode::kTimeout, "detector \"" + config_.name +
                                               "\" is scoring its series right now; retry in a few seconds");
   }

@@ -39,7 +39,7 @@ double NegLog10GammaQ(double k, double y) {
   double ln_q;
   if (y < k + 1) {
     // Q = 1 - P, P by its series.
-    const double p = std::exp(k * std::log(y) - y - std::lgamma(k + 1) + LogLowerGammaSeries(k, y));
+    const double p = std::exp(k * std::log(y) - y - LogGamma(k + 1) + LogLowerGammaSeries(k, y));
     ln_q = std::log(std::max(1.0 - p, 1e-300));
   } else {
     // Lentz's continued fraction for Gamma(k, y) (Numerical Recipes' gcf).
@@ -56,7 +56,7 @@ double NegLog10GammaQ(double k, double y) {
       h *= del;
       if (std::abs(del - 1) < 1e-15) break;
     }
-    ln_q = -y + k * std::log(y) - std::lgamma(k) + std::log(h);
+    ln_q = -y + k * std::log(y) - LogGamma(k) + std::log(h);
   }
   return std::min(kMaxLogTail, std::max(0.0, -ln_q / std::numbers::ln10));
 }
@@ -107,7 +107,7 @@ struct ShortMeanTail {
     const double zq = NormalQuantile(target);
     const double c = 1 - 1 / (9 * k) + zq * std::sqrt(1 / (9 * k));
     double y = c > 0 ? std::max(k * c * c * c, k) : k + zq * std::sqrt(k);
-    const double log_gamma_k = std::lgamma(k);
+    const double log_gamma_k = LogGamma(k);
     for (int i = 0; i < 20; ++i) {
       const double tail = NegLog10GammaQ(k, y);
       const double f = tail - target;

@@ -33,7 +33,7 @@ double NegLog10GammaP(double a, double x) {
     // Q(t) ~ phi(t) / t far out, t = -w.
     return (0.5 * w * w + std::log(-w * std::sqrt(2 * std::numbers::pi))) / std::numbers::ln10;
   }
-  const double ln_p = a * std::log(x) - x - std::lgamma(a + 1) + LogLowerGammaSeries(a, x);
+  const double ln_p = a * std::log(x) - x - LogGamma(a + 1) + LogLowerGammaSeries(a, x);
   return std::max(0.0, -ln_p / std::numbers::ln10);
 }
 
