@@ -1,5 +1,6 @@
-// Private to the scoring stage: the series of the regularised lower incomplete gamma function, shared by
-// the Poisson tail of counts (scorer.cc) and the gamma tail of the short means (likelihood.cc).
+// Private to the scoring stage: a thread-safe log-gamma and the series of the regularised lower incomplete
+// gamma function, shared by the Poisson tail of counts (scorer.cc) and the gamma tail of the short means
+// (likelihood.cc).
 #pragma once
 
 #include <math.h>  // lgamma_r
