@@ -93,13 +93,7 @@ void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn
       return;
     }
     t.run = &t.own;
-    t.own.entry = &entry;
-    t.own.now_ms = now_ms;
-    if (options_.auto_seasonality) {
-      auto [it, inserted] = detected_periods_.try_emplace(labels);
-      t.own.choice = &it->second;
-      t.own.detected_before = !inserted;
-    }
+    Prepare(t.own, labels, entry, now_ms);
   });
   const size_t workers = pool != nullptr ? pool->max_workers() : 1;
   ReserveWorkers(workers);
@@ -119,6 +113,16 @@ void Detector::Evaluate(int64_t now_ms, bool maintenance_now, const SeriesFn& fn
   prepared_.clear();
 }
 
+void Detector::Prepare(PreparedEvaluation& task, const Labels& labels, SeriesEntry& entry, int64_t now_ms) {
+  task.entry = &entry;
+  task.now_ms = now_ms;
+  if (options_.auto_seasonality) {
+    auto [it, inserted] = detected_periods_.try_emplace(labels);
+    task.choice = &it->second;
+    task.detected_before = !inserted;
+  }
+}
+
 void Detector::ReserveWorkers(size_t workers) {
   if (workspaces_.size() < workers) workspaces_.resize(workers);
 }
@@ -127,13 +131,7 @@ Detector::PreparedEvaluation* Detector::PrepareEvaluation(const Labels& labels, 
   SeriesEntry* entry = store_.Find(labels);
   if (entry == nullptr) return nullptr;
   auto task = std::make_unique<PreparedEvaluation>();
-  task->entry = entry;
-  task->now_ms = now_ms;
-  if (options_.auto_seasonality) {
-    auto [it, inserted] = detected_periods_.try_emplace(labels);
-    task->choice = &it->second;
-    task->detected_before = !inserted;
-  }
+  Prepare(*task, labels, *entry, now_ms);
   prepared_.push_back(std::move(task));
   return prepared_.back().get();
 }

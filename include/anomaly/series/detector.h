@@ -116,6 +116,8 @@ class Detector {
 
  private:
   Detector(DetectorOptions options, SeriesStore store) : options_(std::move(options)), store_(std::move(store)) {}
+  // Sets up `task` to evaluate `entry` (of `labels`) at now_ms: its period choice with seasonality auto.
+  void Prepare(PreparedEvaluation& task, const Labels& labels, SeriesEntry& entry, int64_t now_ms);
 
   DetectorOptions options_;  // constant after construction
   SeriesStore store_;
